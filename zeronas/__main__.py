@@ -1,0 +1,5 @@
+import sys
+
+from zeronas.cli import main
+
+sys.exit(main())

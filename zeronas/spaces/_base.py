@@ -1,0 +1,93 @@
+"""The interface every search space implements.
+
+Architectures travel through the public API as *strings* in the space's own
+NATS-Bench format (``|op~0|+|op~0|op~1|+...|`` for TSS, ``"8:16:24:32:40"`` for
+SSS). Codes are tuples of category indices, one per decision (``choices``),
+which is what Optuna and evolution work on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch.nn as nn
+
+
+class SearchSpace(ABC):
+    #: registry name, e.g. "tss"
+    name: str
+    #: number of architectures
+    size: int
+    #: input shape of one sample (C, H, W)
+    input_shape: tuple[int, int, int] = (3, 32, 32)
+
+    # -- decisions -----------------------------------------------------------
+    @property
+    @abstractmethod
+    def choices(self) -> list[tuple[str, list]]:
+        """One ``(decision_name, options)`` per decision, in code order."""
+
+    # -- strings <-> codes <-> indices --------------------------------------
+    @abstractmethod
+    def parse(self, arch: str) -> tuple[int, ...]:
+        """Arch string -> code. Malformed input raises ValueError naming the bad part."""
+
+    @abstractmethod
+    def format(self, code: Sequence[int]) -> str:
+        """Code -> arch string (inverse of ``parse``)."""
+
+    def validate(self, arch: str) -> str:
+        """Return the normalised arch string, or raise ValueError."""
+        return self.format(self.parse(arch))
+
+    @abstractmethod
+    def index_of(self, arch: str) -> int:
+        """NATS-Bench index of an arch."""
+
+    @abstractmethod
+    def arch_at(self, index: int) -> str:
+        """Arch string at a NATS-Bench index."""
+
+    def enumerate(self) -> Iterator[str]:
+        """All architectures in NATS-Bench index order."""
+        for i in range(self.size):
+            yield self.arch_at(i)
+
+    # -- search moves ------------------------------------------------------
+    @abstractmethod
+    def sample(self, rng: np.random.Generator) -> str: ...
+
+    @abstractmethod
+    def mutate(self, arch: str, rng: np.random.Generator) -> str:
+        """A uniformly chosen one-edit neighbour (always different from ``arch``)."""
+
+    @abstractmethod
+    def neighbours(self, arch: str) -> list[str]:
+        """All one-edit neighbours."""
+
+    @abstractmethod
+    def crossover(self, a: str, b: str, rng: np.random.Generator) -> str:
+        """Uniform crossover of the two codes."""
+
+    def canonical(self, arch: str) -> str:
+        """Isomorphism-canonical form; spaces without isomorphisms return the arch."""
+        return self.validate(arch)
+
+    def is_degenerate(self, arch: str) -> bool:
+        """True if the network's output does not depend on its input."""
+        return False
+
+    # -- networks and costs --------------------------------------------------
+    @abstractmethod
+    def build(self, arch: str, num_classes: int = 10) -> nn.Module:
+        """The NATS-Bench network; ``forward`` returns logits and the module has
+        ``forward_features(x)`` returning the pre-pooling 4-D feature map."""
+
+    @abstractmethod
+    def params(self, arch: str, num_classes: int = 10) -> int: ...
+
+    @abstractmethod
+    def flops(self, arch: str, num_classes: int = 10, resolution: int = 32) -> float:
+        """Forward FLOPs in millions (multiply-adds counted once, NATS-Bench convention)."""
