@@ -1,0 +1,196 @@
+"""`zeronas search` and `zeronas compare`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from zeronas.errors import ZeronasError
+
+S = argparse.SUPPRESS
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", default=S, help="YAML or TOML file of flag values (flags on the command line win)")
+    p.add_argument("--space", default=S, help="search space: tss (default) or sss")
+    p.add_argument("--dataset", default=S, help="cifar10 (default), cifar100, imagenet16")
+    p.add_argument("--proxy", default=S, help="objective: a proxy (meco, default) or weighted ranks, e.g. meco:1,synflow:0.5")
+    p.add_argument("--extra-proxies", default=S, metavar="LIST", help="more proxies to compute and log, not used by the search")
+    p.add_argument("--budget", default=S, help="per search: proxy evaluations (1000, default) or time (120s, 5m)")
+    p.add_argument("--top-k", type=int, default=S, help="candidates validated per search (default 10)")
+    p.add_argument("--benchmark", default=S, metavar="PATH", help="ground truth: NATS-Bench table (CSV/Parquet) or fast-mode directory")
+    p.add_argument("--metric", choices=["test", "valid"], default=S, help="ground-truth accuracy used for validation (default test)")
+    p.add_argument("--train-epochs", type=int, default=S, help="stage 3: short-train the top candidates for E epochs (0 = off)")
+    p.add_argument("--train-top-k", type=int, default=S, help="how many of the top-k to train (default: all)")
+    p.add_argument("--train-simulate", action="store_true", default=S, help="stage 3 from the benchmark's 12-epoch results instead of training")
+    p.add_argument("--train-samples", type=int, default=S, help="train on the first N training images only")
+    p.add_argument("--data", default=S, metavar="DIR", help="CIFAR python batches (or an image folder for proxies)")
+    p.add_argument("--workers", type=int, default=S, help="scorer actors (default: one per GPU, else one per CPU)")
+    p.add_argument("--gpus-per-worker", type=float, default=S, help="GPU share per scorer (default 1 when the cluster has GPUs; 0.25 packs 4 per GPU)")
+    p.add_argument("--cpus-per-worker", type=float, default=S, help="logical CPUs Ray reserves per scorer (default 0.5)")
+    p.add_argument("--threads-per-worker", type=int, default=S, help="torch threads per scorer (default 1)")
+    p.add_argument("--address", default=S, help="Ray cluster to join, e.g. auto (default: start a local Ray)")
+    p.add_argument("--out", default=S, metavar="DIR", help="log root (default ./zeronas-runs)")
+    p.add_argument("--resume", nargs="?", const=True, default=S, metavar="RUN_ID", help="continue the newest (or the given) run in --out")
+    p.add_argument("--dedup-isomorphic", action="store_true", default=S, help="never propose two isomorphic TSS cells")
+    p.add_argument("--proxy-seed", type=int, default=S, help="seed of network init and proxy inputs (default 0)")
+    p.add_argument("--batch-size", type=int, default=S, help="mini-batch size for proxies that use one (default 64)")
+    p.add_argument("--plugin", dest="plugins", action="append", default=S, metavar="MODULE_OR_FILE",
+                   help="import a module / .py file that registers extra proxies, spaces or algorithms (repeatable)")
+    p.add_argument("--quiet", action="store_true", default=S, help="no progress bar")
+    p.add_argument("--json", action="store_true", default=S, help="print the result as JSON instead of tables")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    search = sub.add_parser("search", help="run one search (proxy proposal -> top-k validation -> optional training)")
+    _common(search)
+    search.add_argument("--algo", default=S, help="search algorithm (rea default; random, tpe, nsga2, optuna:<Sampler>)")
+    search.add_argument("--seed", type=int, default=S, help="search seed (default 0)")
+    search.set_defaults(func=run_search_cmd)
+
+    compare = sub.add_parser("compare", help="several algorithms x seeds under one proxy, one shared scorer pool, one log")
+    _common(compare)
+    compare.add_argument("--algos", default=S, help="comma list, e.g. random,rea,tpe")
+    compare.add_argument("--seeds", default=S, help="number of seeds (5 → 0..4) or a comma list")
+    compare.set_defaults(func=run_compare_cmd)
+
+
+def _load_config(path: str) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ZeronasError(f"--config {path}: no such file")
+    try:
+        if p.suffix.lower() == ".toml":
+            data = tomllib.loads(p.read_text())
+        else:
+            import yaml
+
+            data = yaml.safe_load(p.read_text()) or {}
+    except Exception as err:
+        raise ZeronasError(f"--config {path}: cannot parse it ({type(err).__name__}: {err})") from None
+    if not isinstance(data, dict):
+        raise ZeronasError(f"--config {path}: expected a mapping of flag names to values")
+    return {k.replace("-", "_"): v for k, v in data.items()}
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    config = _load_config(given.pop("config")) if "config" in given else {}
+    return {**config, **given}
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def _seeds(value: Any) -> list[int]:
+    items = _as_list(value)
+    try:
+        if len(items) == 1 and "," not in str(value) and not isinstance(value, (list, tuple)):
+            n = int(items[0])
+            if n < 1:
+                raise ZeronasError(f"--seeds must be >= 1, got {n}")
+            return list(range(n))
+        return [int(v) for v in items]
+    except ValueError:
+        raise ZeronasError(f"bad --seeds {value!r}: a count (5) or a comma list (0,1,2)") from None
+
+
+def build_spec(opts: dict[str, Any]):
+    from zeronas.pipeline import ExperimentSpec, parse_budget
+
+    opts = dict(opts)
+    spec = ExperimentSpec()
+    known = {f for f in vars(spec)}
+    if "algo" in opts:
+        spec.algos = [str(opts.pop("algo"))]
+    if "algos" in opts:
+        spec.algos = _as_list(opts.pop("algos"))
+    if "seed" in opts:
+        spec.seeds = [int(opts.pop("seed"))]
+    if "seeds" in opts:
+        spec.seeds = _seeds(opts.pop("seeds"))
+    if "budget" in opts:
+        spec.budget, spec.budget_seconds = parse_budget(opts.pop("budget"))
+    if "extra_proxies" in opts:
+        spec.extra_proxies = _as_list(opts.pop("extra_proxies"))
+    opts.pop("resume", None)
+    opts.pop("json", None)
+    for key, value in opts.items():
+        if key not in known:
+            raise ZeronasError(f"unknown setting {key!r} (from --config); see `zeronas search --help`")
+        setattr(spec, key, value)
+    return spec
+
+
+def _run(args: argparse.Namespace) -> int:
+    from zeronas.pipeline import run_experiment
+
+    opts = _options(args)
+    resume = opts.get("resume", False)
+    spec = build_spec(opts)
+    result = run_experiment(spec, resume=resume)
+    if opts.get("json"):
+        print(json.dumps(_jsonable(result), indent=2, default=str))
+    else:
+        _print_result(result, spec)
+    return 0
+
+
+run_search_cmd = _run
+run_compare_cmd = _run
+
+
+def _jsonable(result) -> dict[str, Any]:
+    keep = ("arch", "index", "score", "accuracy", "accuracy_source", "trained_accuracy", "trained_epochs", "params", "flops")
+    return {
+        "run_id": result.run_id,
+        "run_dir": str(result.run_dir),
+        "seconds": round(result.seconds, 2),
+        "pool": result.pool_stats,
+        "top": {sid: [{k: r.get(k) for k in keep} for r in rows] for sid, rows in result.top.items()},
+    }
+
+
+def _fmt(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def _print_result(result, spec) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for sid, rows in result.top.items():
+        table = Table(title=f"top-{len(rows)} of {sid} ({spec.proxy})", title_justify="left")
+        table.add_column("rank", justify="right")
+        table.add_column("index", justify="right")
+        table.add_column("arch")
+        table.add_column("score", justify="right")
+        table.add_column("accuracy %", justify="right")
+        if spec.train_epochs:
+            table.add_column("trained %", justify="right")
+        table.add_column("params M", justify="right")
+        for rank, r in enumerate(rows, start=1):
+            cells = [str(rank), _fmt(r.get("index")), r["arch"], _fmt(r.get("score")), _fmt(r.get("accuracy"), 5)]
+            if spec.train_epochs:
+                epochs = r.get("trained_epochs")
+                cells.append(f"{_fmt(r.get('trained_accuracy'), 4)} ({epochs} ep)" if epochs else "-")
+            cells.append(_fmt((r.get("params") or 0) / 1e6, 3))
+            table.add_row(*cells)
+        console.print(table)
+    stats = result.pool_stats
+    console.print(
+        f"run {result.run_id}: {stats.get('scored', 0)} archs scored by {len(stats.get('per_worker', {}))} workers "
+        f"in {result.seconds:.1f} s; log: {result.run_dir}"
+    )
+    console.print(f"analyse it: zeronas analyze {result.run_dir.parent}" + (f" --benchmark {spec.benchmark}" if spec.benchmark else ""))

@@ -1,0 +1,243 @@
+"""Stage 1 (proxy-scored proposal) and stage 2 (top-k validation) of one search.
+
+Runs as one Ray Tune trial per search. The trial never scores anything itself: it asks its
+algorithm for proposals, sends them in small batches to the shared scorer pool with several
+batches in flight, tells the algorithm as results stream back, and reports the new log rows
+to Tune. The driver's :class:`~zeronas.pipeline._log_callback.LogCallback` writes them.
+
+The log is the search's durable state: a trial that starts (first run, Tune restore after a
+killed driver, or a retried trial) first replays this search's logged rows into its
+algorithm, so resuming never scores or logs an architecture twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import ray
+from ray import tune
+
+from zeronas.pipeline._objective import Objective
+from zeronas.pipeline._pool import get_pool
+
+
+@dataclass
+class _Evaluated:
+    arch: str
+    canonical: str
+    values: dict[str, float | None]
+    score: float | None
+    iteration: int
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _errors_text(errors: dict[str, str | None]) -> str | None:
+    parts = [f"{name}: {why}" for name, why in errors.items() if why]
+    return "; ".join(parts) or None
+
+
+def _replay(run: dict[str, Any], search_id: str) -> tuple[list[dict], list[dict]]:
+    """This search's rows already in the log: (proxy rows by iteration, validate rows)."""
+    import pyarrow.dataset as ds
+
+    from zeronas.logs import open_log
+
+    run_dir = run["run_dir"]
+    try:
+        dataset = open_log([run_dir])
+    except Exception:  # no part file yet
+        return [], []
+    names = set(dataset.schema.names)
+    wanted = [c for c in ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed"] if c in names]
+    wanted += [f"proxy_{p}" for p in run["proxies"] if f"proxy_{p}" in names]
+    table = dataset.to_table(columns=wanted, filter=ds.field("search_id") == search_id)
+    rows = sorted(table.to_pylist(), key=lambda r: r["iteration"] or 0)
+    return [r for r in rows if r["stage"] == "proxy"], [r for r in rows if r["stage"] == "validate"]
+
+
+def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
+    from zeronas.search_algos import get_algorithm
+    from zeronas.spaces import get_space
+
+    search = config["search"]
+    space = get_space(run["space"])
+    objective = Objective(dict(run["objective"]))
+    algo = get_algorithm(
+        search["algorithm"], space=space, seed=search["seed"], **(search.get("options") or {})
+    )
+    base = {
+        "run_id": run["run_id"],
+        "search_id": search["search_id"],
+        "algorithm": search["algorithm"],
+        "seed": search["seed"],
+        "space": run["space"],
+        "dataset": run["dataset"],
+    }
+    pool = get_pool(run["pool_name"])
+    budget = int(run["budget"])
+    budget_seconds = run.get("budget_seconds")
+
+    evaluated: dict[str, _Evaluated] = {}
+    logged_proxy, logged_validate = _replay(run, search["search_id"])
+    elapsed_before = 0.0
+    n_proposed = 0
+    for r in logged_proxy:
+        values = {p: r.get(f"proxy_{p}") for p in run["proxies"]}
+        score = objective.observe(values)
+        evaluated[r["arch"]] = _Evaluated(r["arch"], r["canonical"], values, score, r["iteration"])
+        algo.tell(r["arch"], score, _costs(space, r["arch"], run))
+        elapsed_before = max(elapsed_before, r["elapsed"] or 0.0)
+        n_proposed = max(n_proposed, r["n_proposed"] or 0)
+    started = time.monotonic() - elapsed_before
+
+    def elapsed() -> float:
+        return time.monotonic() - started
+
+    def out_of_budget() -> bool:
+        return len(evaluated) >= budget or (budget_seconds is not None and elapsed() >= budget_seconds)
+
+    pending: dict[Any, list[str]] = {}
+    pending_archs: set[str] = set()
+    batch = int(run["ask_batch"])
+    max_in_flight = int(run["max_in_flight"])
+    stale_asks = 0
+
+    while not out_of_budget() or pending:
+        # keep the pool busy: propose until enough archs are in flight
+        while not out_of_budget() and len(pending_archs) < max_in_flight and stale_asks < 50:
+            room = min(batch, budget - len(evaluated) - len(pending_archs))
+            if room <= 0:
+                break
+            fresh = []
+            for arch in algo.ask(room):
+                n_proposed += 1
+                if arch in evaluated:  # a repeat: answer from this search's memory, no rescoring
+                    e = evaluated[arch]
+                    algo.tell(arch, e.score, _costs(space, arch, run))
+                elif arch not in pending_archs and arch not in fresh:
+                    fresh.append(arch)
+            if not fresh:
+                stale_asks += 1
+                continue
+            stale_asks = 0
+            ref = pool.score.remote(fresh)
+            pending[ref] = fresh
+            pending_archs.update(fresh)
+        if not pending:
+            break
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        ref = ready[0]
+        archs = pending.pop(ref)
+        pending_archs.difference_update(archs)
+        rows = []
+        for out in ray.get(ref):
+            rows.append(_proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed()))
+        best = max((e.score for e in evaluated.values() if e.score is not None), default=None)
+        tune.report({"evals": len(evaluated), "best_score": best, "n_proposed": n_proposed, "rows": rows, "done": 0})
+
+    validate_rows = []
+    if run.get("benchmark") and not logged_validate:
+        validate_rows = _validate(list(evaluated.values()), base, run, space, objective, elapsed())
+    best = max((e.score for e in evaluated.values() if e.score is not None), default=None)
+    tune.report({"evals": len(evaluated), "best_score": best, "n_proposed": n_proposed, "rows": validate_rows, "done": 1})
+
+
+def _costs(space, arch: str, run: dict[str, Any]) -> dict[str, float]:
+    return {
+        "params": float(space.params(arch, run["num_classes"])),
+        "flops": float(space.flops(arch, run["num_classes"], run["resolution"])),
+    }
+
+
+def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed) -> dict[str, Any]:
+    result = out.get("result")
+    arch = result.arch if result is not None else out["arch"]
+    values = dict(result.values) if result is not None else {p: None for p in run["proxies"]}
+    error = _errors_text(result.errors) if result is not None else out.get("error")
+    score = objective.observe(values)
+    canonical = space.canonical(arch)
+    evaluated[arch] = _Evaluated(arch, canonical, values, score, len(evaluated) + 1)
+    costs = _costs(space, arch, run)
+    algo.tell(arch, score, costs)
+    row = {
+        **base,
+        "stage": "proxy",
+        "arch": arch,
+        "index": _index(space, arch),
+        "canonical": canonical,
+        "score": score,
+        "proxy_seconds": sum(result.seconds.values()) if result is not None else None,
+        "params": int(costs["params"]),
+        "flops": costs["flops"],
+        "worker_id": out.get("worker_id"),
+        "node": out.get("node"),
+        "device": out.get("device"),
+        "iteration": len(evaluated),
+        "n_proposed": n_proposed,
+        "elapsed": elapsed,
+        "timestamp": _now(),
+        "error": error,
+    }
+    for name in run["proxies"]:
+        row[f"proxy_{name}"] = values.get(name)
+    return row
+
+
+def _index(space, arch: str) -> int | None:
+    try:
+        return int(space.index_of(arch))
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def top_k(evaluated: list[_Evaluated], objective: Objective, k: int) -> list[tuple[_Evaluated, float]]:
+    """The k best distinct (by canonical form) candidates, best first, with their final scores."""
+    final = objective.final_scores([e.values for e in evaluated])
+    ranked = sorted(
+        ((e, s) for e, s in zip(evaluated, final) if s is not None),
+        key=lambda es: (-es[1], es[0].iteration),
+    )
+    chosen, seen = [], set()
+    for e, s in ranked:
+        if e.canonical in seen:
+            continue
+        seen.add(e.canonical)
+        chosen.append((e, s))
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str, Any]]:
+    from zeronas.groundtruth import open_ground_truth
+
+    truth = open_ground_truth(run["benchmark"], run["space"])
+    rows = []
+    for rank, (e, s) in enumerate(top_k(evaluated, objective, int(run["top_k"])), start=1):
+        acc = truth.lookup(e.arch, run["dataset"], metric=run["metric"], epochs=run.get("epochs"))
+        row = {
+            **base,
+            "stage": "validate",
+            "arch": e.arch,
+            "index": _index(space, e.arch),
+            "canonical": e.canonical,
+            "score": s,
+            "accuracy": acc,
+            "accuracy_source": run["accuracy_source"],
+            "params": space.params(e.arch, run["num_classes"]),
+            "flops": space.flops(e.arch, run["num_classes"], run["resolution"]),
+            "iteration": rank,
+            "elapsed": elapsed,
+            "timestamp": _now(),
+            "error": None if acc is not None else "not in the benchmark",
+        }
+        for name in run["proxies"]:
+            row[f"proxy_{name}"] = e.values.get(name)
+        rows.append(row)
+    return rows

@@ -1,0 +1,34 @@
+"""Starting or joining a Ray cluster the same way everywhere."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from zeronas.errors import ZeronasError
+
+
+def ensure_ray(address: str | None = None, *, num_cpus: int | None = None, num_gpus: int | None = None) -> None:
+    """Join ``address`` (e.g. ``auto``) or start a local Ray; reuse an existing session."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address is None:
+        # A private local cluster needs no token; a real cluster keeps its own auth settings.
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    kwargs = dict(include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    try:
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=num_cpus, num_gpus=num_gpus, **kwargs)
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        where = address or "a local Ray"
+        raise ZeronasError(f"could not start or join {where}: {err}; check --address (use 'auto' on a cluster node)") from err
+
+
+def node_name() -> str:
+    return socket.gethostname()

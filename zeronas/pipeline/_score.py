@@ -1,0 +1,79 @@
+"""Bulk scoring on the scorer pool (`zeronas score --workers N`)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+
+def score_on_ray(
+    archs: Sequence[str],
+    *,
+    space: str,
+    proxies: Sequence[str],
+    dataset: str = "cifar10",
+    data: str | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+    device: str | None = None,
+    workers: int = 2,
+    gpus_per_worker: float | None = None,
+    cpus_per_worker: float = 0.5,
+    threads_per_worker: int = 1,
+    address: str | None = None,
+    calls_in_flight: int | None = None,
+    call_size: int = 8,
+    plugins: Sequence[str] = (),
+) -> Iterator[Any]:
+    """Yield an ``ArchScore`` per arch, in completion order, computed by ``workers`` actors.
+
+    ``device`` is ignored: each worker scores on the GPU Ray gives it, else on CPU.
+    """
+    import ray
+
+    from zeronas.pipeline._pool import PoolConfig, start_pool
+    from zeronas.pipeline._ray_session import ensure_ray
+
+    ensure_ray(address)
+    gpus = float(ray.cluster_resources().get("GPU", 0))
+    if gpus_per_worker is None:
+        gpus_per_worker = 1.0 if gpus else 0.0
+    config = PoolConfig(
+        scorer_kwargs=dict(space=space, proxies=list(proxies), dataset=dataset, data=data, seed=seed, batch_size=batch_size),
+        workers=workers,
+        gpus_per_worker=gpus_per_worker,
+        cpus_per_worker=cpus_per_worker,
+        threads_per_worker=threads_per_worker,
+        plugins=tuple(plugins),
+    )
+    pool = start_pool(config)
+    try:
+        ray.get(pool.warm_up.remote())
+        todo = list(archs)
+        limit = calls_in_flight or max(2, 2 * workers)
+        pending: list[Any] = []
+        pos = 0
+        while pos < len(todo) or pending:
+            while pos < len(todo) and len(pending) < limit:
+                pending.append(pool.score.remote(todo[pos : pos + call_size]))
+                pos += call_size
+            ready, pending = ray.wait(pending, num_returns=1)
+            for out in ray.get(ready[0]):
+                yield to_arch_score(out, proxies)
+    finally:
+        try:
+            ray.get(pool.shutdown.remote(), timeout=30)
+        finally:
+            ray.kill(pool)
+
+
+def to_arch_score(out: dict[str, Any], proxies: Sequence[str]) -> Any:
+    from zeronas.proxies import ArchScore
+
+    if out.get("result") is not None:
+        return out["result"]
+    return ArchScore(
+        arch=out["arch"],
+        values={p: None for p in proxies},
+        seconds={p: 0.0 for p in proxies},
+        errors={p: out["error"] for p in proxies},
+    )

@@ -1,0 +1,72 @@
+"""One long-lived Ray actor that builds networks and computes proxies."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any
+
+import ray
+
+from zeronas.pipeline._ray_session import node_name
+
+
+class ScorerWorker:
+    """Holds an :class:`~zeronas.proxies.ArchScorer` on its own device.
+
+    A GPU worker (``num_gpus > 0`` in its Ray options) scores on the GPU Ray
+    assigned to it; a CPU worker pins torch to ``threads`` threads so that
+    several workers share a node's cores instead of oversubscribing them.
+    """
+
+    def __init__(self, scorer_kwargs: dict[str, Any], threads: int = 1, plugins: tuple[str, ...] = ()) -> None:
+        import torch
+
+        from zeronas.plugins import load_plugins
+        from zeronas.proxies import ArchScorer
+        from zeronas.spaces import get_space
+
+        load_plugins(plugins)
+
+        torch.set_num_threads(max(1, threads))
+        gpu_ids = ray.get_gpu_ids()
+        self.device = "cuda" if gpu_ids and torch.cuda.is_available() else "cpu"
+        self.scorer = ArchScorer(**{**scorer_kwargs, "device": self.device})
+        self.space = get_space(scorer_kwargs["space"])
+        self.worker_id = f"w-{uuid.uuid4().hex[:8]}"
+        node_id = ray.get_runtime_context().get_node_id()
+        self.node = f"{node_name()}/{node_id[:8]}"
+        self.gpu_ids = [str(g) for g in gpu_ids]
+        self.device_label = f"cuda:{gpu_ids[0]}" if self.device == "cuda" else "cpu"
+
+    def ready(self) -> dict[str, Any]:
+        return {
+            "worker_id": self.worker_id,
+            "node": self.node,
+            "device": self.device_label,
+            "gpu_ids": self.gpu_ids,
+            "pid": os.getpid(),
+        }
+
+    def score_many(self, archs: list[str]) -> list[dict[str, Any]]:
+        return [self._score_one(arch) for arch in archs]
+
+    def _score_one(self, arch: str) -> dict[str, Any]:
+        started = time.time()
+        result = self.scorer.score(arch)
+        return {
+            "result": result,
+            "worker_id": self.worker_id,
+            "node": self.node,
+            "device": self.device_label,
+            "started": started,
+            "finished": time.time(),
+        }
+
+
+def scorer_actor_class(*, num_cpus: float, num_gpus: float, max_concurrency: int = 1):
+    """The remote class with the resource request for this pool."""
+    return ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0, max_concurrency=max_concurrency)(
+        ScorerWorker
+    ).options(scheduling_strategy="SPREAD")

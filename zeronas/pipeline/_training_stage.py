@@ -1,0 +1,83 @@
+"""Stage 3: short training of the top candidates, early-stopped by a Tune scheduler."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from ray import tune
+from ray.tune import Callback
+
+from zeronas.pipeline._log_callback import sink_for
+
+
+def training_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
+    cand = config["candidate"]
+    if run.get("train_simulate"):
+        from zeronas.groundtruth import open_ground_truth
+
+        truth = open_ground_truth(run["benchmark"], run["space"])
+        acc = truth.lookup(cand["arch"], run["dataset"], metric="valid", epochs=12)
+        tune.report({"val_acc": acc if acc is not None else float("nan"), "epoch": 12, "missing": acc is None})
+        return
+
+    import ray
+
+    from zeronas.pipeline._training import train_arch
+
+    device = "cuda" if ray.get_gpu_ids() else "cpu"
+
+    def report(epoch: int, val_acc: float) -> None:
+        tune.report({"val_acc": val_acc, "epoch": epoch})
+
+    train_arch(
+        run["space"],
+        cand["arch"],
+        data=run["data"],
+        dataset=run["dataset"],
+        epochs=int(run["train_epochs"]),
+        seed=int(cand["seed"]),
+        device=device,
+        max_train_samples=run.get("train_samples"),
+        report=report,
+    )
+
+
+class TrainingLogCallback(Callback):
+    """Writes one `train` row per candidate when its trial ends (finished or stopped early)."""
+
+    def __init__(self, run: dict[str, Any]) -> None:
+        self.run = run
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._write(trial, error=None)
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._write(trial, error="training failed: see the Tune trial log")
+
+    def _write(self, trial: Any, error: str | None) -> None:
+        cand = trial.config["candidate"]
+        result = trial.last_result or {}
+        acc = result.get("val_acc")
+        if acc is not None and acc != acc:  # NaN: not in the benchmark
+            acc, error = None, error or "not in the benchmark"
+        simulated = bool(self.run.get("train_simulate"))
+        sink_for(self.run["run_id"]).writer.append(
+            {
+                **cand["base"],
+                "stage": "train",
+                "arch": cand["arch"],
+                "index": cand.get("index"),
+                "canonical": cand["canonical"],
+                "score": cand["score"],
+                "accuracy": acc,
+                "accuracy_source": f"{self.run['dataset']}_valid_acc_12ep" if simulated else "trained",
+                "epochs": result.get("epoch"),
+                "params": cand.get("params"),
+                "flops": cand.get("flops"),
+                "iteration": cand["rank"],
+                "elapsed": result.get("time_total_s"),
+                "timestamp": datetime.now(timezone.utc),
+                "error": error,
+            }
+        )
