@@ -75,6 +75,10 @@ class SearchSpace(ABC):
         """Isomorphism-canonical form; spaces without isomorphisms return the arch."""
         return self.validate(arch)
 
+    def num_unique(self) -> int:
+        """Number of distinct ``canonical`` forms (the size for spaces without isomorphisms)."""
+        return self.size
+
     def is_degenerate(self, arch: str) -> bool:
         """True if the network's output does not depend on its input."""
         return False

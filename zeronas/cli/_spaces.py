@@ -1,0 +1,65 @@
+"""``zeronas spaces``: list the search spaces, or describe one architecture."""
+
+from __future__ import annotations
+
+import argparse
+
+from zeronas.datasets import DATASETS, canonical_dataset, num_classes, resolution
+from zeronas.errors import ZeronasError
+
+_DESCRIPTIONS = {
+    "tss": "NATS-Bench topology (NAS-Bench-201 cells, 6 edges x 5 ops)",
+    "sss": "NATS-Bench size (channels 8..64 of 5 layers, fixed cell)",
+}
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "spaces",
+        help="list search spaces or show one architecture",
+        description="List the search spaces with their sizes, or show one architecture's index, canonical form and costs.",
+    )
+    parser.add_argument("space", nargs="?", help="a space name (tss, sss); default: list all")
+    parser.add_argument("--show", metavar="ARCH", help="an arch string or NATS-Bench index to describe")
+    parser.add_argument(
+        "--dataset", default="cifar10", help=f"dataset for params/FLOPs ({', '.join(DATASETS)}; default cifar10)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from zeronas.spaces import get_space, list_spaces
+
+    if args.show is not None and args.space is None:
+        raise ZeronasError("--show needs a space: zeronas spaces tss --show ARCH")
+    names = [get_space(args.space).name] if args.space else list_spaces()
+    if args.show is None:
+        for name in names:
+            space = get_space(name)
+            unique = space.num_unique()
+            extra = f"  {unique:>6,} unique cells" if unique != space.size else ""
+            print(f"{name:<4} {space.size:>7,} archs{extra:<22}  {_DESCRIPTIONS.get(name, type(space).__name__)}")
+        return 0
+    space = get_space(names[0])
+    arch = _arch(space, args.show)
+    dataset = canonical_dataset(args.dataset)
+    canonical = space.canonical(arch)
+    classes, res = num_classes(dataset), resolution(dataset)
+    print(f"space      {space.name}")
+    print(f"index      {space.index_of(arch)}")
+    print(f"arch       {arch}")
+    print(f"canonical  {canonical} (index {space.index_of(canonical)})")
+    print(f"degenerate {'yes' if space.is_degenerate(arch) else 'no'}")
+    print(f"params     {space.params(arch, classes):,} ({dataset}, {classes} classes)")
+    print(f"flops      {space.flops(arch, classes, res):.5f} M ({res}x{res} input)")
+    return 0
+
+
+def _arch(space, text: str) -> str:
+    text = text.strip()
+    try:
+        if text.lstrip("-").isdigit():
+            return space.arch_at(int(text))
+        return space.validate(text)
+    except ValueError as err:
+        raise ZeronasError(f"bad {space.name} arch {text!r}: {err}") from None

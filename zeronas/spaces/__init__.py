@@ -1,0 +1,26 @@
+"""Search spaces: NATS-Bench TSS (``"tss"``) and SSS (``"sss"``).
+
+>>> import numpy as np
+>>> space = get_space("tss")
+>>> net = space.build(space.sample(np.random.default_rng(0)), num_classes=10)
+"""
+
+from zeronas.spaces._api import get_space, list_spaces, register_space
+from zeronas.spaces._base import SearchSpace
+from zeronas.spaces._categorical import CategoricalSpace
+from zeronas.spaces._sss import SSS_CELL, SSS_CHANNELS, SizeSpace
+from zeronas.spaces._tss import TopologySpace
+from zeronas.spaces._ops import TSS_OPS
+
+__all__ = [
+    "SearchSpace",
+    "CategoricalSpace",
+    "TopologySpace",
+    "SizeSpace",
+    "TSS_OPS",
+    "SSS_CHANNELS",
+    "SSS_CELL",
+    "register_space",
+    "get_space",
+    "list_spaces",
+]

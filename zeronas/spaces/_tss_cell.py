@@ -1,0 +1,151 @@
+"""The NAS-Bench-201 cell: arch strings, codes, NATS-Bench index order, isomorphism classes.
+
+Code = 6 op indices (into ``TSS_OPS``) in edge order 1←0, 2←0, 2←1, 3←0, 3←1, 3←2.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from zeronas.spaces._ops import TSS_OPS
+
+#: (destination, source) of each edge, in code order
+EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+NUM_ARCHS = len(TSS_OPS) ** len(EDGES)  # 15,625
+_OP_INDEX = {op: i for i, op in enumerate(TSS_OPS)}
+_ORDER_FILE = "tss_order.npy"
+
+
+def parse_cell(arch: str) -> tuple[int, ...]:
+    """``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` -> code; ValueError names the bad part."""
+    if not isinstance(arch, str):
+        raise ValueError(f"a TSS arch must be a string like '|nor_conv_3x3~0|+|...|', got {type(arch).__name__}")
+    text = arch.strip()
+    groups = text.split("+")
+    if len(groups) != 3:
+        raise ValueError(
+            f"TSS arch {arch!r} must have 3 node groups joined by '+', found {len(groups)} "
+            "(expected '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|')"
+        )
+    code: list[int] = []
+    for node, group in enumerate(groups, start=1):
+        if not (group.startswith("|") and group.endswith("|") and len(group) > 1):
+            raise ValueError(f"node {node} group {group!r} of TSS arch must start and end with '|'")
+        entries = group[1:-1].split("|")
+        if len(entries) != node:
+            raise ValueError(f"node {node} group {group!r} needs {node} input edge(s), found {len(entries)}")
+        for source, entry in enumerate(entries):
+            op, sep, src = entry.rpartition("~")
+            if not sep or not op:
+                raise ValueError(f"edge {node}←{source} entry {entry!r} must look like 'op~{source}'")
+            if src != str(source):
+                raise ValueError(f"edge {node}←{source} entry {entry!r} names source {src!r}; expected '~{source}'")
+            if op not in _OP_INDEX:
+                raise ValueError(f"unknown op {op!r} on edge {node}←{source}; choose one of: {', '.join(TSS_OPS)}")
+            code.append(_OP_INDEX[op])
+    return tuple(code)
+
+
+def format_cell(code: Sequence[int]) -> str:
+    ops = [TSS_OPS[int(c)] for c in code]
+    groups, k = [], 0
+    for node in (1, 2, 3):
+        groups.append("|" + "|".join(f"{ops[k + s]}~{s}" for s in range(node)) + "|")
+        k += node
+    return "+".join(groups)
+
+
+def genotype(code: Sequence[int]) -> list[list[tuple[str, int]]]:
+    """Code -> per-node list of (op, source), the form ``InferCell`` takes."""
+    nodes: list[list[tuple[str, int]]] = [[], [], []]
+    for (dst, src), op in zip(EDGES, code):
+        nodes[dst - 1].append((TSS_OPS[int(op)], src))
+    return nodes
+
+
+def code_to_int(code: Sequence[int]) -> int:
+    value = 0
+    for op in code:
+        value = value * len(TSS_OPS) + int(op)
+    return value
+
+
+def int_to_code(value: int) -> tuple[int, ...]:
+    digits = []
+    for _ in EDGES:
+        value, digit = divmod(value, len(TSS_OPS))
+        digits.append(digit)
+    return tuple(reversed(digits))
+
+
+# -- NATS-Bench index order -------------------------------------------------------------
+def order_from_archs(archs: Iterable[str]) -> np.ndarray:
+    """Arch strings in NATS-Bench index order -> uint16 base-5 codes (the package-data table)."""
+    table = np.array([code_to_int(parse_cell(a)) for a in archs], dtype=np.uint16)
+    if len(table) != NUM_ARCHS or len(np.unique(table)) != NUM_ARCHS:
+        raise ValueError(f"expected {NUM_ARCHS} distinct TSS archs, got {len(table)} ({len(np.unique(table))} distinct)")
+    return table
+
+
+@functools.lru_cache(maxsize=1)
+def index_tables() -> tuple[np.ndarray, np.ndarray]:
+    """``(code_int by index, index by code_int)``, loaded from the package data."""
+    with resources.files("zeronas.spaces").joinpath("data", _ORDER_FILE).open("rb") as fh:
+        by_index = np.load(fh)
+    by_code = np.empty(NUM_ARCHS, dtype=np.int64)
+    by_code[by_index.astype(np.int64)] = np.arange(NUM_ARCHS)
+    return by_index, by_code
+
+
+def order_file_path() -> Path:
+    return Path(__file__).resolve().parent / "data" / _ORDER_FILE
+
+
+# -- isomorphism classes ------------------------------------------------------------------
+def nats_unique_key(code: Sequence[int]) -> str:
+    """NATS-Bench's isomorphism key (xautodl ``Structure.to_unique_str(consider_zero=True)``).
+
+    ``skip_connect`` passes its source's expression through, ``none`` (or an edge leaving a
+    node that is exactly zero) contributes a zero term ``#``, other ops wrap their source, and
+    each node's terms are sorted (sums commute). Over the 15,625 cells this gives the 6,466
+    unique cells NATS-Bench reports; it keeps ``#`` terms in sums, so it is a little finer than
+    functional equivalence (e.g. it does not identify the two intermediate nodes when swapped).
+    """
+    nodes = ["0"]
+    for node, inputs in enumerate(genotype(code), start=1):
+        terms = []
+        for op, source in inputs:
+            if op == "none" or nodes[source] == "#":
+                terms.append("#")
+            elif op == "skip_connect":
+                terms.append(nodes[source])
+            else:
+                terms.append(f"({nodes[source]})@{op}")
+        nodes.append("+".join(sorted(terms)))
+    return nodes[-1]
+
+
+def is_degenerate_code(code: Sequence[int]) -> bool:
+    """True when no chain of non-``none`` edges leads from the cell input to its output."""
+    reached = {0}
+    for (dst, src), op in zip(EDGES, code):
+        if TSS_OPS[int(op)] != "none" and src in reached:
+            reached.add(dst)
+    return 3 not in reached
+
+
+@functools.lru_cache(maxsize=1)
+def canonical_indices() -> np.ndarray:
+    """For every NATS index, the smallest NATS index of its isomorphism class."""
+    by_index, _ = index_tables()
+    first: dict[str, int] = {}
+    result = np.empty(NUM_ARCHS, dtype=np.int64)
+    for index, value in enumerate(by_index):
+        key = nats_unique_key(int_to_code(int(value)))
+        result[index] = first.setdefault(key, index)
+    return result
