@@ -1,0 +1,302 @@
+"""Conformance of every search algorithm (one set of checks over the registry × both spaces),
+plus the algorithm-specific behaviour of REA, the Optuna family and the registry."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import optuna
+import pytest
+
+from zeronas.errors import UnknownNameError, ZeronasError
+from zeronas.search_algos import (
+    OptunaSearch,
+    RegularizedEvolution,
+    SearchAlgorithm,
+    get_algorithm,
+    list_algorithms,
+    optuna_sampler_names,
+)
+from zeronas.spaces import get_space
+
+SPACES = ["tss", "sss"]
+# Every registered algorithm, plus a few Optuna samplers reached through ``optuna:<name>``
+# (GPSampler is left to its own cheaper test: it refits a GP on every ask).
+ALGORITHMS = list_algorithms() + ["optuna:RandomSampler", "optuna:QMCSampler", "optuna:CmaEsSampler"]
+GUIDED = ["rea", "tpe", "nsga2"]
+
+
+@pytest.fixture(scope="module", params=SPACES)
+def space(request):
+    return get_space(request.param)
+
+
+def toy_score(space, arch: str) -> float:
+    """A toy objective with a unique optimum: TSS counts 3x3 convs, SSS sums the channels."""
+    if space.name == "tss":
+        return float(arch.count("nor_conv_3x3"))
+    return float(sum(int(c) for c in arch.split(":")))
+
+
+def toy_costs(space, arch: str) -> dict[str, float]:
+    # cheap stand-ins for params / flops (the real ones build networks)
+    return {"params": float(len(arch)), "flops": 1.0}
+
+
+def run_search(algo: SearchAlgorithm, budget: int, batch: int = 8) -> list[float]:
+    scores: list[float] = []
+    while len(scores) < budget:
+        archs = algo.ask(min(batch, budget - len(scores)))
+        assert archs, "ask returned nothing before the space was exhausted"
+        for arch in archs:
+            scores.append(toy_score(algo.space, arch))
+            algo.tell(arch, scores[-1], toy_costs(algo.space, arch))
+    return scores
+
+
+# -- conformance: every algorithm × both spaces ------------------------------------
+@pytest.mark.parametrize("name", ALGORITHMS)
+class TestConformance:
+    def test_ask_returns_valid_archs(self, name, space):
+        algo = get_algorithm(name, space=space, seed=0)
+        assert isinstance(algo, SearchAlgorithm)
+        assert algo.ask(0) == []
+        archs = algo.ask(12)
+        assert len(archs) == 12
+        assert all(isinstance(a, str) and space.validate(a) == a for a in archs)
+        assert algo.n_proposed == 12
+        with pytest.raises(ValueError):
+            algo.ask(-1)
+
+    def test_same_seed_same_proposals(self, name, space):
+        def trace(seed: int) -> list[str]:
+            algo = get_algorithm(name, space=space, seed=seed)
+            out: list[str] = []
+            for _ in range(5):
+                archs = algo.ask(6)
+                out += archs
+                for arch in archs[::-1]:  # told in reverse order, deterministically
+                    algo.tell(arch, toy_score(space, arch), toy_costs(space, arch))
+            return out
+
+        first = trace(3)
+        assert trace(3) == first
+        assert len(first) == 30
+
+    def test_warm_start_with_archs_never_asked(self, name, space):
+        rng = np.random.default_rng(123)
+        algo = get_algorithm(name, space=space, seed=0)
+        told = [space.sample(rng) for _ in range(20)]
+        for arch in told:
+            algo.tell(arch, toy_score(space, arch), toy_costs(space, arch))
+        assert algo.n_told == 20
+        assert algo.best[1] == max(toy_score(space, a) for a in told)
+        archs = algo.ask(8)
+        assert len(archs) == 8 and all(space.validate(a) == a for a in archs)
+        if isinstance(algo, OptunaSearch):
+            states = [t.state for t in algo.study.trials]
+            assert states.count(optuna.trial.TrialState.COMPLETE) == 20
+
+    def test_async_out_of_order_tells_and_failures(self, name, space):
+        algo = get_algorithm(name, space=space, seed=1)
+        outstanding = algo.ask(8) + algo.ask(8) + algo.ask(8)
+        order = np.random.default_rng(0).permutation(len(outstanding))
+        for k, i in enumerate(order):
+            arch = outstanding[i]
+            score = None if k % 3 == 0 else toy_score(space, arch)  # every third evaluation fails
+            algo.tell(arch, score, toy_costs(space, arch))
+            if k == 10:  # asking while others are still open
+                outstanding += algo.ask(4)
+        for arch in outstanding[24:]:
+            algo.tell(arch, float("nan"), None)  # non-finite counts as failed
+        assert algo.n_told == 28
+        more = algo.ask(8)
+        assert len(more) == 8 and all(space.validate(a) == a for a in more)
+        if isinstance(algo, OptunaSearch):
+            running = [t for t in algo.study.trials if t.state == optuna.trial.TrialState.RUNNING]
+            assert len(running) == 8  # exactly the 8 just asked; every told trial is closed
+            failed = [t for t in algo.study.trials if t.state == optuna.trial.TrialState.FAIL]
+            assert len(failed) == 8 + 4
+
+    def test_all_failures_do_not_break_it(self, name, space):
+        algo = get_algorithm(name, space=space, seed=2)
+        for _ in range(4):
+            for arch in algo.ask(10):
+                algo.tell(arch, None)
+        assert algo.best is None
+        assert len(algo.ask(5)) == 5
+
+    def test_pickle_round_trip_resumes_identically(self, name, space):
+        algo = get_algorithm(name, space=space, seed=4)
+        run_search(algo, 24)
+        clone = pickle.loads(pickle.dumps(algo))
+        assert clone.ask(6) == algo.ask(6)
+
+    def test_dedup_isomorphic_never_repeats_a_canonical_form(self, name, space):
+        algo = get_algorithm(name, space=space, seed=5, dedup_isomorphic=True)
+        rng = np.random.default_rng(9)
+        told = [space.sample(rng) for _ in range(10)]
+        for arch in told:
+            algo.tell(arch, toy_score(space, arch))
+        proposed = []
+        for _ in range(8):
+            archs = algo.ask(8)
+            proposed += archs
+            for arch in archs:
+                algo.tell(arch, toy_score(space, arch))
+        canon = [space.canonical(a) for a in proposed + told]
+        assert len(proposed) == 64
+        assert len(set(canon)) == len(canon)
+
+
+@pytest.mark.parametrize("name", GUIDED)
+def test_guided_algorithms_beat_random_on_a_toy_objective(name, space):
+    budget, seeds = 300, range(3)
+
+    def stats(algo_name: str) -> tuple[float, float]:
+        best, late = [], []
+        for seed in seeds:
+            scores = run_search(get_algorithm(algo_name, space=space, seed=seed, **options(algo_name)), budget)
+            best.append(max(scores))
+            late.append(np.mean(scores[-100:]))
+        return float(np.mean(best)), float(np.mean(late))
+
+    def options(algo_name: str) -> dict:
+        # the toy "flops" cost is constant, so NSGA-II's second objective does not pull against the score
+        return {"cost": "flops"} if algo_name == "nsga2" else {}
+
+    random_best, random_late = stats("random")
+    best, late = stats(name)
+    optimum = 6.0 if space.name == "tss" else 5 * 64.0
+    assert best > random_best
+    assert best >= 0.95 * optimum
+    # the last 100 proposals are far better than uniform samples (random's mean is ~1.2 / ~180)
+    assert late > random_late + (1.5 if space.name == "tss" else 40.0)
+
+
+@pytest.mark.parametrize("name", ["random", "rea"])
+def test_dedup_returns_fewer_when_the_space_is_exhausted(name):
+    space = get_space("sss")
+    algo = get_algorithm(name, space=space, seed=0, dedup_isomorphic=True, max_retries=20)
+    everything = list(space.enumerate())
+    for arch in everything[:-1]:
+        algo.tell(arch, 0.0)
+    # one arch is left: it can only be found by luck within 20 draws per proposal
+    left = algo.ask(5)
+    assert set(left) <= {everything[-1]}
+    assert algo.ask(5) == []
+
+
+# -- REA ------------------------------------------------------------------------------
+def test_rea_fills_population_with_random_then_mutates_tournament_winners():
+    space = get_space("tss")
+    algo = get_algorithm("rea", space=space, seed=0, population_size=10, sample_size=3)
+    initial = algo.ask(10)
+    assert len(set(initial)) == 10
+    for arch in initial:
+        algo.tell(arch, toy_score(space, arch))
+    members = {a for a, _ in algo.population}
+    for child in algo.ask(20):
+        # every child is one edit away from a population member
+        assert any(child in space.neighbours(m) for m in members)
+
+
+def test_rea_ages_out_the_oldest_and_never_picks_failed_parents():
+    space = get_space("sss")
+    algo = RegularizedEvolution(space, seed=0, population_size=4, sample_size=4)
+    archs = [space.sample(np.random.default_rng(i)) for i in range(6)]
+    for i, arch in enumerate(archs):
+        algo.tell(arch, None if i == 5 else float(i))
+    assert [a for a, _ in algo.population] == archs[2:]
+    # sample_size == population: the tournament always picks the best, archs[4]
+    for child in algo.ask(10):
+        assert child in space.neighbours(archs[4])
+
+
+def test_rea_while_random_proposals_are_pending_it_does_not_over_sample():
+    space = get_space("tss")
+    algo = RegularizedEvolution(space, seed=0, population_size=5, sample_size=2)
+    first = algo.ask(5)
+    algo.tell(first[0], 1.0)
+    # population (1) + pending random (4) is full: the next proposals are mutations of first[0]
+    assert all(c in space.neighbours(first[0]) for c in algo.ask(3))
+
+
+def test_rea_rejects_bad_sizes():
+    with pytest.raises(ZeronasError, match="sample_size"):
+        get_algorithm("rea", space="tss", population_size=4, sample_size=8)
+    with pytest.raises(ZeronasError, match="population_size"):
+        get_algorithm("rea", space="tss", population_size=0)
+
+
+# -- Optuna family ----------------------------------------------------------------------
+def test_nsga2_optimises_score_against_the_cost_told():
+    space = get_space("sss")
+    algo = get_algorithm("nsga2", space=space, seed=0, cost="params")
+    archs = algo.ask(3)
+    algo.tell(archs[0], 1.0, {"params": 123.0, "flops": 9.0})
+    algo.tell(archs[1], 2.0)  # no costs: computed with the space
+    algo.tell(archs[2], None, {"params": 5.0})
+    trials = {t.number: t for t in algo.study.trials}
+    assert trials[0].values == [1.0, 123.0]
+    assert trials[1].values == [2.0, float(space.params(archs[1]))]
+    assert trials[2].state == optuna.trial.TrialState.FAIL
+    assert [d.name for d in algo.study.directions] == ["MAXIMIZE", "MINIMIZE"]
+
+
+def test_an_arch_asked_twice_closes_both_trials_on_one_tell():
+    space = get_space("tss")
+    algo = get_algorithm("optuna:RandomSampler", space=space, seed=0)
+    first_options = {name: options[0] for name, options in space.choices}
+    algo.study.enqueue_trial(first_options)
+    algo.study.enqueue_trial(first_options)
+    arch, again = algo.ask(2)
+    assert arch == again
+    algo.tell(arch, 3.0)
+    assert [t.state for t in algo.study.trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    assert [t.value for t in algo.study.trials] == [3.0, 3.0]
+    algo.tell(arch, 4.0)  # told again with nothing open: recorded as a new finished trial
+    assert [t.value for t in algo.study.trials] == [3.0, 3.0, 4.0]
+
+
+def test_tpe_and_gp_are_real_optuna_samplers():
+    space = get_space("tss")
+    tpe = get_algorithm("tpe", space=space, seed=0)
+    assert isinstance(tpe.sampler, optuna.samplers.TPESampler)
+    gp = get_algorithm("optuna:GPSampler", space=space, seed=0)
+    assert isinstance(gp.sampler, optuna.samplers.GPSampler)
+    run_search(gp, 14, batch=7)  # past GP's 10 startup trials
+    assert len(gp.study.trials) == 14
+
+
+def test_optuna_sampler_lookup():
+    names = optuna_sampler_names()
+    assert {"TPESampler", "GPSampler", "QMCSampler", "NSGAIISampler", "RandomSampler"} <= set(names)
+    assert "BaseSampler" not in names
+    assert get_algorithm("optuna:tpe", space="sss").sampler_name == "TPESampler"
+    with pytest.raises(UnknownNameError, match="unknown optuna sampler 'Nope'.*TPESampler"):
+        get_algorithm("optuna:Nope", space="sss")
+    assert "optuna:GPSampler" in list_algorithms(optuna_samplers=True)
+
+
+# -- registry ------------------------------------------------------------------------------
+def test_registry_names_and_errors():
+    assert set(list_algorithms()) >= {"random", "rea", "tpe", "nsga2"}
+    assert type(get_algorithm("REA", space="tss")) is RegularizedEvolution
+    with pytest.raises(UnknownNameError, match="unknown search algorithm 'bogus'; choose one of: .*rea"):
+        get_algorithm("bogus", space="tss")
+    with pytest.raises(ZeronasError, match="no option 'population'.*population_size"):
+        get_algorithm("rea", space="tss", population=3)
+    with pytest.raises(ZeronasError, match="seed"):
+        get_algorithm("random", space="tss", seed=-1)
+    with pytest.raises(ZeronasError, match="cost"):
+        get_algorithm("nsga2", space="tss", cost="latency")
+
+
+def test_tell_rejects_malformed_input():
+    algo = get_algorithm("random", space="tss")
+    with pytest.raises(ValueError):
+        algo.tell("not-an-arch", 1.0)
+    with pytest.raises(ValueError, match="score"):
+        algo.tell(algo.ask(1)[0], "high")

@@ -1,0 +1,193 @@
+"""Short training of one architecture: a scaled-down NATS-Bench recipe, no Ray import.
+
+Recipe (NATS-Bench's, with fewer epochs): SGD with Nesterov momentum 0.9, weight decay 5e-4
+on all parameters, cosine learning-rate decay to 0 over all steps, cross-entropy loss, random
+32x32 crops of the image zero-padded by 4 plus horizontal flips. Validation accuracy is
+measured on the CIFAR **test** split after every epoch (NATS-Bench's "ori-test" protocol);
+``max_val_samples`` evaluates on a fixed random subset of it instead.
+
+The run is deterministic under ``seed`` on CPU: the network initialisation, the training
+subset, the shuffling and the augmentation are all drawn from generators seeded by it, and
+the global torch RNG is left as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from zeronas.data import CIFAR_MEAN, CIFAR_STD, load_cifar
+from zeronas.datasets import canonical_dataset, num_classes
+from zeronas.errors import ZeronasError
+
+__all__ = ["TrainResult", "train_arch"]
+
+_PAD = 4
+_EVAL_BATCH = 500
+
+
+@dataclass
+class TrainResult:
+    #: epochs actually trained (fewer than asked when ``report`` stopped the run)
+    epochs_run: int
+    #: validation accuracy (%) after the last epoch trained
+    val_acc: float
+    #: ``(epoch, val_acc)`` after every epoch, epochs counted from 1
+    history: list[tuple[int, float]] = field(default_factory=list)
+    #: wall seconds, data loading included
+    seconds: float = 0.0
+
+
+def train_arch(
+    space: str,
+    arch: str,
+    *,
+    data: str | Path,
+    dataset: str = "cifar10",
+    epochs: int,
+    batch_size: int = 256,
+    lr: float = 0.1,
+    seed: int = 0,
+    device: str = "cpu",
+    max_train_samples: int | None = None,
+    max_val_samples: int | None = None,
+    report: Callable[[int, float], bool | None] | None = None,
+) -> TrainResult:
+    """Train ``arch`` of ``space`` ("tss"/"sss") on CIFAR python batches under ``data``.
+
+    ``report(epoch, val_acc)`` is called after each epoch; returning True stops training.
+    ``max_train_samples`` trains on a fixed random subset of the training split.
+    """
+    from zeronas.spaces import get_space
+
+    started = time.perf_counter()
+    search_space = get_space(space)
+    try:
+        arch = search_space.validate(arch)
+    except ValueError as err:
+        raise ZeronasError(f"cannot train {arch!r}: not a {search_space.name} architecture ({err})") from None
+    dataset = canonical_dataset(dataset)
+    _check_positive_int("epochs", epochs)
+    _check_positive_int("batch_size", batch_size)
+    if max_train_samples is not None:
+        _check_positive_int("max_train_samples", max_train_samples, minimum=2)
+    if max_val_samples is not None:
+        _check_positive_int("max_val_samples", max_val_samples)
+    if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
+        raise ZeronasError(f"learning rate must be a positive number, got {lr!r}")
+    torch_device = _device(device)
+    root = Path(data)
+    if not root.is_dir():
+        raise ZeronasError(
+            f"training data directory {root} does not exist; give the CIFAR python batches directory "
+            "(cifar-10-batches-py / cifar-100-python) or its parent"
+        )
+
+    rng = np.random.default_rng(seed)
+    train_x, train_y = _subset(*load_cifar(root, dataset, "train"), max_train_samples, rng)
+    val_x, val_y = _subset(*load_cifar(root, dataset, "test"), max_val_samples, rng)
+    if len(train_x) < 2:
+        raise ZeronasError(f"need at least 2 training images in {root}, found {len(train_x)}")
+
+    train_x, train_y = torch.from_numpy(train_x).to(torch_device), torch.from_numpy(train_y).to(torch_device)
+    val_x, val_y = torch.from_numpy(val_x).to(torch_device), torch.from_numpy(val_y).to(torch_device)
+    mean = torch.tensor(CIFAR_MEAN[dataset], device=torch_device).view(1, 3, 1, 1) * 255
+    std = torch.tensor(CIFAR_STD[dataset], device=torch_device).view(1, 3, 1, 1) * 255
+
+    def normalise(images: torch.Tensor) -> torch.Tensor:
+        return (images.float() - mean) / std
+
+    fork_devices = [torch_device.index or 0] if torch_device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        model = search_space.build(arch, num_classes=num_classes(dataset)).to(torch_device)
+    generator = torch.Generator().manual_seed(seed)
+
+    batch = min(batch_size, len(train_x))
+    steps_per_epoch = len(train_x) // batch  # the ragged tail is dropped (BatchNorm needs > 1 sample)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+    loss_fn = nn.CrossEntropyLoss()
+
+    history: list[tuple[int, float]] = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        order = torch.randperm(len(train_x), generator=generator).to(torch_device)
+        for step in range(steps_per_epoch):
+            idx = order[step * batch : (step + 1) * batch]
+            images = _augment(train_x[idx], generator)
+            loss = loss_fn(model(normalise(images)), train_y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+        acc = _accuracy(model, val_x, val_y, normalise)
+        history.append((epoch, acc))
+        if report is not None and report(epoch, acc) is True:
+            break
+
+    return TrainResult(
+        epochs_run=len(history),
+        val_acc=history[-1][1],
+        history=history,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random crop (zero padding 4) and horizontal flip of a ``uint8 B x 3 x H x W`` batch."""
+    n, _, h, w = images.shape
+    padded = torch.nn.functional.pad(images, (_PAD, _PAD, _PAD, _PAD))
+    dy = torch.randint(0, 2 * _PAD + 1, (n,), generator=generator).to(images.device)
+    dx = torch.randint(0, 2 * _PAD + 1, (n,), generator=generator).to(images.device)
+    flip = (torch.rand(n, generator=generator) < 0.5).to(images.device)
+    rows = dy[:, None] + torch.arange(h, device=images.device)  # n x h
+    cols = dx[:, None] + torch.arange(w, device=images.device)  # n x w
+    cols = torch.where(flip[:, None], cols.flip(1), cols)
+    batch = torch.arange(n, device=images.device)[:, None, None]
+    crops = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # n x h x w x 3
+    return crops.permute(0, 3, 1, 2)
+
+
+@torch.no_grad()
+def _accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, normalise) -> float:
+    model.eval()
+    correct = 0
+    for start in range(0, len(images), _EVAL_BATCH):
+        logits = model(normalise(images[start : start + _EVAL_BATCH]))
+        correct += int((logits.argmax(1) == labels[start : start + _EVAL_BATCH]).sum())
+    return 100.0 * correct / len(images)
+
+
+def _subset(
+    images: np.ndarray, labels: np.ndarray, limit: int | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    if limit is None or limit >= len(images):
+        return images, labels
+    keep = np.sort(rng.permutation(len(images))[:limit])
+    return images[keep], labels[keep]
+
+
+def _check_positive_int(name: str, value: object, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ZeronasError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _device(name: str) -> torch.device:
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as err:
+        raise ZeronasError(f"unknown device {name!r} ({err}); use 'cpu', 'cuda' or 'cuda:<n>'") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ZeronasError(f"device {name!r} requested but CUDA is not available; use device='cpu'")
+    if device.type not in ("cpu", "cuda"):
+        raise ZeronasError(f"unsupported device {name!r}; use 'cpu', 'cuda' or 'cuda:<n>'")
+    return device

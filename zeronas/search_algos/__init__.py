@@ -1,0 +1,24 @@
+"""Search algorithms with one ask/tell interface: random, regularized evolution, Optuna samplers.
+
+>>> algo = get_algorithm("rea", space="tss", seed=0)
+>>> archs = algo.ask(8)
+>>> algo.tell(archs[0], 1.5, {"params": 1.2e6})
+"""
+
+from zeronas.search_algos._base import SearchAlgorithm, get_algorithm, list_algorithms, register_algorithm
+from zeronas.search_algos._evolution import RegularizedEvolution
+from zeronas.search_algos._optuna import NSGA2Search, OptunaSearch, TPESearch, optuna_sampler_names
+from zeronas.search_algos._random import RandomSearch
+
+__all__ = [
+    "NSGA2Search",
+    "OptunaSearch",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "SearchAlgorithm",
+    "TPESearch",
+    "get_algorithm",
+    "list_algorithms",
+    "optuna_sampler_names",
+    "register_algorithm",
+]

@@ -1,0 +1,197 @@
+"""The ask/tell interface every search algorithm implements, and the algorithm registry.
+
+Shaped like Ray Tune's ``tune/search`` searchers: a driver asks for proposals, evaluates
+them wherever it likes and tells the results back, in any order. Algorithms keep all their
+state in plain Python objects (numpy generators, an in-memory Optuna study), so an instance
+can be pickled and restored; it resumes with the same future proposals.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+from abc import ABC, abstractmethod
+from typing import Any, Callable, ClassVar, Mapping
+
+import numpy as np
+
+from zeronas._registry import Registry
+from zeronas.errors import ZeronasError
+from zeronas.spaces._base import SearchSpace
+
+__all__ = ["SearchAlgorithm", "register_algorithm", "get_algorithm", "list_algorithms"]
+
+_REGISTRY: Registry["SearchAlgorithm"] = Registry("search algorithm")
+
+#: names of the form ``optuna:<SamplerClassName>`` select any Optuna sampler
+OPTUNA_PREFIX = "optuna:"
+
+
+class SearchAlgorithm(ABC):
+    """Propose architectures (``ask``) and learn from their scores (``tell``); scores are maximised.
+
+    Several asks may be outstanding, tells may arrive in any order, and an architecture may be
+    told that was never asked (a resumed search replays its log this way). ``score=None`` (or
+    a non-finite score) marks a failed evaluation, which counts as the worst possible.
+
+    With ``dedup_isomorphic=True`` an algorithm never proposes an architecture whose
+    isomorphism-canonical form (``space.canonical``) it has already proposed or been told;
+    after ``max_retries`` duplicates in a row ``ask`` returns fewer proposals than asked.
+    Seeded: the same seed and the same sequence of calls give the same proposals.
+    """
+
+    #: registry name, set by subclasses
+    name: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        space: SearchSpace | str,
+        seed: int = 0,
+        *,
+        dedup_isomorphic: bool = False,
+        max_retries: int = 100,
+    ) -> None:
+        self.space = _resolve_space(space)
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ZeronasError(f"search seed must be a non-negative integer, got {seed!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, numbers.Integral) or max_retries < 1:
+            raise ZeronasError(f"max_retries must be a positive integer, got {max_retries!r}")
+        self.seed = int(seed)
+        self.dedup_isomorphic = bool(dedup_isomorphic)
+        self.max_retries = int(max_retries)
+        self.rng = np.random.default_rng(self.seed)
+        #: proposals returned by ``ask`` so far
+        self.n_proposed = 0
+        #: results received by ``tell`` so far (failed ones included)
+        self.n_told = 0
+        self._seen: set[str] = set()  # dedup keys of proposed or told archs (only with dedup)
+        self._best: tuple[str, float] | None = None
+
+    # -- public API ----------------------------------------------------------
+    def ask(self, n: int) -> list[str]:
+        """Up to ``n`` proposals as arch strings; fewer only when no new architecture can be found."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"ask(n) needs a non-negative integer n, got {n!r}")
+        proposals = self._ask(int(n)) if n else []
+        self.n_proposed += len(proposals)
+        return proposals
+
+    def tell(self, arch: str, score: float | None, costs: Mapping[str, float] | None = None) -> None:
+        """Report the score of ``arch`` (None: the evaluation failed). ``costs`` e.g. ``{"params": ..}``."""
+        arch = self.space.validate(arch)
+        value = _as_score(score)
+        costs = dict(costs) if costs else {}
+        self.n_told += 1
+        if self.dedup_isomorphic:
+            self._seen.add(self._key(arch))
+        if value is not None and (self._best is None or value > self._best[1]):
+            self._best = (arch, value)
+        self._tell(arch, value, costs)
+
+    @property
+    def best(self) -> tuple[str, float] | None:
+        """The best ``(arch, score)`` told so far, or None."""
+        return self._best
+
+    # -- for subclasses ------------------------------------------------------
+    @abstractmethod
+    def _ask(self, n: int) -> list[str]:
+        """Return up to ``n`` (n >= 1) proposals."""
+
+    @abstractmethod
+    def _tell(self, arch: str, score: float | None, costs: dict[str, float]) -> None:
+        """Learn from one result; ``arch`` is normalised and ``score`` is finite or None."""
+
+    def _key(self, arch: str) -> str:
+        """What duplicates are judged by: the canonical form with dedup, else the arch itself."""
+        return self.space.canonical(arch) if self.dedup_isomorphic else arch
+
+    def _claim(self, arch: str) -> bool:
+        """Without dedup always True; with dedup True (and remembered) only for a new canonical form."""
+        if not self.dedup_isomorphic:
+            return True
+        key = self._key(arch)
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def _draw_new(self, draw: Callable[[], str]) -> str | None:
+        """Call ``draw`` until it gives an arch that ``_claim`` accepts, at most ``max_retries`` times."""
+        for _ in range(self.max_retries):
+            arch = draw()
+            if self._claim(arch):
+                return arch
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(space={self.space.name!r}, seed={self.seed})"
+
+
+def _resolve_space(space: SearchSpace | str) -> SearchSpace:
+    if isinstance(space, SearchSpace):
+        return space
+    if isinstance(space, str):
+        from zeronas.spaces import get_space
+
+        return get_space(space)
+    raise ZeronasError(f"space must be a SearchSpace or a space name, got {type(space).__name__}")
+
+
+def _as_score(score: Any) -> float | None:
+    if score is None:
+        return None
+    if isinstance(score, bool) or not isinstance(score, numbers.Real):
+        raise ValueError(f"score must be a real number or None, got {score!r}")
+    value = float(score)
+    return value if math.isfinite(value) else None
+
+
+# -- registry ------------------------------------------------------------------
+def register_algorithm(name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[type], type]:
+    """Class decorator registering a :class:`SearchAlgorithm` under ``name``."""
+    return _REGISTRY.register(name, aliases=aliases)
+
+
+def get_algorithm(name: str, *, space: SearchSpace | str, seed: int = 0, **options: Any) -> SearchAlgorithm:
+    """Build a registered algorithm, or ``optuna:<SamplerName>`` for any Optuna sampler.
+
+    Unknown names raise :class:`~zeronas.errors.UnknownNameError`; options the algorithm does
+    not take raise :class:`~zeronas.errors.ZeronasError`.
+    """
+    if not isinstance(name, str):
+        raise ZeronasError(f"algorithm name must be a string, got {name!r}")
+    if name.strip().lower().startswith(OPTUNA_PREFIX):
+        from zeronas.search_algos._optuna import OptunaSearch
+
+        factory: Callable[..., SearchAlgorithm] = OptunaSearch
+        options = {"sampler": name.strip()[len(OPTUNA_PREFIX) :], **options}
+        label = name
+    else:
+        factory = _REGISTRY.factory(name)
+        label = _REGISTRY.canonical_name(name)
+    _check_options(label, factory, options)
+    return factory(space=space, seed=seed, **options)
+
+
+def _check_options(label: str, factory: Callable[..., Any], options: Mapping[str, Any]) -> None:
+    params = inspect.signature(factory).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        raise ZeronasError(
+            f"search algorithm {label!r} has no option {unknown[0]!r}; its options are: {', '.join(accepted)}"
+        )
+
+
+def list_algorithms(*, optuna_samplers: bool = False) -> list[str]:
+    """Registered algorithm names; with ``optuna_samplers`` also every usable ``optuna:<Sampler>``."""
+    names = _REGISTRY.names()
+    if optuna_samplers:
+        from zeronas.search_algos._optuna import optuna_sampler_names
+
+        names += [OPTUNA_PREFIX + s for s in optuna_sampler_names()]
+    return names

@@ -1,0 +1,248 @@
+"""Optuna samplers driven through Optuna's own ask/tell interface.
+
+Each decision of ``space.choices`` becomes one ``CategoricalDistribution``; a trial's
+parameters are the options chosen. Trials asked by this algorithm are kept open until their
+architecture is told; an architecture told without having been asked (a resumed search
+replaying its log) is added with ``study.add_trial``. Failed evaluations become
+``TrialState.FAIL`` trials.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections import defaultdict
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
+
+import optuna
+from optuna.distributions import CategoricalDistribution
+from optuna.trial import TrialState
+
+from zeronas.errors import UnknownNameError, ZeronasError
+from zeronas.search_algos._base import SearchAlgorithm, register_algorithm
+from zeronas.spaces._base import SearchSpace
+
+#: Optuna samplers that need arguments we cannot derive from the space
+_UNSUPPORTED = {"BaseSampler", "BaseGASampler", "PartialFixedSampler"}
+_COSTS = ("params", "flops")
+
+
+def optuna_sampler_names() -> list[str]:
+    """Class names of the Optuna samplers usable as ``optuna:<name>``."""
+    names = []
+    for name, obj in vars(optuna.samplers).items():
+        if (
+            inspect.isclass(obj)
+            and issubclass(obj, optuna.samplers.BaseSampler)
+            and not inspect.isabstract(obj)
+            and name not in _UNSUPPORTED
+        ):
+            names.append(name)
+    return sorted(names)
+
+
+@contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Silence Optuna's experimental/deprecation warnings and per-trial INFO logs."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\b.*")
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"optuna\b.*")
+        yield
+
+
+class OptunaSearch(SearchAlgorithm):
+    """Any Optuna sampler over the space's categorical encoding.
+
+    ``sampler`` is an Optuna sampler class name (``TPESampler``, ``GPSampler``, ...);
+    ``sampler_options`` are passed to its constructor (``seed`` is filled in when the sampler
+    takes one). With ``cost`` set to ``"params"`` or ``"flops"`` the study has two objectives,
+    score maximised and that cost minimised, read from the ``costs`` given to ``tell`` (and
+    computed with the space when missing).
+    """
+
+    name = "optuna"
+
+    def __init__(
+        self,
+        space: SearchSpace | str,
+        seed: int = 0,
+        *,
+        sampler: str = "TPESampler",
+        sampler_options: Mapping[str, Any] | None = None,
+        cost: str | None = None,
+        dedup_isomorphic: bool = False,
+        max_retries: int = 100,
+    ) -> None:
+        super().__init__(space, seed, dedup_isomorphic=dedup_isomorphic, max_retries=max_retries)
+        if cost is not None and cost not in _COSTS:
+            raise ZeronasError(f"unknown cost {cost!r} for a multi-objective search; use one of: {', '.join(_COSTS)}")
+        self.cost = cost
+        self.sampler_name = _sampler_class(sampler).__name__
+        self._decisions = [(name, list(options)) for name, options in self.space.choices]
+        self._distributions = {
+            name: CategoricalDistribution([_choice(o, i) for i, o in enumerate(options)])
+            for name, options in self._decisions
+        }
+        self._option_index = [
+            {_choice(o, i): i for i, o in enumerate(options)} for _, options in self._decisions
+        ]
+        with _quiet_optuna():
+            self.sampler = self._make_sampler(dict(sampler_options or {}))
+            directions = ["maximize", "minimize"] if cost else ["maximize"]
+            self.study = optuna.create_study(sampler=self.sampler, directions=directions)
+        self._open: dict[str, list[int]] = defaultdict(list)  # dedup key -> open trial numbers
+        self._results: dict[str, list[float] | None] = {}  # dedup key -> told values (None: failed)
+
+    # -- sampler construction -------------------------------------------------
+    def _make_sampler(self, options: dict[str, Any]) -> optuna.samplers.BaseSampler:
+        cls = _sampler_class(self.sampler_name)
+        params = inspect.signature(cls).parameters
+        if "seed" in params:
+            options.setdefault("seed", self.seed)
+        if cls is optuna.samplers.GridSampler:
+            options.setdefault("search_space", {n: d.choices for n, d in self._distributions.items()})
+        if "warn_independent_sampling" in params and cls is not optuna.samplers.TPESampler:
+            # categorical-only spaces make CMA-ES / QMC / GP fall back to independent sampling
+            options.setdefault("warn_independent_sampling", False)
+        try:
+            return cls(**options)
+        except (TypeError, ValueError) as err:
+            raise ZeronasError(f"cannot build optuna sampler {self.sampler_name} with {options}: {err}") from None
+
+    # -- encoding ----------------------------------------------------------------
+    def _arch_of(self, params: Mapping[str, Any]) -> str:
+        code = [index[params[name]] for (name, _), index in zip(self._decisions, self._option_index)]
+        return self.space.format(code)
+
+    def _params_of(self, arch: str) -> dict[str, Any]:
+        code = self.space.parse(arch)
+        return {name: _choice(options[c], c) for (name, options), c in zip(self._decisions, code)}
+
+    def _values(self, arch: str, score: float | None, costs: Mapping[str, float]) -> list[float] | None:
+        if score is None:
+            return None
+        if not self.cost:
+            return [score]
+        cost = costs.get(self.cost)
+        if cost is None:
+            cost = self.space.params(arch) if self.cost == "params" else self.space.flops(arch)
+        return [score, float(cost)]
+
+    # -- ask / tell ----------------------------------------------------------------
+    def _ask(self, n: int) -> list[str]:
+        proposals = []
+        with _quiet_optuna():
+            for _ in range(n):
+                arch = self._ask_one()
+                if arch is None:
+                    break
+                proposals.append(arch)
+        return proposals
+
+    def _ask_one(self) -> str | None:
+        for _ in range(self.max_retries):
+            trial = self.study.ask(self._distributions)
+            arch = self._arch_of(trial.params)
+            if self._claim(arch):
+                self._open[self._key(arch)].append(trial.number)
+                return arch
+            # an isomorph of an earlier proposal: answer the sampler with that result, or
+            # keep the trial open until the earlier proposal is told
+            key = self._key(arch)
+            if key in self._results:
+                self._finish(trial.number, self._results[key])
+            else:
+                self._open[key].append(trial.number)
+        return None
+
+    def _tell(self, arch: str, score: float | None, costs: dict[str, float]) -> None:
+        key = self._key(arch)
+        values = self._values(arch, score, costs)
+        self._results[key] = values
+        with _quiet_optuna():
+            numbers = self._open.pop(key, [])
+            for number in numbers:
+                self._finish(number, values)
+            if not numbers:  # never asked (or asked and already told): record it as a finished trial
+                state = TrialState.FAIL if values is None else TrialState.COMPLETE
+                self.study.add_trial(
+                    optuna.trial.create_trial(
+                        params=self._params_of(arch),
+                        distributions=self._distributions,
+                        values=values,
+                        state=state,
+                    )
+                )
+
+    def _finish(self, number: int, values: list[float] | None) -> None:
+        if values is None:
+            self.study.tell(number, state=TrialState.FAIL)
+        else:
+            self.study.tell(number, values)
+
+
+def _choice(option: Any, index: int) -> Any:
+    """Optuna categorical choices must be None/bool/int/float/str; other options go by index."""
+    return option if option is None or isinstance(option, (bool, int, float, str)) else index
+
+
+def _sampler_class(name: str) -> type:
+    names = optuna_sampler_names()
+    lookup = {n.lower(): n for n in names}
+    key = str(name).strip().lower()
+    if key not in lookup and key + "sampler" in lookup:  # "optuna:tpe" -> TPESampler
+        key += "sampler"
+    if key not in lookup:
+        raise UnknownNameError(f"unknown optuna sampler {name!r}; choose one of: {', '.join(names)}")
+    return getattr(optuna.samplers, lookup[key])
+
+
+@register_algorithm("tpe")
+class TPESearch(OptunaSearch):
+    """Optuna's multivariate TPE (seeded; constant liar for the asynchronous open trials)."""
+
+    name = "tpe"
+
+    def __init__(
+        self,
+        space: SearchSpace | str,
+        seed: int = 0,
+        *,
+        n_startup_trials: int = 10,
+        multivariate: bool = True,
+        dedup_isomorphic: bool = False,
+        max_retries: int = 100,
+    ) -> None:
+        options = {"n_startup_trials": n_startup_trials, "multivariate": multivariate, "constant_liar": True}
+        super().__init__(
+            space, seed, sampler="TPESampler", sampler_options=options,
+            dedup_isomorphic=dedup_isomorphic, max_retries=max_retries,
+        )
+
+
+@register_algorithm("nsga2", aliases=("nsgaii",))
+class NSGA2Search(OptunaSearch):
+    """Optuna's NSGA-II on two objectives: score (maximised) and ``cost`` (minimised).
+
+    The default population of 32 gives ~30 generations for a 1,000-evaluation budget.
+    """
+
+    name = "nsga2"
+
+    def __init__(
+        self,
+        space: SearchSpace | str,
+        seed: int = 0,
+        *,
+        cost: str = "params",
+        population_size: int = 32,
+        dedup_isomorphic: bool = False,
+        max_retries: int = 100,
+    ) -> None:
+        super().__init__(
+            space, seed, sampler="NSGAIISampler", sampler_options={"population_size": population_size},
+            cost=cost, dedup_isomorphic=dedup_isomorphic, max_retries=max_retries,
+        )
