@@ -185,7 +185,7 @@ def load_spec(out: str | Path, run_id: str | None) -> tuple[ExperimentSpec, str]
     if run_id:
         runs = [p for p in runs if p.parent.name == f"run={run_id}"]
     if not runs:
-        what = f"run {run_id!r}" if run_id else "any run"
+        what = f"run {run_id!r}" if run_id else "run"
         raise ZeronasError(f"--resume: found no {what} under {out}; pass the --out of the run to resume")
     meta = json.loads(runs[-1].read_text())
     config = meta.get("config", {}).get("spec")

@@ -48,5 +48,12 @@ class LogCallback(Callback):
         if sink.on_rows is not None:
             sink.on_rows(trial.trial_id, rows, result)
 
+    # A failed trial is restarted and replays the log: everything it reported must be on disk first.
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        sink_for(self.run_id).writer.flush()
+
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        sink_for(self.run_id).writer.flush()
+
     def on_experiment_end(self, trials: list, **info: Any) -> None:
         sink_for(self.run_id).writer.flush()

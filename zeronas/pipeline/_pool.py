@@ -69,7 +69,6 @@ class ScorerBroker:
         self._actor_class = scorer_actor_class(
             num_cpus=config.cpus_per_worker,
             num_gpus=config.gpus_per_worker,
-            max_concurrency=max(1, config.in_flight_per_worker),
         )
 
     async def _ensure_started(self) -> None:
@@ -185,7 +184,15 @@ def _worker_failure(arch: str, err: BaseException, attempts: int) -> dict[str, A
 
 def start_pool(config: PoolConfig, *, name: str | None = None) -> Any:
     """Start the broker actor (named, so Tune trials can look it up)."""
-    options: dict[str, Any] = {"num_cpus": 0, "max_concurrency": 10_000}
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    # The broker lives on the driver's node: losing another node must not lose the queue.
+    here = ray.get_runtime_context().get_node_id()
+    options: dict[str, Any] = {
+        "num_cpus": 0,
+        "max_concurrency": 10_000,
+        "scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=here, soft=False),
+    }
     if name:
         options.update(name=name, namespace=POOL_NAMESPACE, lifetime=None)
     return ray.remote(ScorerBroker).options(**options).remote(config)

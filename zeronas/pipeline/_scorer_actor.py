@@ -65,8 +65,13 @@ class ScorerWorker:
         }
 
 
-def scorer_actor_class(*, num_cpus: float, num_gpus: float, max_concurrency: int = 1):
-    """The remote class with the resource request for this pool."""
-    return ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0, max_concurrency=max_concurrency)(
+def scorer_actor_class(*, num_cpus: float, num_gpus: float):
+    """The remote class with the resource request for this pool.
+
+    One call at a time per actor (Ray queues the others, so the next chunk starts without a
+    round trip): scoring seeds torch's global RNG before building each network, and two
+    threads doing that at once would give an arch different weights.
+    """
+    return ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)(
         ScorerWorker
     ).options(scheduling_strategy="SPREAD")

@@ -22,10 +22,11 @@ def training_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
         return
 
     import ray
+    import torch
 
     from zeronas.pipeline._training import train_arch
 
-    device = "cuda" if ray.get_gpu_ids() else "cpu"
+    device = "cuda" if ray.get_gpu_ids() and torch.cuda.is_available() else "cpu"
 
     def report(epoch: int, val_acc: float) -> None:
         tune.report({"val_acc": val_acc, "epoch": epoch})

@@ -1,0 +1,273 @@
+"""The search pipeline on the shared Ray session: stages, log, pool, failures, CLI errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+from zeronas.cli import main
+from zeronas.pipeline import ExperimentSpec, run_experiment
+
+PLUGIN = str(Path(__file__).parent / "plugins" / "nan_proxy.py")
+
+
+def log_rows(out: Path) -> list[dict]:
+    return ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def csv_truth(path: Path, column: str = "cifar10_test_acc_200ep") -> dict[str, float]:
+    with open(path) as f:
+        return {r["arch"]: float(r[column]) for r in csv.DictReader(f)}
+
+
+def test_search_logs_each_arch_once_and_validates_its_top_k(ray_session, tss_csv, tmp_path):
+    spec = ExperimentSpec(budget=24, top_k=5, benchmark=str(tss_csv), out=str(tmp_path), quiet=True)
+    result = run_experiment(spec)
+
+    rows = log_rows(tmp_path)
+    proxy = [r for r in rows if r["stage"] == "proxy"]
+    assert len(proxy) == 24
+    assert len({r["arch"] for r in proxy}) == 24
+    assert sorted(r["iteration"] for r in proxy) == list(range(1, 25))
+    assert all(r["score"] == r["proxy_meco"] and r["proxy_meco"] is not None for r in proxy)
+    assert all(r["run_id"] == result.run_id and r["search_id"] == "rea-s0" for r in rows)
+    assert all(r["worker_id"] and r["node"] and r["device"] == "cpu" for r in proxy)
+    assert all(r["params"] > 0 and r["flops"] > 0 and r["proxy_seconds"] > 0 for r in proxy)
+
+    # stage 2: the 5 best distinct cells by score, with the benchmark's own accuracy
+    truth = csv_truth(tss_csv)
+    validated = sorted((r for r in rows if r["stage"] == "validate"), key=lambda r: r["iteration"])
+    best, seen = [], set()
+    for r in sorted(proxy, key=lambda r: (-r["score"], r["iteration"])):
+        if r["canonical"] not in seen:
+            seen.add(r["canonical"])
+            best.append(r["arch"])
+    assert [r["arch"] for r in validated] == best[:5]
+    assert [r["accuracy"] for r in validated] == [truth[a] for a in best[:5]]
+    assert {r["accuracy_source"] for r in validated} == {"cifar10_test_acc_200ep"}
+    assert [r["arch"] for r in result.top["rea-s0"]] == best[:5]
+    assert (tmp_path / f"run={result.run_id}" / "_run.json").is_file()
+
+
+def test_compare_runs_all_searches_on_one_shared_pool_into_one_log(ray_session, tmp_path):
+    spec = ExperimentSpec(algos=["random", "rea", "tpe"], seeds=[0, 1], budget=10, out=str(tmp_path), quiet=True, workers=2)
+    result = run_experiment(spec)
+    rows = log_rows(tmp_path)
+    by_search: dict[str, list[dict]] = {}
+    for r in rows:
+        by_search.setdefault(r["search_id"], []).append(r)
+    assert sorted(by_search) == ["random-s0", "random-s1", "rea-s0", "rea-s1", "tpe-s0", "tpe-s1"]
+    assert all(len(v) == 10 and len({r["arch"] for r in v}) == 10 for v in by_search.values())
+    assert {r["run_id"] for r in rows} == {result.run_id}
+    workers = {r["worker_id"] for r in rows}
+    assert len(workers) == 2  # one pool of two actors served all six searches
+    assert result.pool_stats["scored"] == 60
+
+
+def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
+    import ray
+
+    from zeronas.pipeline._pool import POOL_NAMESPACE
+
+    spec = ExperimentSpec(budget=60, out=str(tmp_path), quiet=True, workers=2, gpus_per_worker=0)
+    outcome: dict = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault("result", run_experiment(spec)))
+    thread.start()
+    pool, deadline = None, time.time() + 120
+    while pool is None and time.time() < deadline:
+        names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("zeronas-pool-")]
+        if names:
+            pool = ray.get_actor(names[0], namespace=POOL_NAMESPACE)
+        time.sleep(0.2)
+    assert pool is not None
+    while ray.get(pool.stats.remote())["scored"] < 8 and time.time() < deadline:
+        time.sleep(0.1)
+    victim = next(iter(ray.get(pool.worker_handles.remote()).values()))
+    ray.kill(victim, no_restart=True)
+    thread.join(timeout=180)
+    assert "result" in outcome, "search did not finish"
+    stats = outcome["result"].pool_stats
+    assert stats["replaced_workers"] >= 1
+    rows = [r for r in log_rows(tmp_path) if r["stage"] == "proxy"]
+    assert len(rows) == 60 and len({r["arch"] for r in rows}) == 60
+    assert all(r["error"] is None for r in rows)  # the dead worker's chunk was rescored elsewhere
+
+
+def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_session, tmp_path):
+    spec = ExperimentSpec(proxy="nan_on_1x1", extra_proxies=["meco"], plugins=[PLUGIN], budget=20, out=str(tmp_path),
+                          quiet=True, algos=["random"])
+    run_experiment(spec)
+    rows = log_rows(tmp_path)
+    assert len(rows) == 20
+    with_1x1 = [r for r in rows if "nor_conv_1x1" in r["arch"]]
+    without = [r for r in rows if "nor_conv_1x1" not in r["arch"]]
+    assert with_1x1 and without
+    assert all(r["proxy_nan_on_1x1"] is None and r["score"] is None for r in with_1x1)
+    assert all("nan_on_1x1" in r["error"] and "nan" in r["error"].lower() for r in with_1x1)
+    assert all(r["proxy_nan_on_1x1"] == 1.0 and r["error"] is None for r in without)
+    assert all(r["proxy_meco"] is not None for r in rows)
+
+
+def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_csv, tmp_path):
+    spec = ExperimentSpec(proxy="meco:1,synflow:0.5", budget=16, top_k=3, benchmark=str(tss_csv), train_epochs=12,
+                          train_simulate=True, out=str(tmp_path), quiet=True)
+    run_experiment(spec)
+    rows = log_rows(tmp_path)
+    proxy = [r for r in rows if r["stage"] == "proxy"]
+    assert all(0 <= r["score"] <= 1.5 for r in proxy)
+    trained = sorted((r for r in rows if r["stage"] == "train"), key=lambda r: r["iteration"])
+    validated = sorted((r for r in rows if r["stage"] == "validate"), key=lambda r: r["iteration"])
+    assert [r["arch"] for r in trained] == [r["arch"] for r in validated]
+    truth12 = csv_truth(tss_csv, "cifar10_valid_acc_12ep")
+    assert [r["accuracy"] for r in trained] == [truth12[r["arch"]] for r in trained]
+    assert {r["epochs"] for r in trained} == {12}
+
+
+def test_real_short_training_stage(ray_session, fake_cifar, tmp_path):
+    data = fake_cifar
+    out = tmp_path / "runs"
+    spec = ExperimentSpec(budget=6, top_k=2, train_epochs=2, data=str(data), train_samples=100, out=str(out), quiet=True)
+    run_experiment(spec)
+    trained = [r for r in log_rows(out) if r["stage"] == "train"]
+    assert len(trained) == 2
+    assert all(r["accuracy_source"] == "trained" and 1 <= r["epochs"] <= 2 and 0 <= r["accuracy"] <= 100 for r in trained)
+
+
+def test_gpu_workers_get_their_own_gpu_or_a_fraction(ray_session):
+    import ray
+
+    from zeronas.pipeline._pool import PoolConfig, start_pool
+
+    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8)
+    for workers, share, per_gpu in [(2, 1.0, 1), (4, 0.5, 2)]:
+        pool = start_pool(PoolConfig(kwargs, workers=workers, gpus_per_worker=share, cpus_per_worker=0.1))
+        ready = ray.get(pool.warm_up.remote())
+        ids = [tuple(r["gpu_ids"]) for r in ready]
+        assert all(len(i) == 1 for i in ids)
+        counts = {i: ids.count(i) for i in set(ids)}
+        assert sorted(counts.values()) == [per_gpu, per_gpu]
+        ray.get(pool.shutdown.remote())
+        ray.kill(pool)
+
+
+def test_pool_serves_concurrent_callers_in_order_and_balances_actors(ray_session):
+    import ray
+    import numpy as np
+
+    from zeronas.pipeline._pool import PoolConfig, start_pool
+    from zeronas.spaces import get_space
+
+    space = get_space("tss")
+    rng = np.random.default_rng(1)
+    a = [space.sample(rng) for _ in range(12)]
+    b = [space.sample(rng) for _ in range(12)]
+    pool = start_pool(PoolConfig(dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8),
+                                 workers=2, gpus_per_worker=0))
+    ra, rb = ray.get([pool.score.remote(a), pool.score.remote(b)])
+    assert [r["result"].arch for r in ra] == a and [r["result"].arch for r in rb] == b
+    stats = ray.get(pool.stats.remote())
+    assert len(stats["per_worker"]) == 2 and min(stats["per_worker"].values()) >= 6
+    ray.kill(pool)
+
+
+def test_score_on_ray_matches_in_process_scores(ray_session):
+    import numpy as np
+
+    from zeronas.pipeline import score_on_ray
+    from zeronas.proxies import ArchScorer
+    from zeronas.spaces import get_space
+
+    space = get_space("tss")
+    rng = np.random.default_rng(3)
+    archs = [space.sample(rng) for _ in range(6)]
+    local = ArchScorer(space="tss", proxies=["meco", "synflow"], seed=0)
+    expected = {a: local.score(a).values for a in archs}
+    got = {s.arch: s.values for s in score_on_ray(archs, space="tss", proxies=["meco", "synflow"], workers=2, gpus_per_worker=0)}
+    assert got.keys() == expected.keys()
+    for a in archs:
+        for p in ("meco", "synflow"):
+            assert got[a][p] == pytest.approx(expected[a][p], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["search", "--proxy", "nope"], "unknown proxy 'nope'"),
+        (["search", "--algo", "nope"], "algorithm 'nope'"),
+        (["search", "--space", "nope"], "space 'nope'"),
+        (["search", "--budget", "0"], "--budget must be > 0"),
+        (["search", "--budget", "many"], "bad --budget"),
+        (["search", "--top-k", "0"], "--top-k"),
+        (["search", "--benchmark", "/nonexistent/tss.csv"], "/nonexistent/tss.csv"),
+        (["search", "--data", "/nonexistent/cifar"], "/nonexistent/cifar"),
+        (["search", "--train-epochs", "2"], "--data"),
+        (["compare", "--seeds", "0"], "--seeds"),
+        (["search", "--config", "/nonexistent.yaml"], "/nonexistent.yaml"),
+        (["search", "--resume"], "--resume"),
+    ],
+)
+def test_bad_input_is_one_clear_line_with_no_partial_log(argv, fragment, tmp_path, capsys):
+    out = tmp_path / "runs"
+    code = main([*argv, "--out", str(out), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and fragment in err, err
+    assert not out.exists()
+
+
+def test_unreadable_data_dir_is_rejected(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "runs"
+    assert main(["search", "--data", str(empty), "--out", str(out), "--quiet"]) == 2
+    assert str(empty) in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_config_file_supplies_defaults_and_flags_win(tmp_path):
+    from zeronas.cli._search import _load_config, build_spec
+
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text("space: tss\nalgos: [random, rea]\nseeds: 3\nbudget: 90s\ntop-k: 4\n")
+    spec = build_spec({**_load_config(str(cfg)), "top_k": 7})
+    assert spec.algos == ["random", "rea"] and spec.seeds == [0, 1, 2]
+    assert spec.budget is None and spec.budget_seconds == 90.0 and spec.top_k == 7
+    toml = tmp_path / "exp.toml"
+    toml.write_text('proxy = "meco:1,zico:0.5"\nbudget = 200\n')
+    spec = build_spec(_load_config(str(toml)))
+    assert spec.proxy == "meco:1,zico:0.5" and spec.budget == 200
+
+
+def test_objective_percentiles():
+    from zeronas.pipeline import Objective
+
+    obj = Objective.parse("a:1,b:0.5")
+    assert obj.observe({"a": 1.0, "b": 10.0}) == pytest.approx(1 * 0.5 + 0.5 * 0.5)
+    # second arch: best on a (percentile 3/4), worst on b (1/4)
+    assert obj.observe({"a": 2.0, "b": 5.0}) == pytest.approx(0.75 + 0.5 * 0.25)
+    assert obj.observe({"a": None, "b": 20.0}) == pytest.approx(0 + 0.5 * (2.5 / 3))
+    final = obj.final_scores([{"a": 1.0, "b": 10.0}, {"a": 2.0, "b": 5.0}])
+    assert final == pytest.approx([0.25 + 0.5 * 0.75, 0.75 + 0.5 * 0.25])
+    assert Objective.parse("meco").observe({"meco": 3.5}) == 3.5
+
+
+def test_cluster_yaml_is_valid_for_the_ray_cluster_launcher():
+    import os
+
+    import jsonschema
+    import ray.autoscaler
+    import yaml
+    from ray.autoscaler._private.util import prepare_config, validate_config
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "cluster.yaml").read_text())
+    schema = json.loads((Path(os.path.dirname(ray.autoscaler.__file__)) / "ray-schema.json").read_text())
+    jsonschema.validate(config, schema)
+    validate_config(prepare_config(config))
+    gpu_types = [t for t in config["available_node_types"].values() if t["node_config"]["InstanceType"].startswith(("g", "p"))]
+    assert gpu_types and any("zeronas" in c for c in config["setup_commands"])
