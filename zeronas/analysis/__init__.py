@@ -1,0 +1,8 @@
+"""Offline analysis of zeronas Parquet logs (``zeronas analyze``)."""
+
+from zeronas.analysis._api import analyze
+from zeronas.analysis._export import export_joined
+from zeronas.analysis._plots import write_plots
+from zeronas.analysis._report import FORMATS, AnalysisReport, ReportTable, render
+
+__all__ = ["analyze", "AnalysisReport", "ReportTable", "render", "FORMATS", "write_plots", "export_joined"]

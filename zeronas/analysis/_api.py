@@ -1,0 +1,499 @@
+"""``analyze(paths, benchmark=...) -> AnalysisReport``: every section of ``zeronas analyze``."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from zeronas.analysis import _anytime, _compare, _quality, _workers
+from zeronas.analysis._load import LogData, Search, load, per_arch_means
+from zeronas.analysis._report import AnalysisReport, ReportTable
+from zeronas.analysis._truth import NO_TRUTH, Truth, benchmark_truth, log_truth
+from zeronas.datasets import canonical_dataset
+from zeronas.errors import ZeronasError
+from zeronas.logs import RUN_PARTITION
+
+__all__ = ["analyze"]
+
+#: share of evaluated archs that need a known truth before anytime curves mean anything
+MIN_CURVE_COVERAGE = 0.99
+#: resampled points (archs × proxies × resamples) the per-search intervals may cost, about a minute
+MAX_PER_SEARCH_BOOTSTRAP = 50_000_000
+
+
+def analyze(
+    paths: Sequence[str | Path] | str | Path,
+    *,
+    benchmark: str | Path | None = None,
+    dataset: str | None = None,
+    space: str | None = None,
+    metric: str = "test",
+    epochs: int | None = None,
+    top_k: int = 10,
+    n_resamples: int = 200,
+    seed: int = 0,
+) -> AnalysisReport:
+    """Analyse one or many runs' logs; ground truth from ``benchmark`` or the log's lookups."""
+    if top_k < 1:
+        raise ZeronasError(f"--top-k must be at least 1, got {top_k}")
+    if n_resamples < 0:
+        raise ZeronasError(f"--bootstrap must be 0 (no intervals) or more, got {n_resamples}")
+    if space is not None:
+        from zeronas.spaces import get_space
+
+        space = get_space(space).name
+    data = load(paths, canonical_dataset(dataset) if dataset else None, space)
+    report = AnalysisReport()
+    truths = _ground_truths(data, benchmark, metric, epochs, report)
+    gt = _truth_per_row(data, truths)
+    ctx = _Context(data, truths, gt, top_k, n_resamples, seed)
+    if data.missing:
+        report.notes.append(f"log lacks the columns {', '.join(data.missing)}: figures that need them are left out")
+    report.tables.append(_overview(ctx))
+    report.tables += _proxy_quality(ctx, report)
+    figures = [_search_figures(ctx, s) for s in data.searches]
+    report.tables += _search_tables(ctx, figures)
+    report.tables += _anytime_tables(ctx, report)
+    report.tables += _comparison_tables(ctx, figures, report)
+    report.tables += _worker_tables(ctx, report)
+    report.joined_factory = lambda: _joined(ctx)
+    return report
+
+
+class _Context:
+    def __init__(self, data: LogData, truths: dict, gt: np.ndarray, top_k: int, n_resamples: int, seed: int):
+        self.data, self.truths, self.gt = data, truths, gt
+        self.top_k, self.n_resamples, self.seed = top_k, n_resamples, seed
+        self.score = data.array("score")
+        self.multi_run = data.n_runs > 1
+        self._curves: dict[str, np.ndarray] = {}
+
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.seed)
+
+    def label(self, s: Search) -> str:
+        return s.key if self.multi_run else s.search_id
+
+    def truth(self, s: Search) -> Truth:
+        return self.truths[(s.space, s.dataset)]
+
+    def curve(self, s: Search) -> np.ndarray:
+        if s.key not in self._curves:
+            self._curves[s.key] = _anytime.topk_curve(self.score[s.rows], self.gt[s.rows], self.top_k)
+        return self._curves[s.key]
+
+    def groups(self) -> list[tuple[str, str]]:
+        return sorted({(s.space, s.dataset) for s in self.data.searches})
+
+    def coverage(self, group: tuple[str, str]) -> float:
+        rows = _rows_of(self.data, group)
+        return float(np.isfinite(self.gt[rows]).mean()) if len(rows) else 0.0
+
+
+def _ground_truths(data: LogData, benchmark, metric: str, epochs: int | None, report: AnalysisReport) -> dict:
+    truths = {}
+    other = data.other
+    for space, dataset in sorted({(s.space, s.dataset) for s in data.searches}):
+        if benchmark is not None and "?" in (space, dataset):
+            missing = "space" if space == "?" else "dataset"
+            report.notes.append(f"the log names no {missing}: pass --{missing} to join --benchmark")
+            truths[(space, dataset)] = Truth()
+        elif benchmark is not None:
+            truths[(space, dataset)] = benchmark_truth(benchmark, space, dataset, metric, epochs)
+        else:
+            mask = pc.and_(
+                pc.and_(pc.equal(other.column("stage"), "validate"), pc.equal(other.column("space"), space)),
+                pc.equal(other.column("dataset"), dataset),
+            )
+            truths[(space, dataset)] = log_truth(other.filter(pc.fill_null(mask, False)))
+    return truths
+
+
+def _truth_per_row(data: LogData, truths: dict) -> np.ndarray:
+    gt = np.full(data.proxy.num_rows, np.nan)
+    archs = data.proxy.column("arch")
+    for group, truth in truths.items():
+        idx = _rows_of(data, group)
+        gt[idx] = truth.lookup(archs.take(pa.array(idx)))
+    return gt
+
+
+def _rows_of(data: LogData, group: tuple[str, str]) -> np.ndarray:
+    """Proxy-row indices of the searches in a (space, dataset) group."""
+    parts = [np.arange(s.rows.start, s.rows.stop) for s in data.searches if (s.space, s.dataset) == group]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _group_label(group: tuple) -> str:
+    return "/".join(str(g) for g in group)
+
+
+# -- overview -------------------------------------------------------------------------
+def _overview(ctx: _Context) -> ReportTable:
+    data = ctx.data
+    stages = data.other.column("stage")
+    rows = [
+        ["runs", data.n_runs],
+        ["searches", len(data.searches)],
+        ["proxy rows", data.proxy.num_rows],
+        ["validate rows", pc.sum(pc.equal(stages, "validate")).as_py() or 0],
+        ["train rows", pc.sum(pc.equal(stages, "train")).as_py() or 0],
+        ["distinct archs", len(pc.unique(data.proxy.column("arch")))],
+        ["proxies", ", ".join(p[len("proxy_") :] for p in data.proxies) or "none"],
+    ]
+    for group in ctx.groups():
+        truth = ctx.truths[group]
+        name = _group_label(group)
+        rows.append([f"ground truth {name}", truth.source or NO_TRUTH])
+        rows.append([f"truth coverage {name}", ctx.coverage(group)])
+        if truth.best_known is not None:
+            rows.append([f"best known accuracy {name}", truth.best_known])
+    return ReportTable("overview", "Overview", ["item", "value"], rows)
+
+
+# -- proxy quality ------------------------------------------------------------------------
+_QUALITY_COLUMNS = [
+    "proxy", "n", "spearman", "spearman_lo", "spearman_hi", "kendall", "kendall_lo", "kendall_hi",
+    "top5", "top5_lo", "top5_hi",
+]  # fmt: skip
+
+
+def _quality_cells(result) -> list:
+    if result is None:
+        return [0] + [math.nan] * 9
+    n, est = result
+    cells = [n]
+    for name in ("spearman", "kendall", "top5"):
+        cells += [est[name].value, est[name].lo, est[name].hi]
+    return cells
+
+
+def _quality_columns(ctx: _Context) -> list[str]:
+    cols = list(ctx.data.proxies)
+    if any(s.objective in ("combined", "score") for s in ctx.data.searches):
+        cols.append("score")
+    return cols
+
+
+def _proxy_quality(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
+    tables = []
+    cols = _quality_columns(ctx)
+    scatter = []
+    for group in ctx.groups():
+        truth = ctx.truths[group]
+        title = f"Proxy quality on distinct archs ({_group_label(group)})"
+        table = ReportTable("proxy quality", title, _QUALITY_COLUMNS)
+        tables.append(table)
+        if not truth:
+            table.notes.append(NO_TRUTH)
+            continue
+        intervals = (
+            f"95 % percentile-bootstrap intervals ({ctx.n_resamples} resamples)"
+            if ctx.n_resamples
+            else "no intervals (--bootstrap 0)"
+        )
+        table.notes.append(
+            f"truth: {truth.source}; top5 = share of the true top 5 % among the proxy's top 5 %; {intervals}"
+        )
+        if truth.best_known is None:
+            table.notes.append(
+                "truth comes only from the searches' own lookups of their top-k, a narrow range: "
+                "pass --benchmark PATH for the whole log"
+            )
+        idx = _rows_of(ctx.data, group)
+        archs = ctx.data.proxy.column("arch").take(pa.array(idx))
+        values = {c: ctx.data.array(c)[idx] for c in cols}
+        values["__truth"] = ctx.gt[idx]
+        _, means = per_arch_means(archs, values)
+        points = {}
+        for c in cols:
+            result = _quality.proxy_quality(means[c], means["__truth"], n_resamples=ctx.n_resamples, rng=ctx.rng())
+            table.rows.append([_short(c)] + _quality_cells(result))
+            if result is not None:
+                points[_short(c)] = (
+                    means[c],
+                    means["__truth"],
+                    result[1]["spearman"].value,
+                    result[1]["kendall"].value,
+                )
+        if not cols:
+            table.notes.append("the log has no proxy_* values and no score to assess")
+        scatter.append((_group_label(group), truth.source, points))
+    report.plot_data["scatter"] = scatter
+
+    per_search = ReportTable("proxy quality", "Proxy quality per search", ["search"] + _QUALITY_COLUMNS)
+    work = sum(s.rows.stop - s.rows.start for s in ctx.data.searches if ctx.truth(s)) * len(cols) * ctx.n_resamples
+    resamples = ctx.n_resamples if work <= MAX_PER_SEARCH_BOOTSTRAP else 0
+    if resamples < ctx.n_resamples:
+        per_search.notes.append(
+            "intervals left out: the log is too large to bootstrap every search quickly (the whole-log table has them)"
+        )
+    for s in ctx.data.searches:
+        if not ctx.truth(s):
+            continue
+        for c in cols:
+            result = _quality.proxy_quality(
+                ctx.data.array(c)[s.rows], ctx.gt[s.rows], n_resamples=resamples, rng=ctx.rng()
+            )
+            per_search.rows.append([ctx.label(s), _short(c)] + _quality_cells(result))
+    if not any(ctx.truths.values()):
+        per_search.notes.append(NO_TRUTH)
+    tables.append(per_search)
+    return tables
+
+
+def _short(column: str) -> str:
+    return column[len("proxy_") :] if column.startswith("proxy_") else column
+
+
+# -- search quality ----------------------------------------------------------------------------
+def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
+    data = ctx.data
+    sl = s.rows
+    n = sl.stop - sl.start
+    n_proposed, dup = _compare.duplicate_share(n, data.array("n_proposed")[sl])
+    other = data.other.filter(pc.equal(data.other.column("search"), s.key))
+    stage = other.column("stage")
+    acc = pc.cast(other.column("accuracy"), pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    is_val = np.asarray(pc.equal(stage, "validate").to_numpy(zero_copy_only=False), dtype=bool)
+    is_train = np.asarray(pc.equal(stage, "train").to_numpy(zero_copy_only=False), dtype=bool)
+    epochs = pc.cast(other.column("epochs"), pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
+    elapsed = np.concatenate(
+        [
+            data.array("elapsed")[sl],
+            pc.cast(other.column("elapsed"), pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False),
+        ]
+    )
+    truth = ctx.truth(s)
+    final = float(ctx.curve(s)[-1]) if n and truth else math.nan
+    regret = truth.best_known - final if truth.best_known is not None and np.isfinite(final) else math.nan
+    proxy_wall = _compare.nanmax(data.array("elapsed")[sl])
+    return _compare.SearchFigures(
+        key=s.key,
+        label=ctx.label(s),
+        algorithm=s.algorithm,
+        seed=s.seed,
+        group=(s.space, s.dataset, s.objective),
+        n_evals=n,
+        n_proposed=n_proposed,
+        duplicate_share=dup,
+        isomorphic_share=_compare.isomorphic_share(data.array("canonical")[sl]),
+        best_score=_compare.nanmax(ctx.score[sl]),
+        final_topk_acc=final,
+        best_validated=_compare.nanmax(acc[is_val]),
+        best_trained=_compare.nanmax(acc[is_train]),
+        regret=regret,
+        n_lookups=int(is_val.sum()),
+        train_epochs=int(epochs[is_train].sum()),
+        wall_s=_compare.nanmax(elapsed),
+        evals_per_s=n / proxy_wall if proxy_wall > 0 else math.nan,
+    )
+
+
+def _search_tables(ctx: _Context, figures: list[_compare.SearchFigures]) -> list[ReportTable]:
+    k = ctx.top_k
+    quality = ReportTable(
+        "search quality", "Search quality",
+        ["search", "algorithm", "seed", "objective", "best_score", f"top{k}_acc", "best_validated", "best_trained",
+         "regret"],
+    )  # fmt: skip
+    budget = ReportTable(
+        "search quality", "Search budget",
+        ["search", "evals", "proposed", "dup_share", "iso_share", "lookups", "train_epochs", "wall_s", "evals_per_s"],
+    )  # fmt: skip
+    for f in figures:
+        quality.rows.append(
+            [
+                f.label,
+                f.algorithm,
+                f.seed,
+                f.group[2],
+                f.best_score,
+                f.final_topk_acc,
+                f.best_validated,
+                f.best_trained,
+                f.regret,
+            ]
+        )
+        budget.rows.append([
+            f.label, f.n_evals, f.n_proposed, f.duplicate_share, f.isomorphic_share, f.n_lookups, f.train_epochs,
+            f.wall_s, f.evals_per_s,
+        ])  # fmt: skip
+    quality.notes.append(
+        f"top{k}_acc = best true accuracy among the search's top-{k} archs by score; "
+        f"regret = best known accuracy − top{k}_acc"
+    )
+    if not any(ctx.truths.values()):
+        quality.notes.append(f"top{k}_acc and regret: {NO_TRUTH}")
+    elif not any(t.best_known is not None for t in ctx.truths.values()):
+        quality.notes.append(f"regret: {NO_TRUTH}")
+    budget.notes.append(
+        "evals = distinct archs scored; dup_share = repeated proposals / proposals; "
+        "iso_share = scored archs isomorphic to an earlier one; lookups = ground-truth validations"
+    )
+    return [quality, budget]
+
+
+# -- anytime curves ----------------------------------------------------------------------------
+def _by_group(ctx: _Context) -> dict[tuple, dict[str, list[Search]]]:
+    out: dict[tuple, dict[str, list[Search]]] = defaultdict(lambda: defaultdict(list))
+    for s in ctx.data.searches:
+        out[(s.space, s.dataset, s.objective)][s.algorithm].append(s)
+    return out
+
+
+def _anytime_tables(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
+    tables, plots = [], []
+    k = ctx.top_k
+    elapsed = ctx.data.array("elapsed")
+    for group, algos in sorted(_by_group(ctx).items()):
+        label = _group_label(group)
+        table = ReportTable(
+            "anytime", f"Anytime top-{k} accuracy vs proxy evaluations ({label})",
+            ["algorithm", "evaluations", "accuracy", "accuracy_std", "seeds"],
+        )  # fmt: skip
+        tables.append(table)
+        coverage = ctx.coverage(group[:2])
+        if coverage < MIN_CURVE_COVERAGE:
+            reason = (
+                NO_TRUTH
+                if not ctx.truths[group[:2]]
+                else f"ground truth covers only {coverage:.0%} of the evaluated archs: pass --benchmark PATH"
+            )
+            table.notes.append(reason)
+            continue
+        eval_bands, time_bands = [], []
+        searches = [s for ss in algos.values() for s in ss]
+        t_max = max((_compare.nanmax(elapsed[s.rows]) for s in searches), default=math.nan)
+        grid = np.linspace(0.0, t_max if np.isfinite(t_max) and t_max > 0 else 1.0, 200)
+        for algo, ss in sorted(algos.items()):
+            band = _anytime.by_evaluations(algo, [ctx.curve(s) for s in ss])
+            eval_bands.append(band)
+            if np.isfinite(elapsed[ss[0].rows]).any():
+                time_bands.append(_anytime.by_time(algo, [(elapsed[s.rows], ctx.curve(s)) for s in ss], grid))
+            for n in _anytime.checkpoints(len(band.x)):
+                table.rows.append([algo, n, float(band.mean[n - 1]), float(band.std[n - 1]), band.n_seeds])
+        table.notes.append(f"mean ± std over seeds; truth: {ctx.truths[group[:2]].source}")
+        if not time_bands:
+            table.notes.append("the log has no elapsed times: no curve against wall time")
+        plots.append((label, k, eval_bands, time_bands))
+    report.plot_data["anytime"] = plots
+    return tables
+
+
+# -- algorithm comparison -------------------------------------------------------------------------
+def _comparison_tables(
+    ctx: _Context, figures: list[_compare.SearchFigures], report: AnalysisReport
+) -> list[ReportTable]:
+    k = ctx.top_k
+    tables, boxes = [], []
+    grouped: dict[tuple, dict[str, list[_compare.SearchFigures]]] = defaultdict(lambda: defaultdict(list))
+    for f in figures:
+        grouped[f.group][f.algorithm].append(f)
+    for group, algos in sorted(grouped.items()):
+        label = _group_label(group)
+        has_truth = any(np.isfinite(f.final_topk_acc) for fs in algos.values() for f in fs)
+        metric = f"top{k}_acc" if has_truth else "best_score"
+
+        def value(f: _compare.SearchFigures, has_truth: bool = has_truth) -> float:
+            return f.final_topk_acc if has_truth else f.best_score
+
+        summary = ReportTable(
+            "comparison",
+            f"Algorithms under objective {group[2]} ({group[0]}/{group[1]})",
+            [
+                "algorithm",
+                "seeds",
+                metric,
+                f"{metric}_std",
+                f"{metric}_median",
+                "regret",
+                "regret_std",
+                "regret_median",
+            ],
+        )
+        for algo, fs in sorted(algos.items()):
+            m = _compare.summarise([value(f) for f in fs])
+            r = _compare.summarise([f.regret for f in fs])
+            summary.rows.append([algo, len(fs), m["mean"], m["std"], m["median"], r["mean"], r["std"], r["median"]])
+        if not has_truth:
+            summary.notes.append(f"{NO_TRUTH} (compared by best proxy score instead)")
+        elif all(not np.isfinite(f.regret) for fs in algos.values() for f in fs):
+            summary.notes.append(f"regret: {NO_TRUTH}")
+        tables.append(summary)
+
+        tests = ReportTable(
+            "comparison",
+            f"Paired Wilcoxon tests on {metric} ({label})",
+            ["algorithm_a", "algorithm_b", "pairs", "mean_diff", "statistic", "p_value", "note"],
+        )
+        if len(algos) < 2:
+            tests.notes.append(f"only one algorithm ({next(iter(algos))}): nothing to compare")
+        else:
+            per_seed = {a: {f.seed: value(f) for f in fs if f.seed is not None} for a, fs in algos.items()}
+            for t in _compare.pairwise_tests(per_seed):
+                tests.rows.append([t.a, t.b, t.n_pairs, t.mean_diff, t.statistic, t.p_value, t.note])
+            tests.notes.append("paired by seed; mean_diff = a − b; two-sided")
+        tables.append(tests)
+        boxes.append((label, metric, {a: [value(f) for f in fs] for a, fs in sorted(algos.items())}))
+    report.plot_data["final"] = boxes
+    return tables
+
+
+# -- workers -----------------------------------------------------------------------------------------
+def _worker_tables(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
+    data = ctx.data
+    table = data.proxy
+    run, runs = _workers.encode(pc.coalesce(table.column(RUN_PARTITION), table.column("run_id"), pa.scalar("?")))
+    worker, worker_names = _workers.encode(table.column("worker_id"))
+    node, node_names = _workers.encode(table.column("node"))
+    timestamp, elapsed, error = data.array("timestamp"), data.array("elapsed"), data.array("error")
+    has_error = pc.is_valid(table.column("error")).to_numpy(zero_copy_only=False)
+    workers, nodes = _workers.worker_figures(
+        run, runs, worker, worker_names, node, node_names, data.array("proxy_seconds"), timestamp, elapsed, has_error
+    )
+    cols = ["worker", "node", "archs", "busy_s", "span_s", "archs_per_s", "idle_share", "errors"]
+    per_worker = ReportTable("workers", "Workers", cols)
+    per_node = ReportTable(
+        "workers", "Nodes", ["node", "workers", "archs", "busy_s", "span_s", "archs_per_s", "idle_share", "errors"]
+    )
+    for w in workers:
+        name = f"{w.run}/{w.name}" if ctx.multi_run else w.name
+        per_worker.rows.append([name, w.node, w.n_archs, w.busy_s, w.span_s, w.archs_per_s, w.idle_share, w.n_errors])
+    for n in nodes:
+        name = f"{n.run}/{n.name}" if ctx.multi_run else n.name
+        per_node.rows.append(
+            [name, n.n_workers, n.n_archs, n.busy_s, n.span_s, n.archs_per_s, n.idle_share, n.n_errors]
+        )
+    if not workers:
+        per_worker.notes.append("the log has no worker_id values")
+    else:
+        per_worker.notes.append("span = the run's wall time; idle_share = 1 − busy seconds (proxy_seconds) / span")
+    errors = ReportTable("workers", "Errors by reason", ["reason", "count", "share_of_rows"])
+    counts = _workers.error_reasons(error[has_error])
+    for reason, count in counts.most_common():
+        errors.rows.append([reason, count, count / max(1, data.proxy.num_rows)])
+    if not counts:
+        errors.notes.append("no errors logged")
+    report.plot_data["throughput"] = _workers.throughput_timeline(run, runs, worker, worker_names, timestamp)
+    return [per_worker, per_node, errors]
+
+
+# -- export ---------------------------------------------------------------------------------------------
+def _joined(ctx: _Context) -> pa.Table:
+    """Proxy rows with the ground truth and the searches' validated / trained accuracies."""
+    table = ctx.data.proxy.append_column("gt_accuracy", pa.array(ctx.gt, pa.float64(), from_pandas=True))
+    other = ctx.data.other
+    for stage, name in (("validate", "validated_accuracy"), ("train", "trained_accuracy")):
+        part = other.filter(pc.fill_null(pc.equal(other.column("stage"), stage), False))
+        cols = {"search": part.column("search"), "arch": part.column("arch"), name: part.column("accuracy")}
+        if stage == "train":
+            cols["trained_epochs"] = part.column("epochs")
+        table = table.join(pa.table(cols), keys=["search", "arch"], join_type="left outer")
+    return table.sort_by([("search", "ascending"), ("iteration", "ascending")])

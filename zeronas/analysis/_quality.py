@@ -1,0 +1,82 @@
+"""Proxy quality: rank correlation and top-k precision against ground truth, with
+percentile bootstrap confidence intervals (``scipy.stats.bootstrap``, paired, seeded)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy import stats
+
+TOP_FRACTION = 0.05
+MIN_POINTS = 5
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def kendall(x: np.ndarray, y: np.ndarray) -> float:
+    return float(stats.kendalltau(x, y).statistic)
+
+
+def top_precision(x: np.ndarray, y: np.ndarray, fraction: float = TOP_FRACTION) -> float:
+    """Share of the true top ``fraction`` (by ``y``) among the proxy's top ``fraction`` (by ``x``)."""
+    n = len(x)
+    m = max(1, math.ceil(fraction * n))
+    top_x = np.argsort(-x, kind="stable")[:m]
+    top_y = np.argsort(-y, kind="stable")[:m]
+    return len(np.intersect1d(top_x, top_y)) / m
+
+
+@dataclass
+class Estimate:
+    value: float
+    lo: float = math.nan
+    hi: float = math.nan
+
+
+def estimate(
+    statistic: Callable[[np.ndarray, np.ndarray], float],
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    n_resamples: int,
+    rng: np.random.Generator,
+    confidence: float = 0.95,
+) -> Estimate:
+    """The statistic and its paired percentile-bootstrap interval (NaN when undefined)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # constant inputs make correlations NaN; reported as such
+        value = statistic(x, y)
+        if n_resamples <= 0 or len(x) < MIN_POINTS or not np.isfinite(value):
+            return Estimate(value)
+        res = stats.bootstrap(
+            (x, y),
+            statistic,
+            paired=True,
+            vectorized=False,
+            n_resamples=n_resamples,
+            confidence_level=confidence,
+            method="percentile",
+            rng=rng,
+        )
+    return Estimate(value, float(res.confidence_interval.low), float(res.confidence_interval.high))
+
+
+def proxy_quality(
+    proxy: np.ndarray, truth: np.ndarray, *, n_resamples: int, rng: np.random.Generator
+) -> tuple[int, dict[str, Estimate]] | None:
+    """ρ, τ and top-5 % precision on the archs that have both a proxy value and a truth."""
+    ok = np.isfinite(proxy) & np.isfinite(truth)
+    x, y = proxy[ok], truth[ok]
+    if len(x) < 2:
+        return None
+    return len(x), {
+        "spearman": estimate(spearman, x, y, n_resamples=n_resamples, rng=rng),
+        "kendall": estimate(kendall, x, y, n_resamples=n_resamples, rng=rng),
+        "top5": estimate(top_precision, x, y, n_resamples=n_resamples, rng=rng),
+    }
