@@ -1,0 +1,54 @@
+"""Run a search on a two-node local Ray cluster and remove the worker node mid-search.
+
+Used by tests/test_pipeline_recovery.py in a subprocess (a Cluster needs its own Ray).
+Prints one JSON line with what the log holds.
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
+import pyarrow.dataset as ds  # noqa: E402
+import ray  # noqa: E402
+from ray.cluster_utils import Cluster  # noqa: E402
+
+from zeronas.pipeline import ExperimentSpec, run_experiment  # noqa: E402
+from zeronas.pipeline._pool import POOL_NAMESPACE  # noqa: E402
+
+out, budget = sys.argv[1], int(sys.argv[2])
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+worker_node = cluster.add_node(num_cpus=2)
+ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
+cluster.wait_for_nodes()
+
+spec = ExperimentSpec(budget=budget, out=out, quiet=True, workers=3, cpus_per_worker=0.5, gpus_per_worker=0,
+                      algos=["random", "rea"])
+outcome = {}
+thread = threading.Thread(target=lambda: outcome.setdefault("result", run_experiment(spec)))
+thread.start()
+pool, deadline = None, time.time() + 180
+while pool is None and time.time() < deadline:
+    names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("zeronas-pool-")]
+    if names:
+        pool = ray.get_actor(names[0], namespace=POOL_NAMESPACE)
+    time.sleep(0.2)
+while ray.get(pool.stats.remote())["scored"] < 10 and time.time() < deadline:
+    time.sleep(0.1)
+nodes_before = sorted({n.split("/")[-1] for n in ray.get(pool.stats.remote())["per_worker"]})
+cluster.remove_node(worker_node, allow_graceful=False)
+removed_at = ray.get(pool.stats.remote())["scored"]
+thread.join(timeout=300)
+rows = ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
+print(json.dumps({
+    "finished": "result" in outcome,
+    "removed_at": removed_at,
+    "stats": outcome["result"].pool_stats if "result" in outcome else None,
+    "nodes": sorted({r["node"] for r in rows}),
+    "per_search": {s: [r["arch"] for r in rows if r["search_id"] == s] for s in sorted({r["search_id"] for r in rows})},
+}))
+ray.shutdown()
+cluster.shutdown()

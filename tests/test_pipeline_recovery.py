@@ -1,0 +1,64 @@
+"""Failures a long search must survive: a lost node, a killed driver (each in its own Ray)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+SCRIPTS = Path(__file__).parent / "scripts"
+ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+
+
+def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
+    proc = subprocess.run([sys.executable, str(SCRIPTS / "two_node_search.py"), str(tmp_path), "40"],
+                          capture_output=True, text=True, env=ENV, timeout=420)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["finished"]
+    assert len(report["nodes"]) == 2  # work really ran on both nodes before one went away
+    assert 10 <= report["removed_at"] < 80
+    assert sorted(report["per_search"]) == ["random-s0", "rea-s0"]
+    for archs in report["per_search"].values():
+        assert len(archs) == 40 and len(set(archs)) == 40
+
+
+def _rows(out: Path) -> list[dict]:
+    return ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path):
+    out = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "zeronas", "search", "--budget", "120", "--out", str(out), "--quiet",
+           "--workers", "2", "--gpus-per-worker", "0"]
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            parts = list(out.glob("run=*/part-*.parquet"))
+            if parts and len(_rows(out)) >= 10:
+                break
+            time.sleep(0.3)
+        assert proc.poll() is None, "search ended before it could be killed"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and the Ray it started, as in a crash
+        proc.wait()
+    before = _rows(out)
+    assert 10 <= len(before) < 120
+
+    done = subprocess.run([sys.executable, "-m", "zeronas", "search", "--out", str(out), "--resume", "--quiet",
+                           "--workers", "2", "--gpus-per-worker", "0"], env=ENV, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [r for r in _rows(out) if r["stage"] == "proxy"]
+    archs = [r["arch"] for r in rows]
+    assert len(archs) == 120 and len(set(archs)) == 120
+    assert {r["run_id"] for r in rows} == {before[0]["run_id"]}
+    assert set(r["arch"] for r in before) <= set(archs)
+    assert "top-10 of rea-s0" in done.stdout
