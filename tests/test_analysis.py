@@ -427,3 +427,10 @@ def test_two_runs_with_different_proxies(tmp_path, truth, tss_csv, log_dir):
     assert budget.find(search="run2/rea-s0")["evals"] == 30 and budget.find(search="run1/rea-s0")["evals"] == EVALS
     assert sq.find(search="run2/rea-s0")["objective"] == "snip"
     assert {r[0] for r in rep.table("Proxy quality on").rows} == {"meco", "synflow", "snip"}
+
+
+def test_cli_formats_match_the_renderer():
+    from zeronas.analysis._report import FORMATS as RENDER_FORMATS
+    from zeronas.cli._analyze import FORMATS as CLI_FORMATS
+
+    assert tuple(CLI_FORMATS) == tuple(RENDER_FORMATS)

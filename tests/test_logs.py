@@ -37,9 +37,9 @@ def parts(run_dir: Path) -> list[Path]:
 # -- schema --------------------------------------------------------------------------------
 def test_schema_matches_the_documented_columns():
     schema = log_schema(["meco", "synflow"])
-    assert schema.names[:12] == ["schema_version", "run_id", "search_id", "algorithm", "seed", "space", "dataset",
-                                 "stage", "arch", "index", "canonical", "score"]  # fmt: skip
-    assert schema.names[12:14] == ["proxy_meco", "proxy_synflow"]
+    assert schema.names[:13] == ["schema_version", "run_id", "search_id", "algorithm", "seed", "space", "dataset",
+                                 "stage", "arch", "index", "canonical", "score", "objective"]  # fmt: skip
+    assert schema.names[13:15] == ["proxy_meco", "proxy_synflow"]
     assert schema.names[-2:] == ["timestamp", "error"]
     assert schema.field("schema_version").type == pa.int16()
     assert schema.field("timestamp").type == pa.timestamp("ms", tz="UTC")

@@ -63,6 +63,7 @@ _BASE_BEFORE_PROXIES: list[tuple[str, pa.DataType]] = [
     ("index", pa.int64()),
     ("canonical", pa.string()),
     ("score", pa.float64()),
+    ("objective", pa.string()),
 ]
 _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("proxy_seconds", pa.float64()),

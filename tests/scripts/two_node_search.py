@@ -20,7 +20,7 @@ from zeronas.pipeline import ExperimentSpec, run_experiment  # noqa: E402
 from zeronas.pipeline._pool import POOL_NAMESPACE  # noqa: E402
 
 out, budget = sys.argv[1], int(sys.argv[2])
-cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
 worker_node = cluster.add_node(num_cpus=2)
 ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
 cluster.wait_for_nodes()

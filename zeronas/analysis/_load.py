@@ -18,7 +18,7 @@ from zeronas.logs import RUN_PARTITION, log_schema, open_log, proxy_columns
 _BASE = log_schema([])
 _PROXY_STAGE_COLUMNS = [
     "run_id", "search_id", "algorithm", "seed", "space", "dataset", "arch", "index", "canonical", "score",
-    "proxy_seconds", "params", "flops", "worker_id", "node", "device", "iteration", "n_proposed", "elapsed",
+    "objective", "proxy_seconds", "params", "flops", "worker_id", "node", "device", "iteration", "n_proposed", "elapsed",
     "timestamp", "error",
 ]  # fmt: skip
 _OTHER_STAGE_COLUMNS = [
@@ -134,7 +134,7 @@ def _split_searches(data: LogData, default_space: str, default_dataset: str) -> 
     starts = np.concatenate([[0], np.flatnonzero(keys[1:] != keys[:-1]) + 1, [len(keys)]])
     score = data.array("score")
     proxies = {c[len("proxy_") :]: data.array(c) for c in data.proxies}
-    cols = {c: data.array(c) for c in ("algorithm", "seed", "space", "dataset", "search_id")}
+    cols = {c: data.array(c) for c in ("algorithm", "seed", "space", "dataset", "search_id", "objective")}
     searches = []
     for a, b in zip(starts[:-1], starts[1:]):
         sl = slice(int(a), int(b))
@@ -148,7 +148,8 @@ def _split_searches(data: LogData, default_space: str, default_dataset: str) -> 
                 seed=None if seed is None else int(seed),
                 space=str(_first(cols["space"][sl], default_space)),
                 dataset=str(_first(cols["dataset"][sl], default_dataset)),
-                objective=_objective(score[sl], {k: v[sl] for k, v in proxies.items()}),
+                # logs since the `objective` column name it; older ones are inferred
+                objective=str(_first(cols["objective"][sl], None) or _objective(score[sl], {k: v[sl] for k, v in proxies.items()})),
                 rows=sl,
             )
         )

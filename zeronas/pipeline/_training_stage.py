@@ -71,6 +71,7 @@ class TrainingLogCallback(Callback):
                 "index": cand.get("index"),
                 "canonical": cand["canonical"],
                 "score": cand["score"],
+                "objective": self.run["objective_spec"],
                 "accuracy": acc,
                 "accuracy_source": f"{self.run['dataset']}_valid_acc_12ep" if simulated else "trained",
                 "epochs": result.get("epoch"),
