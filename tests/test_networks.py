@@ -41,14 +41,17 @@ def test_tss_flops_match_nats_bench(arch, classes, resolution, mflops):
     assert get_space("tss").flops(arch, classes, resolution) == pytest.approx(mflops, abs=5e-6)
 
 
-def test_costs_are_cached_and_validate_input():
-    tss = get_space("tss")
-    tss.flops(ALL_CONV)
-    from zeronas.spaces import _tss
+def test_costs_match_a_built_network_and_validate_input():
+    from zeronas.spaces._costs import count_flops, count_params
 
-    hits = _tss._flops.cache_info().hits
-    tss.flops(" " + ALL_CONV + " ")  # normalised before caching
-    assert _tss._flops.cache_info().hits == hits + 1
+    tss = get_space("tss")
+    rng = np.random.default_rng(11)
+    for arch in [tss.sample(rng) for _ in range(6)] + [ALL_CONV]:
+        for num_classes, resolution in [(10, 32), (120, 16)]:
+            net = tss.build(arch, num_classes)
+            assert tss.params(arch, num_classes) == count_params(net)
+            assert tss.flops(arch, num_classes, resolution) == pytest.approx(count_flops(net, resolution), abs=1e-9)
+    assert tss.flops(" " + ALL_CONV + " ") == tss.flops(ALL_CONV)  # normalised input
     with pytest.raises(ValueError):
         tss.params("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|")
 

@@ -62,7 +62,8 @@ def _scatter(label: str, source: str, points: dict, out: Path) -> Path:
         ax.set_xlabel(f"{name} proxy value{scale}")
         ax.set_ylabel("true accuracy (%)")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"Proxy vs ground truth, {label} (truth: {source})", fontsize=11)
+    # two lines: a single narrow panel would otherwise cut the title off
+    fig.suptitle(f"Proxy vs ground truth, {label}\ntruth: {source}", fontsize=10)
     return _save(fig, out)
 
 

@@ -170,22 +170,39 @@ def _print_result(result, spec) -> None:
     from rich.table import Table
 
     console = Console()
-    for sid, rows in result.top.items():
-        table = Table(title=f"top-{len(rows)} of {sid} ({spec.proxy})", title_justify="left")
-        table.add_column("rank", justify="right")
-        table.add_column("index", justify="right")
-        table.add_column("arch")
-        table.add_column("score", justify="right")
-        table.add_column("accuracy %", justify="right")
-        if spec.train_epochs:
-            table.add_column("trained %", justify="right")
-        table.add_column("params M", justify="right")
-        for rank, r in enumerate(rows, start=1):
-            cells = [str(rank), _fmt(r.get("index")), r["arch"], _fmt(r.get("score")), _fmt(r.get("accuracy"), 5)]
+    if len(result.top) == 1:
+        for sid, rows in result.top.items():
+            table = Table(title=f"top-{len(rows)} of {sid} ({spec.proxy})", title_justify="left")
+            table.add_column("rank", justify="right")
+            table.add_column("index", justify="right")
+            table.add_column("arch", overflow="fold")
+            table.add_column("score", justify="right")
+            table.add_column("accuracy %", justify="right")
             if spec.train_epochs:
-                epochs = r.get("trained_epochs")
-                cells.append(f"{_fmt(r.get('trained_accuracy'), 4)} ({epochs} ep)" if epochs else "-")
-            cells.append(_fmt((r.get("params") or 0) / 1e6, 3))
+                table.add_column("trained %", justify="right")
+            table.add_column("params M", justify="right")
+            for rank, r in enumerate(rows, start=1):
+                cells = [str(rank), _fmt(r.get("index")), r["arch"], _fmt(r.get("score")), _fmt(r.get("accuracy"), 5)]
+                if spec.train_epochs:
+                    epochs = r.get("trained_epochs")
+                    cells.append(f"{_fmt(r.get('trained_accuracy'), 4)} ({epochs} ep)" if epochs else "-")
+                cells.append(_fmt((r.get("params") or 0) / 1e6, 3))
+                table.add_row(*cells)
+            console.print(table)
+    else:
+        table = Table(title=f"{len(result.top)} searches under {spec.proxy}: their top-{spec.top_k}", title_justify="left")
+        for name in ("search", "top-1 index", "top-1 score", "top-1 acc %", f"best acc % in top-{spec.top_k}"):
+            table.add_column(name, justify="left" if name == "search" else "right")
+        if spec.train_epochs:
+            table.add_column("best trained %", justify="right")
+        for sid, rows in result.top.items():
+            first = rows[0] if rows else {}
+            accs = [r["accuracy"] for r in rows if r.get("accuracy") is not None]
+            cells = [sid, _fmt(first.get("index")), _fmt(first.get("score")), _fmt(first.get("accuracy"), 5),
+                     _fmt(max(accs), 5) if accs else "-"]
+            if spec.train_epochs:
+                trained = [r["trained_accuracy"] for r in rows if r.get("trained_accuracy") is not None]
+                cells.append(_fmt(max(trained), 4) if trained else "-")
             table.add_row(*cells)
         console.print(table)
     stats = result.pool_stats

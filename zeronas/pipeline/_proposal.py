@@ -31,6 +31,7 @@ class _Evaluated:
     values: dict[str, float | None]
     score: float | None
     iteration: int
+    costs: dict[str, float] | None = None
 
 
 def _now() -> datetime:
@@ -54,7 +55,8 @@ def _replay(run: dict[str, Any], search_id: str) -> tuple[list[dict], list[dict]
     except Exception:  # no part file yet
         return [], []
     names = set(dataset.schema.names)
-    wanted = [c for c in ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed"] if c in names]
+    wanted = [c for c in ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed", "params", "flops"]
+              if c in names]
     wanted += [f"proxy_{p}" for p in run["proxies"] if f"proxy_{p}" in names]
     table = dataset.to_table(columns=wanted, filter=ds.field("search_id") == search_id)
     rows = sorted(table.to_pylist(), key=lambda r: r["iteration"] or 0)
@@ -90,8 +92,9 @@ def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
     for r in logged_proxy:
         values = {p: r.get(f"proxy_{p}") for p in run["proxies"]}
         score = objective.observe(values)
-        evaluated[r["arch"]] = _Evaluated(r["arch"], r["canonical"], values, score, r["iteration"])
-        algo.tell(r["arch"], score, _costs(space, r["arch"], run))
+        costs = _costs(r)
+        evaluated[r["arch"]] = _Evaluated(r["arch"], r["canonical"], values, score, r["iteration"], costs)
+        algo.tell(r["arch"], score, costs)
         elapsed_before = max(elapsed_before, r["elapsed"] or 0.0)
         n_proposed = max(n_proposed, r["n_proposed"] or 0)
     started = time.monotonic() - elapsed_before
@@ -114,12 +117,12 @@ def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
             room = min(batch, budget - len(evaluated) - len(pending_archs))
             if room <= 0:
                 break
-            fresh = []
+            fresh: list[str] = []
             for arch in algo.ask(room):
                 n_proposed += 1
                 if arch in evaluated:  # a repeat: answer from this search's memory, no rescoring
                     e = evaluated[arch]
-                    algo.tell(arch, e.score, _costs(space, arch, run))
+                    algo.tell(arch, e.score, e.costs)
                 elif arch not in pending_archs and arch not in fresh:
                     fresh.append(arch)
             if not fresh:
@@ -135,6 +138,7 @@ def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
         ref = ready[0]
         archs = pending.pop(ref)
         pending_archs.difference_update(archs)
+        stale_asks = 0  # new results change what the algorithm proposes
         rows = []
         for out in ray.get(ref):
             rows.append(_proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed()))
@@ -148,11 +152,10 @@ def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
     tune.report({"evals": len(evaluated), "best_score": best, "n_proposed": n_proposed, "rows": validate_rows, "done": 1})
 
 
-def _costs(space, arch: str, run: dict[str, Any]) -> dict[str, float]:
-    return {
-        "params": float(space.params(arch, run["num_classes"])),
-        "flops": float(space.flops(arch, run["num_classes"], run["resolution"])),
-    }
+def _costs(row: dict[str, Any]) -> dict[str, float] | None:
+    if row.get("params") is None or row.get("flops") is None:
+        return None
+    return {"params": float(row["params"]), "flops": float(row["flops"])}
 
 
 def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed) -> dict[str, Any]:
@@ -162,8 +165,8 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
     error = _errors_text(result.errors) if result is not None else out.get("error")
     score = objective.observe(values)
     canonical = space.canonical(arch)
-    evaluated[arch] = _Evaluated(arch, canonical, values, score, len(evaluated) + 1)
-    costs = _costs(space, arch, run)
+    costs = _costs(out)
+    evaluated[arch] = _Evaluated(arch, canonical, values, score, len(evaluated) + 1, costs)
     algo.tell(arch, score, costs)
     row = {
         **base,
@@ -174,8 +177,8 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "score": score,
         "objective": run["objective_spec"],
         "proxy_seconds": sum(result.seconds.values()) if result is not None else None,
-        "params": int(costs["params"]),
-        "flops": costs["flops"],
+        "params": out.get("params"),
+        "flops": out.get("flops"),
         "worker_id": out.get("worker_id"),
         "node": out.get("node"),
         "device": out.get("device"),
@@ -232,8 +235,8 @@ def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str,
             "objective": run["objective_spec"],
             "accuracy": acc,
             "accuracy_source": run["accuracy_source"],
-            "params": space.params(e.arch, run["num_classes"]),
-            "flops": space.flops(e.arch, run["num_classes"], run["resolution"]),
+            "params": int(e.costs["params"]) if e.costs else None,
+            "flops": e.costs["flops"] if e.costs else None,
             "iteration": rank,
             "elapsed": elapsed,
             "timestamp": _now(),

@@ -55,8 +55,12 @@ class ScorerWorker:
     def _score_one(self, arch: str) -> dict[str, Any]:
         started = time.time()
         result = self.scorer.score(arch)
+        num_classes, resolution = self.scorer.num_classes, self.scorer.resolution
         return {
             "result": result,
+            # costs here rather than in the search's trial: they are computed in parallel
+            "params": int(self.space.params(arch, num_classes)),
+            "flops": float(self.space.flops(arch, num_classes, resolution)),
             "worker_id": self.worker_id,
             "node": self.node,
             "device": self.device_label,

@@ -45,7 +45,8 @@ def count_flops(model: nn.Module, resolution: int, channels: int = 3) -> float:
     try:
         model.eval()
         with torch.no_grad():
-            model(torch.zeros(1, channels, resolution, resolution))
+            device = next(model.parameters()).device  # "meta" counts shapes without computing
+            model(torch.zeros(1, channels, resolution, resolution, device=device))
     finally:
         for handle in handles:
             handle.remove()

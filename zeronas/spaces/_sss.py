@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Sequence
 
+import torch
 import torch.nn as nn
 
 from zeronas.spaces import _tss_cell as cell
@@ -88,9 +89,11 @@ class SizeSpace(CategoricalSpace):
 
 @functools.lru_cache(maxsize=4096)
 def _params(arch: str, num_classes: int) -> int:
-    return count_params(SizeSpace().build(arch, num_classes))
+    with torch.device("meta"):  # shapes only: no weights initialised
+        return count_params(SizeSpace().build(arch, num_classes))
 
 
 @functools.lru_cache(maxsize=4096)
 def _flops(arch: str, num_classes: int, resolution: int) -> float:
-    return count_flops(SizeSpace().build(arch, num_classes), resolution)
+    with torch.device("meta"):
+        return count_flops(SizeSpace().build(arch, num_classes), resolution)
