@@ -1,0 +1,80 @@
+"""Rank correlation of each proxy with NATS-Bench TSS CIFAR-10 accuracy on a seeded sample.
+
+Spearman and Kendall (scipy.stats) of every proxy against ``cifar10_test_acc_200ep``
+on ``--sample`` distinct TSS architectures drawn with ``--seed``. Without ``--data``
+the inputs are Gaussian noise; with it (a CIFAR batches directory or a PNG folder)
+MeCo uses the first image and batch proxies the first ``--batch-size`` images.
+
+    python benchmarks/proxy_correlation.py --sample 1000 --proxies meco,meco_distinct,meco_opt
+    python benchmarks/proxy_correlation.py --sample 1000 --proxies meco --data /work/shared/data/images
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.csv as pacsv
+import torch
+from scipy import stats
+from tqdm import tqdm
+
+from zeronas.proxies import ArchScorer, scores_to_table, write_parquet_atomic
+from zeronas.spaces import get_space
+
+DEFAULT_TRUTH = Path(__file__).resolve().parents[2] / "shared" / "data" / "nats_tss" / "cifar10.csv"
+DEFAULT_PROXIES = "meco,meco_distinct,meco_opt,params,flops,synflow,nwot,jacov,snip,grad_norm,zen"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, default=1000, help="number of distinct TSS archs (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="sample draw, network init and inputs (default 0)")
+    parser.add_argument("--proxies", default=DEFAULT_PROXIES)
+    parser.add_argument("--data", help="real images instead of Gaussian noise")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH, help="TSS cifar10.csv ground truth")
+    parser.add_argument("--column", default="cifar10_test_acc_200ep")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, help="also write the raw scores to this Parquet file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    truth = pacsv.read_csv(args.truth).select(["index", "arch", args.column]).to_pydict()
+    space = get_space("tss")
+    rng = np.random.default_rng(args.seed)
+    indices = sorted(int(i) for i in rng.choice(space.size, size=args.sample, replace=False))
+    if truth["index"][: space.size] != list(range(space.size)):
+        sys.exit(f"{args.truth} is not in NATS-Bench index order")
+    archs = [space.arch_at(i) for i in indices]
+    accuracy = np.array([truth[args.column][i] for i in indices], dtype=float)
+
+    proxies = [p.strip() for p in args.proxies.split(",") if p.strip()]
+    scorer = ArchScorer(space="tss", proxies=proxies, seed=args.seed, data=args.data, batch_size=args.batch_size)
+    start = time.perf_counter()
+    scores = [scorer.score(a) for a in tqdm(archs, unit="arch", file=sys.stderr, disable=None)]
+    wall = time.perf_counter() - start
+    if args.out:
+        write_parquet_atomic(scores_to_table(scores, scorer.proxy_names, indices), args.out)
+
+    inputs = f"real images from {args.data}" if args.data else "Gaussian noise"
+    print(f"{len(archs)} TSS archs (seed {args.seed}), {args.column}, inputs: {inputs}, "
+          f"batch {args.batch_size}, {wall:.0f} s")
+    print(f"{'proxy':<14} {'n':>5} {'spearman':>9} {'kendall':>8} {'ms/arch':>8}  failures")
+    for p in scorer.proxy_names:
+        values = np.array([np.nan if s.values[p] is None else s.values[p] for s in scores])
+        ok = ~np.isnan(values)
+        rho = stats.spearmanr(values[ok], accuracy[ok]).statistic
+        tau = stats.kendalltau(values[ok], accuracy[ok]).statistic
+        ms = 1000 * statistics.median(s.seconds[p] for s in scores)
+        reasons = sorted({s.errors[p] for s in scores if s.errors[p]})
+        note = f"{(~ok).sum()} ({reasons[0]})" if reasons else "0"
+        print(f"{p:<14} {ok.sum():>5} {rho:>9.4f} {tau:>8.4f} {ms:>8.1f}  {note}")
+
+
+if __name__ == "__main__":
+    main()

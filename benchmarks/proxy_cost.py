@@ -1,0 +1,112 @@
+"""Cost of each proxy relative to one plain forward pass, on fixed random TSS networks.
+
+For every arch the network is built once; then, interleaved within the same loop,
+a plain forward pass (batch 1, train mode, no grad), MeCo as implemented, the
+straightforward per-hook-call MeCo (float32 corrcoef + general eig, the authors'
+code) and every other proxy are timed. Each timing is the best of ``--repeats``;
+printed are the medians over archs, the median of the per-arch ratios to the
+forward pass and the ratio of the medians. Batch proxies run at ``--batch-size``, so
+their ratios compare with a batch-1 forward pass.
+
+    python benchmarks/proxy_cost.py --archs 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from zeronas.proxies import ArchScorer, get_proxy, list_proxies
+from zeronas.spaces import get_space
+
+
+def reference_meco(model: nn.Module, x: torch.Tensor) -> float:
+    """The straightforward implementation: one float32 corrcoef + eig per hook call."""
+    results: list[torch.Tensor] = []
+
+    def hook(module, inputs, output):
+        if not isinstance(output, torch.Tensor) or output.dim() != 4:
+            return
+        fea = output[0].detach()
+        corr = torch.corrcoef(fea.reshape(fea.shape[0], -1))
+        corr = torch.nan_to_num(corr, nan=0.0, posinf=0.0, neginf=0.0)
+        results.append(torch.linalg.eig(corr)[0].real.min())
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return float(torch.stack(results).sum()) if results else 0.0
+
+
+def _best_of(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--archs", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64, help="mini-batch for the batch proxies")
+    parser.add_argument("--proxies", default="all", help="comma list, or 'all' (default) or 'meco' (MeCo only)")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    space = get_space("tss")
+    rng = np.random.default_rng(args.seed)
+    archs = [space.sample(rng) for _ in range(args.archs)]
+    others = list_proxies() if args.proxies == "all" else [p for p in args.proxies.split(",") if p]
+    others = [p for p in others if p != "meco"]
+    scorer = ArchScorer(space="tss", proxies=["meco", *others], seed=args.seed, batch_size=args.batch_size)
+    proxies = {name: get_proxy(name) for name in ["meco", *others]}
+
+    times: dict[str, list[float]] = {k: [] for k in ["forward", "meco", "meco_reference", *others]}
+    for arch in archs:
+        model = scorer.build(arch)
+        model.train()
+        x = scorer.sample
+
+        def forward() -> None:
+            with torch.no_grad():
+                model(x)
+
+        def run(name: str):
+            def call() -> None:
+                # a fresh context per call: shared passes are not reused between timings
+                proxies[name].compute(scorer.context(arch, model))
+            return call
+
+        forward()  # warm-up
+        times["forward"].append(_best_of(forward, args.repeats))
+        times["meco"].append(_best_of(run("meco"), args.repeats))
+        times["meco_reference"].append(_best_of(lambda: reference_meco(model, x), args.repeats))
+        for name in others:
+            times[name].append(_best_of(run(name), args.repeats))
+
+    fwd = times["forward"]
+    print(f"{len(archs)} TSS archs, batch 1 forward, best of {args.repeats}, torch threads {args.threads}, "
+          f"batch proxies at batch {args.batch_size}")
+    print(f"{'what':<16} {'median ms':>10} {'x forward':>10} {'(ratio of medians)':>19}")
+    for name, values in times.items():
+        ratio = statistics.median(v / f for v, f in zip(values, fwd))
+        of_medians = statistics.median(values) / statistics.median(fwd)
+        print(f"{name:<16} {1000 * statistics.median(values):>10.2f} {ratio:>10.2f} {of_medians:>19.2f}")
+
+
+if __name__ == "__main__":
+    main()

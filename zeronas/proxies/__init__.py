@@ -1,0 +1,42 @@
+"""Zero-cost proxies: a registry of proxies and a scorer that computes several per network.
+
+>>> scorer = ArchScorer(space="tss", proxies=["meco", "synflow"], dataset="cifar10", seed=0)
+>>> scorer.score(arch).values   # {"meco": ..., "synflow": ...}
+
+Registered: ``meco`` (authors' script: every hook call), ``meco_distinct`` (each
+distinct feature map once), ``meco_opt`` (8 sampled channels per map), ``zico``, and
+the baselines ``params``, ``flops``, ``synflow``, ``snip``, ``grad_norm``, ``fisher``,
+``grasp``, ``jacov``, ``nwot``, ``zen``. Each module's docstring states its definition.
+"""
+
+from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
+    _fisher,
+    _flops,
+    _grad_norm,
+    _grasp,
+    _jacov,
+    _meco,
+    _nwot,
+    _params,
+    _snip,
+    _synflow,
+    _zen,
+    _zico,
+)
+from zeronas.proxies._base import Needs, Proxy, ProxyContext, get_proxy, list_proxies, register_proxy
+from zeronas.proxies._scorer import ArchScore, ArchScorer, score_archs
+from zeronas.proxies._table import scores_to_table, write_parquet_atomic
+
+__all__ = [
+    "ArchScore",
+    "ArchScorer",
+    "Needs",
+    "Proxy",
+    "ProxyContext",
+    "get_proxy",
+    "list_proxies",
+    "register_proxy",
+    "score_archs",
+    "scores_to_table",
+    "write_parquet_atomic",
+]

@@ -1,0 +1,127 @@
+"""The proxy interface, the registry and the per-network context proxies read from.
+
+A proxy declares what it needs (:class:`Needs`) and computes one float from a
+:class:`ProxyContext`: the freshly built network, the scorer's fixed inputs and
+the passes that several proxies share (see ``ProxyContext.shared``).
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import torch
+import torch.nn as nn
+
+from zeronas._registry import Registry
+
+_PROXIES: Registry["Proxy"] = Registry("proxy")
+
+
+def register_proxy(name: str, *, aliases: tuple[str, ...] = ()) -> Callable:
+    """Class decorator: ``@register_proxy("meco")`` makes ``get_proxy("meco")`` build it."""
+
+    def decorator(cls: type[Proxy]) -> type[Proxy]:
+        cls.name = name
+        _PROXIES.register(name, aliases=aliases)(cls)
+        return cls
+
+    return decorator
+
+
+def get_proxy(name: str, **kwargs: Any) -> "Proxy":
+    """A new proxy instance; unknown names raise :class:`~zeronas.errors.UnknownNameError`."""
+    return _PROXIES.get(name, **kwargs)
+
+
+def list_proxies() -> list[str]:
+    return _PROXIES.names()
+
+
+def canonical_proxy_name(name: str) -> str:
+    return _PROXIES.canonical_name(name)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a proxy needs from the scorer.
+
+    ``inputs``: ``"none"`` (data-free, or a proxy that makes its own input),
+    ``"sample"`` (the scorer's single fixed sample, batch size 1) or ``"batches"``
+    (``num_batches`` mini-batches of the scorer's batch size).
+    """
+
+    network: bool = True
+    inputs: str = "batches"
+    num_batches: int = 1
+    labels: bool = False
+    backward: bool = False
+    #: the proxy changes weights or buffers itself (it then works on a copy)
+    mutates: bool = False
+
+
+class Proxy(ABC):
+    """A zero-cost proxy: one float per freshly initialised network; larger is better."""
+
+    name: ClassVar[str]
+    needs: ClassVar[Needs] = Needs()
+
+    @abstractmethod
+    def compute(self, ctx: "ProxyContext") -> float: ...
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+@dataclass
+class ProxyContext:
+    """Everything one proxy call may read. Built once per architecture by the scorer."""
+
+    arch: str
+    space: Any  # zeronas.spaces.SearchSpace
+    model: nn.Module | None
+    dataset: str
+    num_classes: int
+    resolution: int
+    seed: int
+    device: torch.device
+    #: one sample, shape (1, 3, R, R): the first real image, or Gaussian noise
+    sample: torch.Tensor
+    #: mini-batches ``(x, y)``: real labelled images, or Gaussian noise with random labels
+    batches: list[tuple[torch.Tensor, torch.Tensor]]
+    #: True when ``sample``/``batches`` are real images
+    real_data: bool = False
+    #: names of all proxies the scorer computes on this network (lets passes serve them all)
+    requested: tuple[str, ...] = ()
+    _shared: dict[str, Any] = field(default_factory=dict)
+    _shared_seconds: dict[str, float] = field(default_factory=dict)
+    _shared_users: dict[str, set[str]] = field(default_factory=dict)
+    _shared_owner: dict[str, str | None] = field(default_factory=dict)
+    _current: str | None = None
+
+    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Result of a pass several proxies read (computed once per network).
+
+        Only proxies whose definitions agree on the pass (same input, mode and loss)
+        may use the same ``key``. Its time is later split evenly between its users.
+        """
+        if self._current is not None:
+            self._shared_users.setdefault(key, set()).add(self._current)
+        if key not in self._shared:
+            start = time.perf_counter()
+            self._shared[key] = compute()
+            self._shared_seconds[key] = time.perf_counter() - start
+            self._shared_owner[key] = self._current
+        return self._shared[key]
+
+    def gaussian(self, *shape: int, salt: int = 0) -> torch.Tensor:
+        """Seeded standard-normal tensor on the device, identical on CPU and CUDA."""
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + salt)
+        return torch.randn(*shape, generator=generator).to(self.device)
+
+
+def weight_layers(model: nn.Module) -> list[nn.Module]:
+    """Conv2d and Linear layers, the "prunable" layers of the pruning-at-init literature."""
+    return [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]

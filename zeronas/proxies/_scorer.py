@@ -1,0 +1,263 @@
+"""Score architectures with several proxies, one network build per arch."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import torch
+import torch.nn as nn
+
+from zeronas.datasets import canonical_dataset, num_classes as dataset_classes, resolution as dataset_resolution
+from zeronas.errors import ZeronasError
+from zeronas.proxies._base import Proxy, ProxyContext, canonical_proxy_name, get_proxy
+
+__all__ = ["ArchScore", "ArchScorer", "score_archs"]
+
+
+@dataclass
+class ArchScore:
+    arch: str
+    values: dict[str, float | None] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def total_seconds(self) -> float:
+        return float(sum(self.seconds.values()))
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    if len(text) > 200:
+        text = text[:197] + "..."
+    kind = type(err).__name__.lstrip("_")
+    return f"{kind}: {text}" if text else kind
+
+
+class ArchScorer:
+    """Computes ``proxies`` for architectures of ``space``.
+
+    Networks are built after ``torch.manual_seed(seed)``, so an arch gets the same
+    weights wherever it is scored. Inputs are made once, from ``seed`` alone: with
+    ``data`` (a CIFAR batches directory or a PNG folder) the sample is the first
+    image and the mini-batches the first ``batch_size * num_batches`` images (fewer if
+    the set is smaller, split evenly); without it, Gaussian noise of the dataset's
+    resolution with uniformly random labels. Every proxy sees the network exactly
+    as built: weights and buffers (BatchNorm statistics) are restored after each one.
+    """
+
+    def __init__(
+        self,
+        space: str = "tss",
+        proxies: Sequence[str] = ("meco",),
+        dataset: str = "cifar10",
+        data: str | Path | None = None,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+        batch_size: int = 64,
+        proxy_options: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        from zeronas.spaces import get_space
+
+        self.space = get_space(space)
+        self.space_name = self.space.name
+        self.dataset = canonical_dataset(dataset)
+        self.num_classes = dataset_classes(self.dataset)
+        self.resolution = dataset_resolution(self.dataset)
+        if isinstance(proxies, str):
+            proxies = [p for p in proxies.split(",") if p.strip()]
+        if not proxies:
+            raise ZeronasError("no proxies given; name at least one (see list_proxies())")
+        names: list[str] = []
+        for name in proxies:
+            key = canonical_proxy_name(name)
+            if key not in names:
+                names.append(key)
+        options = proxy_options or {}
+        unknown = set(options) - set(names)
+        if unknown:
+            raise ZeronasError(f"options given for proxies not requested: {', '.join(sorted(unknown))}")
+        self.proxies: dict[str, Proxy] = {n: get_proxy(n, **options.get(n, {})) for n in names}
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ZeronasError(f"seed must be an integer, got {seed!r}")
+        self.seed = seed
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ZeronasError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.batch_size = batch_size
+        self.device = _parse_device(device)
+        self.data = Path(data) if data is not None else None
+        self._make_inputs()
+
+    @property
+    def proxy_names(self) -> list[str]:
+        return list(self.proxies)
+
+    def _make_inputs(self) -> None:
+        num_batches = max([p.needs.num_batches for p in self.proxies.values()] + [1])
+        r = self.resolution
+        if self.data is None:
+            generator = torch.Generator().manual_seed(self.seed)
+            self.sample = torch.randn(1, 3, r, r, generator=generator)
+            self.batches = []
+            for _ in range(num_batches):
+                x = torch.randn(self.batch_size, 3, r, r, generator=generator)
+                y = torch.randint(0, self.num_classes, (self.batch_size,), generator=generator)
+                self.batches.append((x, y))
+            self.real_data = False
+        else:
+            from zeronas.data import load_images, to_tensor
+
+            images, labels = load_images(self.data, self.dataset)
+            if images.shape[-2:] != (r, r):
+                raise ZeronasError(
+                    f"images in {self.data} are {images.shape[-1]}x{images.shape[-2]} but {self.dataset} networks "
+                    f"take {r}x{r}; give {self.dataset} data"
+                )
+            if len(images) < num_batches:
+                raise ZeronasError(f"{self.data} has {len(images)} images; the proxies need at least {num_batches}")
+            if labels.max() >= self.num_classes or labels.min() < 0:
+                raise ZeronasError(
+                    f"labels in {self.data} go up to {labels.max()} but {self.dataset} has {self.num_classes} classes"
+                )
+            n = min(len(images), self.batch_size * num_batches)
+            x = to_tensor(images[:n], self.dataset)
+            y = torch.from_numpy(labels[:n])
+            self.sample = x[:1].clone()
+            self.batches = list(zip(x.tensor_split(num_batches), y.tensor_split(num_batches)))
+            self.real_data = True
+        self.sample = self.sample.to(self.device)
+        self.batches = [(x.to(self.device), y.to(self.device)) for x, y in self.batches]
+
+    def build(self, arch: str) -> nn.Module:
+        """The seeded network of ``arch`` on the scorer's device."""
+        torch.manual_seed(self.seed)
+        return self.space.build(arch, num_classes=self.num_classes).to(self.device)
+
+    def context(self, arch: str, model: nn.Module | None) -> ProxyContext:
+        """The context proxies read for ``arch`` and its built ``model``."""
+        return ProxyContext(
+            arch=arch,
+            space=self.space,
+            model=model,
+            dataset=self.dataset,
+            num_classes=self.num_classes,
+            resolution=self.resolution,
+            seed=self.seed,
+            device=self.device,
+            sample=self.sample,
+            batches=self.batches,
+            real_data=self.real_data,
+            requested=tuple(self.proxies),
+        )
+
+    def score(self, arch: str) -> ArchScore:
+        """All proxies for one arch. A numerical failure gives ``None`` and a reason, never an exception."""
+        try:
+            arch = self.space.validate(arch)
+        except ValueError as err:
+            raise ZeronasError(f"invalid {self.space_name} architecture {arch!r}: {err}") from None
+        result = ArchScore(arch=arch)
+        needs_network = any(p.needs.network for p in self.proxies.values())
+        model: nn.Module | None = None
+        build_seconds = 0.0
+        build_error: str | None = None
+        if needs_network:
+            start = time.perf_counter()
+            try:
+                model = self.build(arch)
+            except Exception as err:  # noqa: BLE001 - a failure must not kill a search
+                build_error = f"network build failed: {_one_line(err)}"
+            build_seconds = time.perf_counter() - start
+        ctx = self.context(arch, model)
+        pristine = _snapshot(model) if model is not None else None
+        raw_seconds: dict[str, float] = {}
+        for name, proxy in self.proxies.items():
+            if proxy.needs.network and model is None:
+                result.values[name], result.errors[name] = None, build_error
+                raw_seconds[name] = 0.0
+                continue
+            ctx._current = name
+            torch.manual_seed(self.seed)
+            start = time.perf_counter()
+            value, error = self._run(proxy, ctx)
+            raw_seconds[name] = time.perf_counter() - start
+            if model is not None:
+                _restore(model, pristine)
+            result.values[name], result.errors[name] = value, error
+        ctx._current = None
+        result.seconds = _split_shared_time(raw_seconds, ctx, build_seconds, self.proxies)
+        return result
+
+    def _run(self, proxy: Proxy, ctx: ProxyContext) -> tuple[float | None, str | None]:
+        try:
+            value = proxy.compute(ctx)
+        except Exception as err:  # noqa: BLE001 - numerical failures become None + reason
+            return None, _one_line(err)
+        value = float(value)
+        if not math.isfinite(value):
+            return None, f"non-finite value ({value})"
+        return value, None
+
+
+def _split_shared_time(
+    raw: dict[str, float], ctx: ProxyContext, build_seconds: float, proxies: dict[str, Proxy]
+) -> dict[str, float]:
+    """Per-proxy seconds: a shared pass's time is split evenly between the proxies that
+    used it, and the network build between the proxies that needed a network."""
+    seconds = dict(raw)
+    for key, spent in ctx._shared_seconds.items():
+        owner = ctx._shared_owner.get(key)
+        users = sorted(ctx._shared_users.get(key, ()))
+        if owner in seconds and users:
+            seconds[owner] -= spent
+            for user in users:
+                seconds[user] += spent / len(users)
+    with_network = [n for n, p in proxies.items() if p.needs.network]
+    for name in with_network:
+        seconds[name] += build_seconds / len(with_network)
+    return {n: max(0.0, s) for n, s in seconds.items()}
+
+
+def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _restore(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    with torch.no_grad():
+        for k, v in model.state_dict().items():
+            v.copy_(state[k])
+    model.zero_grad(set_to_none=True)
+    model.train()
+
+
+def _parse_device(device: str | torch.device) -> torch.device:
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise ZeronasError(f"invalid device {device!r} ({err}); use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ZeronasError(f"device {device!r} requested but CUDA is not available; use --device cpu")
+    return dev
+
+
+def score_archs(
+    archs: Iterable[str],
+    *,
+    space: str = "tss",
+    proxies: Sequence[str] = ("meco",),
+    dataset: str = "cifar10",
+    data: str | Path | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    batch_size: int = 64,
+) -> Iterator[ArchScore]:
+    """In-process counterpart of ``zeronas.pipeline.score_on_ray``: one ArchScore per arch, in order."""
+    scorer = ArchScorer(
+        space=space, proxies=proxies, dataset=dataset, data=data, seed=seed, device=device, batch_size=batch_size
+    )
+    for arch in archs:
+        yield scorer.score(arch)

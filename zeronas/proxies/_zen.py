@@ -1,0 +1,62 @@
+"""Zen-score.
+
+Lin, Wang, Sun, Chen, Sun, Qian, Li, Jin. "Zen-NAS: A Zero-Shot NAS for
+High-Performance Image Recognition", ICCV 2021 (official ``compute_zen_score``).
+
+Definition (one repeat, mixup gamma 0.01): on a copy of the network re-initialised
+with Gaussian weights (conv/linear N(0, 1), BatchNorm gamma 1 and beta 0), in train
+mode without gradients, two Gaussian batches ``x`` and ``e`` give the pre-pooling
+feature maps ``f(x)`` and ``f(x + 0.01 e)``;
+``zen = log(mean_n sum_{c,h,w} |f(x) - f(x + 0.01 e)|) + sum over BN layers of
+log(sqrt(mean(running_var)))``. Data-free: the inputs are seeded noise of the scorer's
+batch size whatever data the scorer has.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+import torch.nn as nn
+
+from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+
+_MIXUP_GAMMA = 1e-2
+
+
+def _gaussian_init(model: nn.Module, generator: torch.Generator) -> None:
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            m.weight.copy_(torch.randn(m.weight.shape, generator=generator))
+            if m.bias is not None:
+                m.bias.zero_()
+        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)) and m.affine:
+            m.weight.fill_(1.0)
+            m.bias.zero_()
+
+
+@register_proxy("zen")
+class Zen(Proxy):
+    needs = Needs(inputs="batches", mutates=True)
+
+    def compute(self, ctx: ProxyContext) -> float:
+        net = copy.deepcopy(ctx.model).cpu()
+        if not hasattr(net, "forward_features"):
+            raise ValueError("zen needs forward_features(x) (the pre-pooling feature map)")
+        with torch.no_grad():
+            _gaussian_init(net, torch.Generator().manual_seed(ctx.seed))
+            net.to(ctx.device).train()
+            batch = ctx.batches[0][0].shape[0]
+            shape = (batch, 3, ctx.resolution, ctx.resolution)
+            x = ctx.gaussian(*shape, salt=1)
+            mixed = x + _MIXUP_GAMMA * ctx.gaussian(*shape, salt=2)
+            diff = (net.forward_features(x) - net.forward_features(mixed)).abs().double()
+            response = float(diff.sum(dim=(1, 2, 3)).mean())
+            if response == 0.0:
+                raise FloatingPointError("zero response to the input perturbation (output ignores the input)")
+            score = math.log(response)
+            for m in net.modules():
+                if isinstance(m, nn.BatchNorm2d) and m.running_var is not None:
+                    score += math.log(math.sqrt(float(m.running_var.double().mean())))
+        return score
