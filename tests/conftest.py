@@ -82,3 +82,14 @@ def write_fake_cifar(root: Path, n_train: int = 200, n_test: int = 100, seed: in
 @pytest.fixture(scope="session")
 def fake_cifar(tmp_path_factory) -> Path:
     return write_fake_cifar(tmp_path_factory.mktemp("cifar"), n_train=100, n_test=50)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Small-tensor torch ops on a loaded 2-core machine run far slower with 2 threads than 1."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

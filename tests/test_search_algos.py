@@ -300,3 +300,20 @@ def test_tell_rejects_malformed_input():
         algo.tell("not-an-arch", 1.0)
     with pytest.raises(ValueError, match="score"):
         algo.tell(algo.ask(1)[0], "high")
+
+
+@pytest.mark.parametrize("name", ["random", "rea", "tpe"])
+def test_avoid_repeats_never_proposes_a_seen_arch(name):
+    from zeronas.search_algos import get_algorithm
+    from zeronas.spaces import get_space
+
+    space = get_space("tss")
+    algo = get_algorithm(name, space=space, seed=0, avoid_repeats=True)
+    seen: set[str] = set()
+    for _ in range(60):
+        for arch in algo.ask(4):
+            assert arch not in seen
+            seen.add(arch)
+            # a toy objective that makes REA converge hard on one region
+            algo.tell(arch, float(arch.count("nor_conv_3x3")))
+    assert len(seen) == 240

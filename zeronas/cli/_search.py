@@ -36,6 +36,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=S, metavar="DIR", help="log root (default ./zeronas-runs)")
     p.add_argument("--resume", nargs="?", const=True, default=S, metavar="RUN_ID", help="continue the newest (or the given) run in --out")
     p.add_argument("--dedup-isomorphic", action="store_true", default=S, help="never propose two isomorphic TSS cells")
+    p.add_argument("--allow-repeats", action="store_true", default=S,
+                   help="let the algorithm re-propose archs it has seen (answered from memory, not rescored)")
     p.add_argument("--proxy-seed", type=int, default=S, help="seed of network init and proxy inputs (default 0)")
     p.add_argument("--batch-size", type=int, default=S, help="mini-batch size for proxies that use one (default 64)")
     p.add_argument("--plugin", dest="plugins", action="append", default=S, metavar="MODULE_OR_FILE",

@@ -27,6 +27,7 @@ class ExperimentSpec:
     seeds: list[int] = field(default_factory=lambda: [0])
     algo_options: dict[str, Any] = field(default_factory=dict)
     dedup_isomorphic: bool = False
+    allow_repeats: bool = False
     budget: int | None = 1000
     budget_seconds: float | None = None
     top_k: int = 10
@@ -120,7 +121,7 @@ def validate(spec: ExperimentSpec) -> dict[str, Any]:
     if not spec.seeds:
         raise ZeronasError("no seed given; use e.g. --seeds 3")
     for algo in spec.algos:
-        get_algorithm(algo, space=space, seed=0, dedup_isomorphic=spec.dedup_isomorphic, **spec.algo_options)
+        get_algorithm(algo, space=space, seed=0, **algorithm_options(spec))
     if spec.workers is not None and spec.workers < 1:
         raise ZeronasError(f"--workers must be >= 1, got {spec.workers}")
     if spec.gpus_per_worker is not None and spec.gpus_per_worker < 0:
@@ -176,6 +177,11 @@ def validate(spec: ExperimentSpec) -> dict[str, Any]:
         "train_samples": spec.train_samples,
         "scorer_kwargs": scorer_kwargs,
     }
+
+
+def algorithm_options(spec: ExperimentSpec) -> dict[str, Any]:
+    """Every proposal is a new arch unless --allow-repeats: the budget counts distinct evaluations."""
+    return {"dedup_isomorphic": spec.dedup_isomorphic, "avoid_repeats": not spec.allow_repeats, **spec.algo_options}
 
 
 def load_spec(out: str | Path, run_id: str | None) -> tuple[ExperimentSpec, str]:
@@ -235,7 +241,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     writer = LogWriter(out, run_id, run["proxies"], config=config)
     searches = [
         {"search_id": search_id(a, s), "algorithm": a, "seed": s,
-         "options": {"dedup_isomorphic": spec.dedup_isomorphic, **spec.algo_options}}
+         "options": algorithm_options(spec)}
         for a in spec.algos
         for s in spec.seeds
     ]

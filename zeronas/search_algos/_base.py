@@ -38,6 +38,9 @@ class SearchAlgorithm(ABC):
     With ``dedup_isomorphic=True`` an algorithm never proposes an architecture whose
     isomorphism-canonical form (``space.canonical``) it has already proposed or been told;
     after ``max_retries`` duplicates in a row ``ask`` returns fewer proposals than asked.
+    ``avoid_repeats=True`` does the same for exact repeats only: every proposal is an
+    architecture the algorithm has neither proposed nor been told (what a budget of distinct
+    evaluations needs; REA, for one, otherwise keeps re-proposing neighbours it has seen).
     Seeded: the same seed and the same sequence of calls give the same proposals.
     """
 
@@ -50,6 +53,7 @@ class SearchAlgorithm(ABC):
         seed: int = 0,
         *,
         dedup_isomorphic: bool = False,
+        avoid_repeats: bool = False,
         max_retries: int = 100,
     ) -> None:
         self.space = _resolve_space(space)
@@ -59,6 +63,7 @@ class SearchAlgorithm(ABC):
             raise ZeronasError(f"max_retries must be a positive integer, got {max_retries!r}")
         self.seed = int(seed)
         self.dedup_isomorphic = bool(dedup_isomorphic)
+        self.avoid_repeats = bool(avoid_repeats) or self.dedup_isomorphic
         self.max_retries = int(max_retries)
         self.rng = np.random.default_rng(self.seed)
         #: proposals returned by ``ask`` so far
@@ -83,7 +88,7 @@ class SearchAlgorithm(ABC):
         value = _as_score(score)
         costs = dict(costs) if costs else {}
         self.n_told += 1
-        if self.dedup_isomorphic:
+        if self.avoid_repeats:
             self._seen.add(self._key(arch))
         if value is not None and (self._best is None or value > self._best[1]):
             self._best = (arch, value)
@@ -108,8 +113,8 @@ class SearchAlgorithm(ABC):
         return self.space.canonical(arch) if self.dedup_isomorphic else arch
 
     def _claim(self, arch: str) -> bool:
-        """Without dedup always True; with dedup True (and remembered) only for a new canonical form."""
-        if not self.dedup_isomorphic:
+        """Without dedup always True; with dedup True (and remembered) only for a new key."""
+        if not self.avoid_repeats:
             return True
         key = self._key(arch)
         if key in self._seen:

@@ -74,9 +74,10 @@ class OptunaSearch(SearchAlgorithm):
         sampler_options: Mapping[str, Any] | None = None,
         cost: str | None = None,
         dedup_isomorphic: bool = False,
+        avoid_repeats: bool = False,
         max_retries: int = 100,
     ) -> None:
-        super().__init__(space, seed, dedup_isomorphic=dedup_isomorphic, max_retries=max_retries)
+        super().__init__(space, seed, dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries)
         if cost is not None and cost not in _COSTS:
             raise ZeronasError(f"unknown cost {cost!r} for a multi-objective search; use one of: {', '.join(_COSTS)}")
         self.cost = cost
@@ -214,12 +215,13 @@ class TPESearch(OptunaSearch):
         n_startup_trials: int = 10,
         multivariate: bool = True,
         dedup_isomorphic: bool = False,
+        avoid_repeats: bool = False,
         max_retries: int = 100,
     ) -> None:
         options = {"n_startup_trials": n_startup_trials, "multivariate": multivariate, "constant_liar": True}
         super().__init__(
             space, seed, sampler="TPESampler", sampler_options=options,
-            dedup_isomorphic=dedup_isomorphic, max_retries=max_retries,
+            dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries,
         )
 
 
@@ -240,9 +242,10 @@ class NSGA2Search(OptunaSearch):
         cost: str = "params",
         population_size: int = 32,
         dedup_isomorphic: bool = False,
+        avoid_repeats: bool = False,
         max_retries: int = 100,
     ) -> None:
         super().__init__(
             space, seed, sampler="NSGAIISampler", sampler_options={"population_size": population_size},
-            cost=cost, dedup_isomorphic=dedup_isomorphic, max_retries=max_retries,
+            cost=cost, dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries,
         )
