@@ -227,7 +227,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     ensure_ray(spec.address)
     pool_config = _pool_config(spec, run)
     run.update(run_id=run_id, run_dir=str(out / f"run={run_id}"), pool_name=f"zeronas-pool-{run_id}")
-    run["max_in_flight"] = max(8, 2 * pool_config.workers * pool_config.chunk_size * pool_config.in_flight_per_worker)
+    run["max_in_flight"] = max(16, 4 * pool_config.workers * pool_config.chunk_size * pool_config.in_flight_per_worker)
 
     import ray
 

@@ -23,6 +23,9 @@ from ray import tune
 from zeronas.pipeline._objective import Objective
 from zeronas.pipeline._pool import get_pool
 
+#: how often a search reports its new log rows to Tune
+REPORT_SECONDS = 0.5
+
 
 @dataclass
 class _Evaluated:
@@ -107,6 +110,18 @@ def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
 
     pending: dict[Any, list[str]] = {}
     pending_archs: set[str] = set()
+    unreported: list[dict[str, Any]] = []
+    last_report = time.monotonic()
+
+    def report(done: int, rows: list[dict[str, Any]] | None = None) -> None:
+        nonlocal last_report, unreported
+        rows = unreported + (rows or [])
+        if not rows and not done:
+            return
+        best = max((e.score for e in evaluated.values() if e.score is not None), default=None)
+        tune.report({"evals": len(evaluated), "best_score": best, "n_proposed": n_proposed, "rows": rows, "done": done})
+        unreported, last_report = [], time.monotonic()
+
     batch = int(run["ask_batch"])
     max_in_flight = int(run["max_in_flight"])
     stale_asks = 0
@@ -139,17 +154,18 @@ def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
         archs = pending.pop(ref)
         pending_archs.difference_update(archs)
         stale_asks = 0  # new results change what the algorithm proposes
-        rows = []
         for out in ray.get(ref):
-            rows.append(_proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed()))
-        best = max((e.score for e in evaluated.values() if e.score is not None), default=None)
-        tune.report({"evals": len(evaluated), "best_score": best, "n_proposed": n_proposed, "rows": rows, "done": 0})
+            unreported.append(_proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed()))
+        # tune.report blocks until the Tune controller takes the result (tens of ms): batch the
+        # rows so that one search is not throttled by its own reporting
+        if time.monotonic() - last_report >= REPORT_SECONDS or not pending:
+            report(0)
 
+    report(0)
     validate_rows = []
     if run.get("benchmark") and not logged_validate:
         validate_rows = _validate(list(evaluated.values()), base, run, space, objective, elapsed())
-    best = max((e.score for e in evaluated.values() if e.score is not None), default=None)
-    tune.report({"evals": len(evaluated), "best_score": best, "n_proposed": n_proposed, "rows": validate_rows, "done": 1})
+    report(1, validate_rows)
 
 
 def _costs(row: dict[str, Any]) -> dict[str, float] | None:
