@@ -15,13 +15,6 @@ from zeronas.proxies import ArchScorer
 from zeronas.spaces import get_space
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_score_sample_writes_one_row_per_arch(tmp_path: Path, capsys):
     out = tmp_path / "scores.parquet"

@@ -13,14 +13,6 @@ from zeronas.spaces import get_space
 
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small tensors on a shared 2-core machine: extra threads only add contention."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 def _reference_min_eig(fea: torch.Tensor) -> float:
     """The authors' per-call computation: float32 corrcoef, NaN/Inf -> 0, general eig.
 

@@ -26,6 +26,7 @@ import torch.nn as nn
 
 from zeronas.data import CIFAR_MEAN, CIFAR_STD, load_cifar
 from zeronas.datasets import canonical_dataset, num_classes
+from zeronas._device import parse_device
 from zeronas.errors import ZeronasError
 
 __all__ = ["TrainResult", "train_arch"]
@@ -83,7 +84,7 @@ def train_arch(
         _check_positive_int("max_val_samples", max_val_samples)
     if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
         raise ZeronasError(f"learning rate must be a positive number, got {lr!r}")
-    torch_device = _device(device)
+    torch_device = parse_device(device)
     root = Path(data)
     if not root.is_dir():
         raise ZeronasError(
@@ -179,15 +180,3 @@ def _subset(
 def _check_positive_int(name: str, value: object, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ZeronasError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
-def _device(name: str) -> torch.device:
-    try:
-        device = torch.device(name)
-    except (RuntimeError, TypeError) as err:
-        raise ZeronasError(f"unknown device {name!r} ({err}); use 'cpu', 'cuda' or 'cuda:<n>'") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ZeronasError(f"device {name!r} requested but CUDA is not available; use device='cpu'")
-    if device.type not in ("cpu", "cuda"):
-        raise ZeronasError(f"unsupported device {name!r}; use 'cpu', 'cuda' or 'cuda:<n>'")
-    return device

@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 
 from zeronas.datasets import canonical_dataset, num_classes as dataset_classes, resolution as dataset_resolution
+from zeronas._device import parse_device
 from zeronas.errors import ZeronasError
 from zeronas.proxies._base import Proxy, ProxyContext, canonical_proxy_name, get_proxy
 
@@ -88,7 +89,7 @@ class ArchScorer:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ZeronasError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.batch_size = batch_size
-        self.device = _parse_device(device)
+        self.device = parse_device(device)
         self.data = Path(data) if data is not None else None
         self._make_inputs()
 
@@ -232,16 +233,6 @@ def _restore(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
             v.copy_(state[k])
     model.zero_grad(set_to_none=True)
     model.train()
-
-
-def _parse_device(device: str | torch.device) -> torch.device:
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as err:
-        raise ZeronasError(f"invalid device {device!r} ({err}); use cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ZeronasError(f"device {device!r} requested but CUDA is not available; use --device cpu")
-    return dev
 
 
 def score_archs(
