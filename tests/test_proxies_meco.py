@@ -165,3 +165,17 @@ def test_hidden_inplace_falls_back_to_copies():
     assert torch.equal(record.maps[1], pre_relu)
     got = float((min_corr_eigenvalues(record.maps) * torch.tensor(record.counts(), dtype=torch.float64)).sum())
     assert got == pytest.approx(reference_meco(net, x), rel=1e-5)
+
+
+@pytest.mark.parametrize("space_name, n", [("tss", 12), ("sss", 6)])
+def test_meco_alone_streams_the_same_value_as_with_maps_kept(space_name, n):
+    """`meco` alone forms its correlations during the pass and drops the maps; requested with
+    `meco_distinct` it keeps them. Both paths must give the same number."""
+    space = get_space(space_name)
+    rng = np.random.default_rng(21)
+    archs = [space.sample(rng) for _ in range(n)]
+    streamed = ArchScorer(space=space_name, proxies=["meco"], seed=3)
+    kept = ArchScorer(space=space_name, proxies=["meco", "meco_distinct"], seed=3)
+    for arch in archs:
+        a, b = streamed.score(arch).values["meco"], kept.score(arch).values["meco"]
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-9), arch
