@@ -271,3 +271,19 @@ def test_cluster_yaml_is_valid_for_the_ray_cluster_launcher():
     validate_config(prepare_config(config))
     gpu_types = [t for t in config["available_node_types"].values() if t["node_config"]["InstanceType"].startswith(("g", "p"))]
     assert gpu_types and any("zeronas" in c for c in config["setup_commands"])
+
+
+def test_sss_search_with_nsga2_logs_costs_for_every_arch(ray_session, tmp_path):
+    from zeronas.spaces import get_space
+
+    spec = ExperimentSpec(space="sss", algos=["nsga2"], extra_proxies=["params"], budget=12, top_k=3,
+                          out=str(tmp_path), quiet=True)
+    result = run_experiment(spec)
+    rows = log_rows(tmp_path)
+    assert len(rows) == 12 and {r["space"] for r in rows} == {"sss"}
+    sss = get_space("sss")
+    for r in rows:
+        assert r["params"] == sss.params(r["arch"], 10) == r["proxy_params"]
+        assert r["flops"] == pytest.approx(sss.flops(r["arch"], 10, 32))
+        assert r["index"] == sss.index_of(r["arch"])
+    assert len(result.top["nsga2-s0"]) == 3
