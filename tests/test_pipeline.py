@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
-import time
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -73,21 +71,11 @@ def test_compare_runs_all_searches_on_one_shared_pool_into_one_log(ray_session, 
 def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
     import ray
 
-    from zeronas.pipeline._pool import POOL_NAMESPACE
+    from _running import start_in_thread, wait_for_pool
 
     spec = ExperimentSpec(budget=60, out=str(tmp_path), quiet=True, workers=2, gpus_per_worker=0)
-    outcome: dict = {}
-    thread = threading.Thread(target=lambda: outcome.setdefault("result", run_experiment(spec)))
-    thread.start()
-    pool, deadline = None, time.time() + 120
-    while pool is None and time.time() < deadline:
-        names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("zeronas-pool-")]
-        if names:
-            pool = ray.get_actor(names[0], namespace=POOL_NAMESPACE)
-        time.sleep(0.2)
-    assert pool is not None
-    while ray.get(pool.stats.remote())["scored"] < 8 and time.time() < deadline:
-        time.sleep(0.1)
+    thread, outcome = start_in_thread(spec)
+    pool = wait_for_pool(min_scored=8)
     victim = next(iter(ray.get(pool.worker_handles.remote()).values()))
     ray.kill(victim, no_restart=True)
     thread.join(timeout=180)

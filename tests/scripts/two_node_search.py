@@ -7,8 +7,7 @@ Prints one JSON line with what the log holds.
 import json
 import os
 import sys
-import threading
-import time
+from pathlib import Path
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
@@ -16,8 +15,10 @@ import pyarrow.dataset as ds  # noqa: E402
 import ray  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from zeronas.pipeline import ExperimentSpec, run_experiment  # noqa: E402
-from zeronas.pipeline._pool import POOL_NAMESPACE  # noqa: E402
+from zeronas.pipeline import ExperimentSpec  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
+from _running import start_in_thread, wait_for_pool  # noqa: E402
 
 out, budget = sys.argv[1], int(sys.argv[2])
 cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
@@ -27,18 +28,8 @@ cluster.wait_for_nodes()
 
 spec = ExperimentSpec(budget=budget, out=out, quiet=True, workers=3, cpus_per_worker=0.5, gpus_per_worker=0,
                       algos=["random", "rea"])
-outcome = {}
-thread = threading.Thread(target=lambda: outcome.setdefault("result", run_experiment(spec)))
-thread.start()
-pool, deadline = None, time.time() + 180
-while pool is None and time.time() < deadline:
-    names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("zeronas-pool-")]
-    if names:
-        pool = ray.get_actor(names[0], namespace=POOL_NAMESPACE)
-    time.sleep(0.2)
-while ray.get(pool.stats.remote())["scored"] < 10 and time.time() < deadline:
-    time.sleep(0.1)
-nodes_before = sorted({n.split("/")[-1] for n in ray.get(pool.stats.remote())["per_worker"]})
+thread, outcome = start_in_thread(spec)
+pool = wait_for_pool(min_scored=10)
 cluster.remove_node(worker_node, allow_graceful=False)
 removed_at = ray.get(pool.stats.remote())["scored"]
 thread.join(timeout=300)

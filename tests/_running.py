@@ -1,0 +1,35 @@
+"""Test helpers: run an experiment in a background thread and reach into its scorer pool."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+
+def start_in_thread(spec) -> tuple[threading.Thread, dict[str, Any]]:
+    """Start ``run_experiment(spec)``; its result lands in ``outcome["result"]``."""
+    from zeronas.pipeline import run_experiment
+
+    outcome: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault("result", run_experiment(spec)))
+    thread.start()
+    return thread, outcome
+
+
+def wait_for_pool(min_scored: int, timeout: float = 180) -> Any:
+    """The running experiment's broker actor, once it has scored ``min_scored`` archs."""
+    import ray
+
+    from zeronas.pipeline._pool import POOL_NAMESPACE
+
+    pool, deadline = None, time.time() + timeout
+    while pool is None and time.time() < deadline:
+        names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("zeronas-pool-")]
+        if names:
+            pool = ray.get_actor(names[0], namespace=POOL_NAMESPACE)
+        time.sleep(0.2)
+    assert pool is not None, "no scorer pool appeared"
+    while ray.get(pool.stats.remote())["scored"] < min_scored and time.time() < deadline:
+        time.sleep(0.1)
+    return pool
