@@ -157,6 +157,7 @@ def test_pool_serves_concurrent_callers_in_order_and_balances_actors(ray_session
     b = [space.sample(rng) for _ in range(12)]
     pool = start_pool(PoolConfig(dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8),
                                  workers=2, gpus_per_worker=0))
+    ray.get(pool.warm_up.remote())  # both workers up before the work arrives
     ra, rb = ray.get([pool.score.remote(a), pool.score.remote(b)])
     assert [r["result"].arch for r in ra] == a and [r["result"].arch for r in rb] == b
     stats = ray.get(pool.stats.remote())
