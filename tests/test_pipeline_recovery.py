@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pyarrow.dataset as ds
-import pytest
 
 SCRIPTS = Path(__file__).parent / "scripts"
 ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-import torch
 
 from zeronas.cli import main
 from zeronas.proxies import ArchScorer

@@ -207,7 +207,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
 
     from zeronas.logs import LogWriter
     from zeronas.pipeline._log_callback import LogCallback, Sink, register_sink, unregister_sink
-    from zeronas.pipeline._pool import PoolConfig, start_pool
+    from zeronas.pipeline._pool import start_pool
     from zeronas.pipeline._progress import SearchProgress
     from zeronas.pipeline._proposal import proposal_trial
     from zeronas.pipeline._ray_session import ensure_ray

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from typing import Any
 
@@ -53,7 +52,6 @@ class ScorerWorker:
         return [self._score_one(arch) for arch in archs]
 
     def _score_one(self, arch: str) -> dict[str, Any]:
-        started = time.time()
         result = self.scorer.score(arch)
         num_classes, resolution = self.scorer.num_classes, self.scorer.resolution
         return {
@@ -64,8 +62,6 @@ class ScorerWorker:
             "worker_id": self.worker_id,
             "node": self.node,
             "device": self.device_label,
-            "started": started,
-            "finished": time.time(),
         }
 
 
