@@ -13,20 +13,23 @@ from pathlib import Path
 import pyarrow.dataset as ds
 
 SCRIPTS = Path(__file__).parent / "scripts"
+BUDGET = 60
 ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
 
 
 def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
-    proc = subprocess.run([sys.executable, str(SCRIPTS / "two_node_search.py"), str(tmp_path), "40"],
+    proc = subprocess.run([sys.executable, str(SCRIPTS / "two_node_search.py"), str(tmp_path), str(BUDGET)],
                           capture_output=True, text=True, env=ENV, timeout=420)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["finished"]
-    assert len(report["nodes"]) == 2  # work really ran on both nodes before one went away
-    assert 10 <= report["removed_at"] < 80
+    assert len(report["scored_on_before_removal"]) == 2  # work really ran on both nodes before one went away
+    # Rows scored on the lost node may be logged, or lost with a trial that ran there and scored again.
+    assert set(report["nodes"]) <= set(report["scored_on_before_removal"])
+    assert 10 <= report["removed_at"] < 2 * BUDGET
     assert sorted(report["per_search"]) == ["random-s0", "rea-s0"]
     for archs in report["per_search"].values():
-        assert len(archs) == 40 and len(set(archs)) == 40
+        assert len(archs) == BUDGET and len(set(archs)) == BUDGET
 
 
 def _rows(out: Path) -> list[dict]:

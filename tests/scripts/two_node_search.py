@@ -7,6 +7,7 @@ Prints one JSON line with what the log holds.
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
@@ -30,6 +31,12 @@ spec = ExperimentSpec(budget=budget, out=out, quiet=True, workers=3, cpus_per_wo
                       algos=["random", "rea"])
 thread, outcome = start_in_thread(spec)
 pool = wait_for_pool(min_scored=10)
+# The worker node's first chunk can lag the head's on a loaded machine: remove the node only
+# once it has really scored something, so that the test is about losing work in progress.
+deadline = time.time() + 120
+while len(ray.get(pool.stats.remote())["per_node"]) < 2 and time.time() < deadline:
+    time.sleep(0.05)
+scored_on = sorted(ray.get(pool.stats.remote())["per_node"])
 cluster.remove_node(worker_node, allow_graceful=False)
 removed_at = ray.get(pool.stats.remote())["scored"]
 thread.join(timeout=300)
@@ -37,6 +44,7 @@ rows = ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pyli
 print(json.dumps({
     "finished": "result" in outcome,
     "removed_at": removed_at,
+    "scored_on_before_removal": scored_on,
     "stats": outcome["result"].pool_stats if "result" in outcome else None,
     "nodes": sorted({r["node"] for r in rows}),
     "per_search": {s: [r["arch"] for r in rows if r["search_id"] == s] for s in sorted({r["search_id"] for r in rows})},

@@ -55,6 +55,7 @@ class _Stats:
     replaced_workers: int = 0
     failed_archs: int = 0
     per_worker: dict[str, int] = field(default_factory=dict)
+    per_node: dict[str, int] = field(default_factory=dict)
 
 
 class ScorerBroker:
@@ -126,6 +127,7 @@ class ScorerBroker:
                 continue
             for row in rows:
                 self._stats.per_worker[row["worker_id"]] = self._stats.per_worker.get(row["worker_id"], 0) + 1
+                self._stats.per_node[row["node"]] = self._stats.per_node.get(row["node"], 0) + 1
             self._stats.scored += len(rows)
             chunk.future.set_result(rows)
 
@@ -169,6 +171,7 @@ class ScorerBroker:
             "replaced_workers": s.replaced_workers,
             "failed_archs": s.failed_archs,
             "per_worker": dict(s.per_worker),
+            "per_node": dict(s.per_node),
             "workers": len(self._actors),
         }
 
