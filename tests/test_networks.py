@@ -41,6 +41,16 @@ def test_tss_flops_match_nats_bench(arch, classes, resolution, mflops):
     assert get_space("tss").flops(arch, classes, resolution) == pytest.approx(mflops, abs=5e-6)
 
 
+@pytest.mark.parametrize(("classes", "resolution", "mflops"), [(10, 32, 222.86), (10, 16, 55.72), (120, 16, 55.72)])
+def test_all_ops_flops_reproduce_the_per_module_counters_figure(classes, resolution, mflops):
+    # The issue's 222.86 / 55.72 count BatchNorm, ReLU and pooling as well (ptflops' convention).
+    tss = get_space("tss")
+    assert round(tss.flops(ALL_CONV, classes, resolution, convention="all-ops"), 2) == mflops
+    assert tss.flops(ALL_CONV, classes, resolution) < tss.flops(ALL_CONV, classes, resolution, convention="all-ops")
+    with pytest.raises(ValueError, match="use one of nats-bench, all-ops"):
+        tss.flops(ALL_CONV, convention="ptflops")
+
+
 def test_costs_match_a_built_network_and_validate_input():
     from zeronas.spaces._costs import count_flops, count_params
 
@@ -51,6 +61,8 @@ def test_costs_match_a_built_network_and_validate_input():
             net = tss.build(arch, num_classes)
             assert tss.params(arch, num_classes) == count_params(net)
             assert tss.flops(arch, num_classes, resolution) == pytest.approx(count_flops(net, resolution), abs=1e-9)
+            assert tss.flops(arch, num_classes, resolution, convention="all-ops") == pytest.approx(
+                count_flops(net, resolution, convention="all-ops"), abs=1e-9)
     assert tss.flops(" " + ALL_CONV + " ") == tss.flops(ALL_CONV)  # normalised input
     with pytest.raises(ValueError):
         tss.params("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|")

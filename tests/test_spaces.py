@@ -294,7 +294,7 @@ def test_cli_shows_one_arch(capsys):
     assert main(["spaces", "tss", "--show", "1462"]) == 0
     out = capsys.readouterr().out
     assert "index      1462" in out and TSS_ALL_CONV in out
-    assert "1,531,546" in out and "220.11969 M" in out
+    assert "1,531,546" in out and "220.11969 M" in out and "222.85991 M with BN, ReLU, pooling" in out
     variant = "|nor_conv_3x3~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|none~0|none~1|nor_conv_3x3~2|"
     assert main(["spaces", "tss", "--show", variant, "--dataset", "imagenet16"]) == 0
     out = capsys.readouterr().out

@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"canonical  {canonical} (index {space.index_of(canonical)})")
     print(f"degenerate {'yes' if space.is_degenerate(arch) else 'no'}")
     print(f"params     {space.params(arch, classes):,} ({dataset}, {classes} classes)")
-    print(f"flops      {space.flops(arch, classes, res):.5f} M ({res}x{res} input)")
+    flops, all_ops = space.flops(arch, classes, res), space.flops(arch, classes, res, convention="all-ops")
+    print(f"flops      {flops:.5f} M ({res}x{res} input; NATS-Bench's count; {all_ops:.5f} M with BN, ReLU, pooling)")
     return 0
 
 

@@ -93,5 +93,6 @@ class SearchSpace(ABC):
     def params(self, arch: str, num_classes: int = 10) -> int: ...
 
     @abstractmethod
-    def flops(self, arch: str, num_classes: int = 10, resolution: int = 32) -> float:
-        """Forward FLOPs in millions (multiply-adds counted once, NATS-Bench convention)."""
+    def flops(self, arch: str, num_classes: int = 10, resolution: int = 32, convention: str = "nats-bench") -> float:
+        """Forward FLOPs in millions: ``"nats-bench"`` (conv and linear multiply-adds, what
+        NATS-Bench records) or ``"all-ops"`` (also BatchNorm, ReLU, pooling); see ``_costs``."""

@@ -1,8 +1,14 @@
-"""Parameter and FLOP counts with NATS-Bench's conventions (xautodl ``utils/flop_benchmark.py``).
+"""Parameter and FLOP counts.
 
-FLOPs count multiply-adds once for ``Conv2d`` (k·k·C_in/groups·C_out per output position, plus
-C_out per position for a bias) and ``Linear`` (in·out, plus out for a bias); BatchNorm, ReLU,
-pooling and additions count nothing, as in NATS-Bench's counter.
+Two FLOP conventions:
+
+``"nats-bench"`` (the default, and what NATS-Bench records; xautodl ``utils/flop_benchmark.py``)
+    multiply-adds counted once for ``Conv2d`` (k·k·C_in/groups·C_out per output position, plus
+    C_out per position for a bias) and ``Linear`` (in·out, plus out for a bias); BatchNorm,
+    ReLU, pooling and additions count nothing.
+``"all-ops"`` (the convention of per-module counters such as ptflops)
+    the above, plus BatchNorm (2 per element when affine, else 1), ReLU (1 per element) and
+    pooling (1 per input element). The all-``nor_conv_3x3`` TSS cell: 220.12 M vs 222.86 M.
 """
 
 from __future__ import annotations
@@ -15,8 +21,18 @@ def count_params(model: nn.Module) -> int:
     return int(sum(p.numel() for p in model.parameters()))
 
 
-def count_flops(model: nn.Module, resolution: int, channels: int = 3) -> float:
+FLOP_CONVENTIONS = ("nats-bench", "all-ops")
+
+
+def check_flop_convention(convention: str) -> str:
+    if convention not in FLOP_CONVENTIONS:
+        raise ValueError(f"unknown FLOP convention {convention!r}: use one of {', '.join(FLOP_CONVENTIONS)}")
+    return convention
+
+
+def count_flops(model: nn.Module, resolution: int, channels: int = 3, convention: str = "nats-bench") -> float:
     """Forward FLOPs of one ``channels``×``resolution``×``resolution`` image, in millions."""
+    check_flop_convention(convention)
     total = 0
 
     def conv_hook(module: nn.Conv2d, inputs, output: torch.Tensor) -> None:
@@ -35,12 +51,24 @@ def count_flops(model: nn.Module, resolution: int, channels: int = 3) -> float:
         if module.bias is not None:
             total += batch * module.out_features
 
+    def elementwise_hook(module: nn.Module, inputs, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.BatchNorm2d):
+            total += output.numel() * (2 if module.affine else 1)
+        elif isinstance(module, nn.ReLU):
+            total += output.numel()
+        else:  # pooling reads every input element once
+            total += inputs[0].numel()
+
+    elementwise = (nn.BatchNorm2d, nn.ReLU, nn.AvgPool2d, nn.MaxPool2d, nn.AdaptiveAvgPool2d)
     handles = []
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             handles.append(module.register_forward_hook(conv_hook))
         elif isinstance(module, nn.Linear):
             handles.append(module.register_forward_hook(linear_hook))
+        elif convention == "all-ops" and isinstance(module, elementwise):
+            handles.append(module.register_forward_hook(elementwise_hook))
     was_training = model.training
     try:
         model.eval()

@@ -11,7 +11,7 @@ import torch.nn as nn
 from zeronas.spaces import _tss_cell as cell
 from zeronas.spaces._api import register_space
 from zeronas.spaces._categorical import CategoricalSpace
-from zeronas.spaces._costs import count_flops, count_params
+from zeronas.spaces._costs import check_flop_convention, count_flops, count_params
 from zeronas.spaces._networks import DynamicShapeTinyNet
 
 SSS_CHANNELS: tuple[int, ...] = (8, 16, 24, 32, 40, 48, 56, 64)
@@ -83,8 +83,8 @@ class SizeSpace(CategoricalSpace):
     def params(self, arch: str, num_classes: int = 10) -> int:
         return _params(self.validate(arch), int(num_classes))
 
-    def flops(self, arch: str, num_classes: int = 10, resolution: int = 32) -> float:
-        return _flops(self.validate(arch), int(num_classes), int(resolution))
+    def flops(self, arch: str, num_classes: int = 10, resolution: int = 32, convention: str = "nats-bench") -> float:
+        return _flops(self.validate(arch), int(num_classes), int(resolution), check_flop_convention(convention))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -94,6 +94,6 @@ def _params(arch: str, num_classes: int) -> int:
 
 
 @functools.lru_cache(maxsize=4096)
-def _flops(arch: str, num_classes: int, resolution: int) -> float:
+def _flops(arch: str, num_classes: int, resolution: int, convention: str) -> float:
     with torch.device("meta"):
-        return count_flops(SizeSpace().build(arch, num_classes), resolution)
+        return count_flops(SizeSpace().build(arch, num_classes), resolution, convention=convention)

@@ -11,7 +11,7 @@ import torch.nn as nn
 from zeronas.spaces import _tss_cell as cell
 from zeronas.spaces._api import register_space
 from zeronas.spaces._categorical import CategoricalSpace
-from zeronas.spaces._costs import count_flops, count_params
+from zeronas.spaces._costs import check_flop_convention, count_flops, count_params
 from zeronas.spaces._networks import TinyNetwork
 from zeronas.spaces._ops import TSS_OPS
 
@@ -81,17 +81,17 @@ class TopologySpace(CategoricalSpace):
     def params(self, arch: str, num_classes: int = 10) -> int:
         return _params(self.validate(arch), int(num_classes))
 
-    def flops(self, arch: str, num_classes: int = 10, resolution: int = 32) -> float:
-        return _flops(self.validate(arch), int(num_classes), int(resolution))
+    def flops(self, arch: str, num_classes: int = 10, resolution: int = 32, convention: str = "nats-bench") -> float:
+        return _flops(self.validate(arch), int(num_classes), int(resolution), check_flop_convention(convention))
 
 
 def _params(arch: str, num_classes: int) -> int:
-    base, per_edge = _edge_costs(num_classes, 32)
+    base, per_edge = _edge_costs(num_classes, 32, "nats-bench")
     return base[0] + sum(per_edge[op][0] for op in _edge_ops(arch))
 
 
-def _flops(arch: str, num_classes: int, resolution: int) -> float:
-    base, per_edge = _edge_costs(num_classes, resolution)
+def _flops(arch: str, num_classes: int, resolution: int, convention: str) -> float:
+    base, per_edge = _edge_costs(num_classes, resolution, convention)
     return (base[1] + sum(per_edge[op][1] for op in _edge_ops(arch))) / 1e6
 
 
@@ -102,7 +102,7 @@ def _edge_ops(arch: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _edge_costs(num_classes: int, resolution: int) -> tuple[tuple[int, int], dict[str, tuple[int, int]]]:
+def _edge_costs(num_classes: int, resolution: int, convention: str) -> tuple[tuple[int, int], dict[str, tuple[int, int]]]:
     """Exact (params, FLOPs) of the cell-free skeleton and of one op on one edge position.
 
     Every TSS edge maps C→C at stride 1 inside its stage, so a network's cost is the
@@ -115,7 +115,7 @@ def _edge_costs(num_classes: int, resolution: int) -> tuple[tuple[int, int], dic
     def measure(op: str) -> tuple[int, int]:
         with torch.device("meta"):  # shapes only: no weights initialised, no arithmetic
             model = space.build(space.format([TSS_OPS.index(op)] * len(space.edges)), num_classes)
-        return count_params(model), round(count_flops(model, resolution) * 1e6)
+        return count_params(model), round(count_flops(model, resolution, convention=convention) * 1e6)
 
     base = measure("none")
     per_edge = {}
