@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -159,10 +161,55 @@ def test_pool_serves_concurrent_callers_in_order_and_balances_actors(ray_session
                                  workers=2, gpus_per_worker=0))
     ray.get(pool.warm_up.remote())  # both workers up before the work arrives
     ra, rb = ray.get([pool.score.remote(a), pool.score.remote(b)])
-    assert [r["result"].arch for r in ra] == a and [r["result"].arch for r in rb] == b
+    assert [r["result"]["arch"] for r in ra] == a and [r["result"]["arch"] for r in rb] == b
     stats = ray.get(pool.stats.remote())
     assert len(stats["per_worker"]) == 2 and min(stats["per_worker"].values()) >= 6
     ray.kill(pool)
+
+
+_SEARCH_SIDE_WITHOUT_TORCH = """
+import pickle, sys
+import numpy as np
+import zeronas.pipeline._proposal, zeronas.pipeline._pool, zeronas.logs, zeronas.groundtruth
+from zeronas.search_algos import get_algorithm
+from zeronas.spaces import get_space
+
+rows = pickle.loads(open(sys.argv[1], "rb").read())
+assert rows and all(r["result"]["values"]["meco"] is not None for r in rows)
+for space_name in ("tss", "sss"):
+    space = get_space(space_name)
+    for name in ("random", "rea", "tpe"):
+        algo = get_algorithm(name, space=space, seed=0)
+        for i in range(30):
+            for arch in algo.ask(2):
+                space.canonical(arch), space.index_of(arch), space.is_degenerate(arch)
+                algo.tell(arch, float(i), {"params": 1.0, "flops": 1.0})
+print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
+"""
+
+
+def test_search_trials_and_the_broker_never_import_torch(ray_session, tmp_path):
+    # Scorer rows travel through the broker to every search trial: if unpickling them (or
+    # running a search algorithm) imported torch, each trial process would carry ~180 MB more.
+    import pickle
+
+    import numpy as np
+    import ray
+
+    from zeronas.pipeline._pool import PoolConfig, start_pool
+    from zeronas.spaces import get_space
+
+    space = get_space("tss")
+    archs = [space.sample(np.random.default_rng(5)) for _ in range(3)]
+    pool = start_pool(PoolConfig(dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8),
+                                 workers=1, gpus_per_worker=0))
+    rows = ray.get(pool.score.remote(archs))
+    ray.kill(pool)
+    (tmp_path / "rows.pkl").write_bytes(pickle.dumps(rows))
+    proc = subprocess.run([sys.executable, "-c", _SEARCH_SIDE_WITHOUT_TORCH, str(tmp_path / "rows.pkl")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"
 
 
 def test_score_on_ray_matches_in_process_scores(ray_session):

@@ -208,8 +208,10 @@ def _print_result(result, spec) -> None:
             table.add_row(*cells)
         console.print(table)
     stats = result.pool_stats
+    workers, nodes = len(stats.get("per_worker", {})), len(stats.get("per_node", {}))
     console.print(
-        f"run {result.run_id}: {stats.get('scored', 0)} archs scored by {len(stats.get('per_worker', {}))} workers "
-        f"in {result.seconds:.1f} s; log: {result.run_dir}"
+        f"run {result.run_id}: {stats.get('scored', 0)} archs scored by {workers} worker{'s' * (workers != 1)}"
+        + (f" on {nodes} nodes" if nodes > 1 else "")
+        + f" in {result.seconds:.1f} s; log: {result.run_dir}"
     )
     console.print(f"analyse it: zeronas analyze {result.run_dir.parent}" + (f" --benchmark {spec.benchmark}" if spec.benchmark else ""))

@@ -176,9 +176,9 @@ def _costs(row: dict[str, Any]) -> dict[str, float] | None:
 
 def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed) -> dict[str, Any]:
     result = out.get("result")
-    arch = result.arch if result is not None else out["arch"]
-    values = dict(result.values) if result is not None else {p: None for p in run["proxies"]}
-    error = _errors_text(result.errors) if result is not None else out.get("error")
+    arch = result["arch"] if result is not None else out["arch"]
+    values = dict(result["values"]) if result is not None else {p: None for p in run["proxies"]}
+    error = _errors_text(result["errors"]) if result is not None else out.get("error")
     score = objective.observe(values)
     canonical = space.canonical(arch)
     costs = _costs(out)
@@ -192,7 +192,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "canonical": canonical,
         "score": score,
         "objective": run["objective_spec"],
-        "proxy_seconds": sum(result.seconds.values()) if result is not None else None,
+        "proxy_seconds": sum(result["seconds"].values()) if result is not None else None,
         "params": out.get("params"),
         "flops": out.get("flops"),
         "worker_id": out.get("worker_id"),

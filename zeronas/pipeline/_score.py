@@ -70,7 +70,7 @@ def to_arch_score(out: dict[str, Any], proxies: Sequence[str]) -> Any:
     from zeronas.proxies import ArchScore
 
     if out.get("result") is not None:
-        return out["result"]
+        return ArchScore(**out["result"])
     return ArchScore(
         arch=out["arch"],
         values={p: None for p in proxies},

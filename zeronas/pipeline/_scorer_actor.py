@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from typing import Any
@@ -55,7 +56,9 @@ class ScorerWorker:
         result = self.scorer.score(arch)
         num_classes, resolution = self.scorer.num_classes, self.scorer.resolution
         return {
-            "result": result,
+            # a plain dict, not the ArchScore: unpickling that would import torch into the
+            # broker and every search trial (~180 MB each)
+            "result": dataclasses.asdict(result),
             # costs here rather than in the search's trial: they are computed in parallel
             "params": int(self.space.params(arch, num_classes)),
             "flops": float(self.space.flops(arch, num_classes, resolution)),

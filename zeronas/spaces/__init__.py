@@ -10,7 +10,7 @@ from zeronas.spaces._base import SearchSpace
 from zeronas.spaces._categorical import CategoricalSpace
 from zeronas.spaces._sss import SSS_CELL, SSS_CHANNELS, SizeSpace
 from zeronas.spaces._tss import TopologySpace
-from zeronas.spaces._ops import TSS_OPS
+from zeronas.spaces._tss_cell import TSS_OPS
 
 __all__ = [
     "SearchSpace",

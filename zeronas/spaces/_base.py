@@ -9,10 +9,21 @@ which is what Optuna and evolution work on.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
-import torch.nn as nn
+
+if TYPE_CHECKING:  # torch is imported only where networks are built: search trials stay light
+    import torch.nn as nn
+
+#: ``SearchSpace.flops`` conventions (see ``zeronas.spaces._costs``)
+FLOP_CONVENTIONS = ("nats-bench", "all-ops")
+
+
+def check_flop_convention(convention: str) -> str:
+    if convention not in FLOP_CONVENTIONS:
+        raise ValueError(f"unknown FLOP convention {convention!r}: use one of {', '.join(FLOP_CONVENTIONS)}")
+    return convention
 
 
 class SearchSpace(ABC):

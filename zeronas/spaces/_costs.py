@@ -16,18 +16,11 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from zeronas.spaces._base import check_flop_convention
+
 
 def count_params(model: nn.Module) -> int:
     return int(sum(p.numel() for p in model.parameters()))
-
-
-FLOP_CONVENTIONS = ("nats-bench", "all-ops")
-
-
-def check_flop_convention(convention: str) -> str:
-    if convention not in FLOP_CONVENTIONS:
-        raise ValueError(f"unknown FLOP convention {convention!r}: use one of {', '.join(FLOP_CONVENTIONS)}")
-    return convention
 
 
 def count_flops(model: nn.Module, resolution: int, channels: int = 3, convention: str = "nats-bench") -> float:

@@ -12,8 +12,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-#: TSS candidate operations, in NATS-Bench's (xautodl ``NAS_BENCH_201``) order.
-TSS_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+from zeronas.spaces._tss_cell import TSS_OPS
 
 
 class ReLUConvBN(nn.Module):

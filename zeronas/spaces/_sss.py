@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 from typing import Sequence
 
-import torch
-import torch.nn as nn
+from typing import TYPE_CHECKING
 
 from zeronas.spaces import _tss_cell as cell
 from zeronas.spaces._api import register_space
+from zeronas.spaces._base import check_flop_convention
 from zeronas.spaces._categorical import CategoricalSpace
-from zeronas.spaces._costs import check_flop_convention, count_flops, count_params
-from zeronas.spaces._networks import DynamicShapeTinyNet
+
+if TYPE_CHECKING:
+    import torch.nn as nn
 
 SSS_CHANNELS: tuple[int, ...] = (8, 16, 24, 32, 40, 48, 56, 64)
 SSS_LAYERS = 5
@@ -77,6 +78,8 @@ class SizeSpace(CategoricalSpace):
         return self.format(code[::-1])
 
     def build(self, arch: str, num_classes: int = 10) -> nn.Module:
+        from zeronas.spaces._networks import DynamicShapeTinyNet
+
         genotype = cell.genotype(cell.parse_cell(SSS_CELL))
         return DynamicShapeTinyNet(self.channels(arch), genotype, int(num_classes))
 
@@ -89,11 +92,19 @@ class SizeSpace(CategoricalSpace):
 
 @functools.lru_cache(maxsize=4096)
 def _params(arch: str, num_classes: int) -> int:
+    import torch
+
+    from zeronas.spaces._costs import count_params
+
     with torch.device("meta"):  # shapes only: no weights initialised
         return count_params(SizeSpace().build(arch, num_classes))
 
 
 @functools.lru_cache(maxsize=4096)
 def _flops(arch: str, num_classes: int, resolution: int, convention: str) -> float:
+    import torch
+
+    from zeronas.spaces._costs import count_flops
+
     with torch.device("meta"):
         return count_flops(SizeSpace().build(arch, num_classes), resolution, convention=convention)

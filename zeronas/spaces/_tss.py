@@ -5,15 +5,16 @@ from __future__ import annotations
 import functools
 from typing import Sequence
 
-import torch
-import torch.nn as nn
+from typing import TYPE_CHECKING
 
 from zeronas.spaces import _tss_cell as cell
 from zeronas.spaces._api import register_space
+from zeronas.spaces._base import check_flop_convention
 from zeronas.spaces._categorical import CategoricalSpace
-from zeronas.spaces._costs import check_flop_convention, count_flops, count_params
-from zeronas.spaces._networks import TinyNetwork
-from zeronas.spaces._ops import TSS_OPS
+from zeronas.spaces._tss_cell import TSS_OPS
+
+if TYPE_CHECKING:
+    import torch.nn as nn
 
 #: NATS-Bench TSS macro skeleton: 16 initial channels, 5 cells per stage
 TSS_CHANNELS = 16
@@ -76,6 +77,8 @@ class TopologySpace(CategoricalSpace):
         return cell.genotype(self.parse(arch))
 
     def build(self, arch: str, num_classes: int = 10) -> nn.Module:
+        from zeronas.spaces._networks import TinyNetwork
+
         return TinyNetwork(TSS_CHANNELS, TSS_CELLS_PER_STAGE, self.genotype(arch), int(num_classes))
 
     def params(self, arch: str, num_classes: int = 10) -> int:
@@ -110,6 +113,10 @@ def _edge_costs(num_classes: int, resolution: int, convention: str) -> tuple[tup
     uniform networks (one per op) once gives every arch's cost without building it
     (building costs ~40 ms, the sum ~1 µs; the tests check both agree).
     """
+    import torch
+
+    from zeronas.spaces._costs import count_flops, count_params
+
     space = TopologySpace()
 
     def measure(op: str) -> tuple[int, int]:

@@ -12,7 +12,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from zeronas.spaces._ops import TSS_OPS
+#: TSS candidate operations, in NATS-Bench's (xautodl ``NAS_BENCH_201``) order.
+TSS_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 
 #: (destination, source) of each edge, in code order
 EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
