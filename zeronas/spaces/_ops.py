@@ -12,8 +12,6 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from zeronas.spaces._tss_cell import TSS_OPS
-
 
 class ReLUConvBN(nn.Module):
     def __init__(self, C_in: int, C_out: int, kernel_size: int, stride: int, padding: int, dilation: int = 1) -> None:
