@@ -7,6 +7,12 @@ MeCo uses the first image and batch proxies the first ``--batch-size`` images.
 
     python benchmarks/proxy_correlation.py --sample 1000 --proxies meco,meco_distinct,meco_opt
     python benchmarks/proxy_correlation.py --sample 1000 --proxies meco --data /work/shared/data/images
+
+``--scores FILE`` takes the scores from a ``zeronas score`` Parquet file instead (every
+row in it, e.g. the whole space scored on the Ray pool):
+
+    zeronas score --space tss --all --proxies meco,meco_distinct,meco_opt --workers 2 --out tss_all.parquet
+    python benchmarks/proxy_correlation.py --scores tss_all.parquet
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import torch
 from scipy import stats
 from tqdm import tqdm
@@ -41,18 +48,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--column", default="cifar10_test_acc_200ep")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, help="also write the raw scores to this Parquet file")
+    parser.add_argument("--scores", type=Path, help="read scores from a `zeronas score` Parquet file instead")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 
     truth = pacsv.read_csv(args.truth).select(["index", "arch", args.column]).to_pydict()
     space = get_space("tss")
-    rng = np.random.default_rng(args.seed)
-    indices = sorted(int(i) for i in rng.choice(space.size, size=args.sample, replace=False))
     if truth["index"][: space.size] != list(range(space.size)):
         sys.exit(f"{args.truth} is not in NATS-Bench index order")
-    archs = [space.arch_at(i) for i in indices]
+    if args.scores:
+        indices, columns, header = _read_scores(args.scores)
+    else:
+        indices, columns, header = _score_sample(args, space)
     accuracy = np.array([truth[args.column][i] for i in indices], dtype=float)
 
+    print(f"{len(indices)} TSS archs {header}, {args.column}")
+    print(f"{'proxy':<14} {'n':>5} {'spearman':>9} {'kendall':>8} {'ms/arch':>8}  failures")
+    for p, (values, seconds, errors) in columns.items():
+        values = np.array([np.nan if v is None else v for v in values], dtype=float)
+        ok = ~np.isnan(values)
+        rho = stats.spearmanr(values[ok], accuracy[ok]).statistic
+        tau = stats.kendalltau(values[ok], accuracy[ok]).statistic
+        ms = 1000 * statistics.median(seconds)
+        reasons = sorted({e for e in errors if e})
+        note = f"{(~ok).sum()} ({reasons[0]})" if reasons else "0"
+        print(f"{p:<14} {ok.sum():>5} {rho:>9.4f} {tau:>8.4f} {ms:>8.1f}  {note}")
+
+
+Columns = dict[str, tuple[list, list, list]]  # proxy -> (values, seconds, errors)
+
+
+def _score_sample(args: argparse.Namespace, space) -> tuple[list[int], Columns, str]:
+    rng = np.random.default_rng(args.seed)
+    indices = sorted(int(i) for i in rng.choice(space.size, size=args.sample, replace=False))
+    archs = [space.arch_at(i) for i in indices]
     proxies = [p.strip() for p in args.proxies.split(",") if p.strip()]
     scorer = ArchScorer(space="tss", proxies=proxies, seed=args.seed, data=args.data, batch_size=args.batch_size)
     start = time.perf_counter()
@@ -60,20 +89,21 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.perf_counter() - start
     if args.out:
         write_parquet_atomic(scores_to_table(scores, scorer.proxy_names, indices), args.out)
-
     inputs = f"real images from {args.data}" if args.data else "Gaussian noise"
-    print(f"{len(archs)} TSS archs (seed {args.seed}), {args.column}, inputs: {inputs}, "
-          f"batch {args.batch_size}, {wall:.0f} s")
-    print(f"{'proxy':<14} {'n':>5} {'spearman':>9} {'kendall':>8} {'ms/arch':>8}  failures")
-    for p in scorer.proxy_names:
-        values = np.array([np.nan if s.values[p] is None else s.values[p] for s in scores])
-        ok = ~np.isnan(values)
-        rho = stats.spearmanr(values[ok], accuracy[ok]).statistic
-        tau = stats.kendalltau(values[ok], accuracy[ok]).statistic
-        ms = 1000 * statistics.median(s.seconds[p] for s in scores)
-        reasons = sorted({s.errors[p] for s in scores if s.errors[p]})
-        note = f"{(~ok).sum()} ({reasons[0]})" if reasons else "0"
-        print(f"{p:<14} {ok.sum():>5} {rho:>9.4f} {tau:>8.4f} {ms:>8.1f}  {note}")
+    columns = {
+        p: ([s.values[p] for s in scores], [s.seconds[p] for s in scores], [s.errors[p] for s in scores])
+        for p in scorer.proxy_names
+    }
+    return indices, columns, f"(seed {args.seed}), inputs: {inputs}, batch {args.batch_size}, {wall:.0f} s"
+
+
+def _read_scores(path: Path) -> tuple[list[int], Columns, str]:
+    table = pq.read_table(path).to_pydict()
+    if "index" not in table or any(i is None for i in table["index"]):
+        sys.exit(f"{path}: every row needs an 'index' (a TSS score file from `zeronas score --space tss`)")
+    proxies = [c for c in table if f"{c}_seconds" in table and f"{c}_error" in table]
+    columns = {p: (table[p], table[f"{p}_seconds"], table[f"{p}_error"]) for p in proxies}
+    return [int(i) for i in table["index"]], columns, f"from {path}"
 
 
 if __name__ == "__main__":
