@@ -71,9 +71,13 @@ def select_archs(args: argparse.Namespace, space) -> list[str]:
 
 
 def _progress(results: Iterator, total: int) -> Iterator:
+    if not sys.stderr.isatty():
+        from zeronas._progress_lines import count_lines
+
+        return count_lines(results, total, "scored archs")
     from tqdm import tqdm
 
-    return iter(tqdm(results, total=total, unit="arch", desc="scoring", file=sys.stderr, disable=None))
+    return iter(tqdm(results, total=total, unit="arch", desc="scoring", file=sys.stderr))
 
 
 def run(args: argparse.Namespace) -> int:

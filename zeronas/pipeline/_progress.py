@@ -1,10 +1,12 @@
-"""Terminal progress for running searches (rich)."""
+"""Progress of running searches: a rich bar per search on a terminal, plain lines in a log."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from zeronas._progress_lines import PeriodicLines
 
 
 class SearchProgress:
@@ -23,15 +25,38 @@ class SearchProgress:
         self._order = list(search_ids)
         self._budget = budget
         self._trial_to_search: dict[str, str] = {}
+        self._evals: dict[str, int] = {sid: 0 for sid in search_ids}
+        self._best: dict[str, float] = {}
+        # not a terminal (a `ray job` log, nohup): rich would stay silent until the end
+        self._lines = None if quiet or self._progress.console.is_terminal else PeriodicLines()
 
     def __enter__(self) -> "SearchProgress":
-        self._progress.start()
+        if self._lines is None:
+            self._progress.start()
         for sid in self._order:
             self._tasks[sid] = self._progress.add_task(sid, total=self._budget, best="-")
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self._progress.stop()
+        if self._lines is None:
+            self._progress.stop()
+        else:
+            self._lines.write(self._summary())
+
+    def _summary(self) -> str:
+        done = sum(self._evals.values())
+        text = f"searches: {done:,}"
+        if self._budget:
+            total = self._budget * len(self._order)
+            text += f"/{total:,} proxy evals ({100 * done / total:.0f}%)"
+            finished = sum(n >= self._budget for n in self._evals.values())
+            text += f", {finished}/{len(self._order)} searches done"
+        else:
+            text += f" proxy evals over {len(self._order)} searches"
+        if self._best:
+            sid = max(self._best, key=self._best.get)
+            text += f", best score {self._best[sid]:.4g} ({sid})"
+        return text + f", {self._lines.elapsed():.0f} s"
 
     def update(self, trial_id: str, rows: list[dict], result: dict) -> None:
         sid = self._trial_to_search.get(trial_id)
@@ -45,6 +70,11 @@ class SearchProgress:
                 return
             self._trial_to_search[trial_id] = sid
         best = result.get("best_score")
+        self._evals[sid] = int(result.get("evals", 0) or 0)
+        if isinstance(best, (int, float)):
+            self._best[sid] = float(best)
         self._progress.update(
-            self._tasks[sid], completed=result.get("evals", 0), best=f"{best:.4g}" if isinstance(best, (int, float)) else "-"
+            self._tasks[sid], completed=self._evals[sid], best=f"{best:.4g}" if isinstance(best, (int, float)) else "-"
         )
+        if self._lines is not None and self._lines.due():
+            self._lines.write(self._summary())
