@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import tomllib
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from zeronas.errors import ZeronasError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 S = argparse.SUPPRESS
 
@@ -172,6 +178,8 @@ def _print_result(result, spec) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=200)  # in a log, one line per arch beats rich's 80-column wrap
     if len(result.top) == 1:
         for sid, rows in result.top.items():
             table = Table(title=f"top-{len(rows)} of {sid} ({spec.proxy})", title_justify="left")
