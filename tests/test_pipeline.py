@@ -246,6 +246,10 @@ def test_score_on_ray_matches_in_process_scores(ray_session):
         (["compare", "--seeds", "0"], "--seeds"),
         (["search", "--config", "/nonexistent.yaml"], "/nonexistent.yaml"),
         (["search", "--resume"], "--resume"),
+        (["search", "--algo-option", "populationsize=8"], "has no option 'populationsize'"),
+        (["search", "--algo-option", "population_size=-1"], "population_size must be a positive integer"),
+        (["search", "--algo-option", "population_size"], "bad --algo-option"),
+        (["compare", "--algos", "random,rea", "--algo-option", "sample_size=4"], "'random' has no option 'sample_size'"),
     ],
 )
 def test_bad_input_is_one_clear_line_with_no_partial_log(argv, fragment, tmp_path, capsys):
@@ -264,6 +268,20 @@ def test_unreadable_data_dir_is_rejected(tmp_path, capsys):
     assert main(["search", "--data", str(empty), "--out", str(out), "--quiet"]) == 2
     assert str(empty) in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_algorithm_options_reach_the_named_algorithm_only(tmp_path):
+    from zeronas.cli._search import _load_config, build_spec
+    from zeronas.pipeline._experiment import algorithm_options
+
+    spec = build_spec({"algos": "random,rea", "algo_option": ["rea.population_size=8", "rea.sample_size=4", "max_retries=50"]})
+    assert algorithm_options(spec, "rea") == {"dedup_isomorphic": False, "avoid_repeats": True,
+                                              "population_size": 8, "sample_size": 4, "max_retries": 50}
+    assert algorithm_options(spec, "random") == {"dedup_isomorphic": False, "avoid_repeats": True, "max_retries": 50}
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text("algo: rea\nalgo_options: {population_size: 16}\n")
+    spec = build_spec({**_load_config(str(cfg)), "algo_option": ["sample_size=2"]})
+    assert algorithm_options(spec, "rea")["population_size"] == 16 and algorithm_options(spec, "rea")["sample_size"] == 2
 
 
 def test_config_file_supplies_defaults_and_flags_win(tmp_path):

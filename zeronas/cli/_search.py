@@ -42,6 +42,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=S, metavar="DIR", help="log root (default ./zeronas-runs)")
     p.add_argument("--resume", nargs="?", const=True, default=S, metavar="RUN_ID", help="continue the newest (or the given) run in --out")
     p.add_argument("--dedup-isomorphic", action="store_true", default=S, help="never propose two isomorphic TSS cells")
+    p.add_argument("--algo-option", dest="algo_option", action="append", default=S, metavar="[ALGO.]KEY=VALUE",
+                   help="search algorithm option, e.g. population_size=32 or rea.sample_size=8 (repeatable)")
     p.add_argument("--allow-repeats", action="store_true", default=S,
                    help="let the algorithm re-propose archs it has seen (answered from memory, not rescored)")
     p.add_argument("--proxy-seed", type=int, default=S, help="seed of network init and proxy inputs (default 0)")
@@ -109,6 +111,21 @@ def _seeds(value: Any) -> list[int]:
         raise ZeronasError(f"bad --seeds {value!r}: a count (5) or a comma list (0,1,2)") from None
 
 
+def _key_values(items: Any) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in [items] if isinstance(items, str) else items:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ZeronasError(f"bad --algo-option {item!r}: use KEY=VALUE or ALGO.KEY=VALUE, e.g. population_size=32")
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else value
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    return out
+
+
 def build_spec(opts: dict[str, Any]):
     from zeronas.pipeline import ExperimentSpec, parse_budget
 
@@ -127,6 +144,12 @@ def build_spec(opts: dict[str, Any]):
         spec.budget, spec.budget_seconds = parse_budget(opts.pop("budget"))
     if "extra_proxies" in opts:
         spec.extra_proxies = _as_list(opts.pop("extra_proxies"))
+    if "algo_options" in opts:  # from a config file: a mapping
+        if not isinstance(opts["algo_options"], dict):
+            raise ZeronasError("algo_options (from --config) must be a mapping, e.g. {population_size: 32}")
+        spec.algo_options = dict(opts.pop("algo_options"))
+    if "algo_option" in opts:
+        spec.algo_options = {**spec.algo_options, **_key_values(opts.pop("algo_option"))}
     opts.pop("resume", None)
     opts.pop("json", None)
     for key, value in opts.items():

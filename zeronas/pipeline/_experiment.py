@@ -121,7 +121,7 @@ def validate(spec: ExperimentSpec) -> dict[str, Any]:
     if not spec.seeds:
         raise ZeronasError("no seed given; use e.g. --seeds 3")
     for algo in spec.algos:
-        get_algorithm(algo, space=space, seed=0, **algorithm_options(spec))
+        get_algorithm(algo, space=space, seed=0, **algorithm_options(spec, algo))
     if spec.workers is not None and spec.workers < 1:
         raise ZeronasError(f"--workers must be >= 1, got {spec.workers}")
     if spec.gpus_per_worker is not None and spec.gpus_per_worker < 0:
@@ -179,9 +179,15 @@ def validate(spec: ExperimentSpec) -> dict[str, Any]:
     }
 
 
-def algorithm_options(spec: ExperimentSpec) -> dict[str, Any]:
-    """Every proposal is a new arch unless --allow-repeats: the budget counts distinct evaluations."""
-    return {"dedup_isomorphic": spec.dedup_isomorphic, "avoid_repeats": not spec.allow_repeats, **spec.algo_options}
+def algorithm_options(spec: ExperimentSpec, algo: str) -> dict[str, Any]:
+    """Options for ``algo``: ``spec.algo_options`` keys apply to every algorithm, ``"<algo>.<key>"``
+    keys to that one only. Every proposal is a new arch unless --allow-repeats: the budget
+    counts distinct evaluations."""
+    options: dict[str, Any] = {"dedup_isomorphic": spec.dedup_isomorphic, "avoid_repeats": not spec.allow_repeats}
+    options.update({k: v for k, v in spec.algo_options.items() if "." not in k})
+    prefix = f"{algo}."
+    options.update({k[len(prefix):]: v for k, v in spec.algo_options.items() if k.startswith(prefix)})
+    return options
 
 
 def load_spec(out: str | Path, run_id: str | None) -> tuple[ExperimentSpec, str]:
@@ -241,7 +247,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     writer = LogWriter(out, run_id, run["proxies"], config=config)
     searches = [
         {"search_id": search_id(a, s), "algorithm": a, "seed": s,
-         "options": algorithm_options(spec)}
+         "options": algorithm_options(spec, a)}
         for a in spec.algos
         for s in spec.seeds
     ]
