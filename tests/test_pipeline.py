@@ -272,7 +272,7 @@ def test_unreadable_data_dir_is_rejected(tmp_path, capsys):
 
 def test_algorithm_options_reach_the_named_algorithm_only(tmp_path):
     from zeronas.cli._search import _load_config, build_spec
-    from zeronas.pipeline._experiment import algorithm_options
+    from zeronas.pipeline._spec import algorithm_options
 
     spec = build_spec({"algos": "random,rea", "algo_option": ["rea.population_size=8", "rea.sample_size=4", "max_retries=50"]})
     assert algorithm_options(spec, "rea") == {"dedup_isomorphic": False, "avoid_repeats": True,

@@ -1,15 +1,22 @@
-"""The search pipeline on Ray: scorer actors, Tune-run stages, Parquet log."""
+"""The search pipeline on Ray: spec -> driver -> Tune stages (proposal, validation, training) -> results."""
 
-from zeronas.pipeline._experiment import ExperimentResult, ExperimentSpec, parse_budget, run_experiment, validate
+from zeronas.pipeline._driver import ExperimentResult, run_experiment
 from zeronas.pipeline._objective import Objective
+from zeronas.pipeline._results import EvaluatedArch, collect_top, top_k
+from zeronas.pipeline._run_config import RunConfig
 from zeronas.pipeline._score import score_on_ray
+from zeronas.pipeline._spec import ExperimentSpec, parse_budget, validate
 
 __all__ = [
+    "EvaluatedArch",
     "ExperimentResult",
     "ExperimentSpec",
     "Objective",
+    "RunConfig",
+    "collect_top",
     "parse_budget",
     "run_experiment",
     "score_on_ray",
+    "top_k",
     "validate",
 ]

@@ -13,28 +13,21 @@ algorithm, so resuming never scores or logs an architecture twice.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 from ray import tune
 
 from zeronas.pipeline._objective import Objective
 from zeronas.pipeline._pool import get_pool
+from zeronas.pipeline._results import EvaluatedArch, top_k
+
+if TYPE_CHECKING:
+    from zeronas.pipeline._run_config import RunConfig
 
 #: how often a search reports its new log rows to Tune
 REPORT_SECONDS = 0.5
-
-
-@dataclass
-class _Evaluated:
-    arch: str
-    canonical: str
-    values: dict[str, float | None]
-    score: float | None
-    iteration: int
-    costs: dict[str, float] | None = None
 
 
 def _now() -> datetime:
@@ -46,13 +39,13 @@ def _errors_text(errors: dict[str, str | None]) -> str | None:
     return "; ".join(parts) or None
 
 
-def _replay(run: dict[str, Any], search_id: str) -> tuple[list[dict], list[dict]]:
+def _replay(run: RunConfig, search_id: str) -> tuple[list[dict], list[dict]]:
     """This search's rows already in the log: (proxy rows by iteration, validate rows)."""
     import pyarrow.dataset as ds
 
     from zeronas.logs import open_log
 
-    run_dir = run["run_dir"]
+    run_dir = run.run_dir
     try:
         dataset = open_log([run_dir])
     except Exception:  # no part file yet
@@ -60,43 +53,43 @@ def _replay(run: dict[str, Any], search_id: str) -> tuple[list[dict], list[dict]
     names = set(dataset.schema.names)
     wanted = [c for c in ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed", "params", "flops"]
               if c in names]
-    wanted += [f"proxy_{p}" for p in run["proxies"] if f"proxy_{p}" in names]
+    wanted += [f"proxy_{p}" for p in run.proxies if f"proxy_{p}" in names]
     table = dataset.to_table(columns=wanted, filter=ds.field("search_id") == search_id)
     rows = sorted(table.to_pylist(), key=lambda r: r["iteration"] or 0)
     return [r for r in rows if r["stage"] == "proxy"], [r for r in rows if r["stage"] == "validate"]
 
 
-def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
+def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
     from zeronas.search_algos import get_algorithm
     from zeronas.spaces import get_space
 
     search = config["search"]
-    space = get_space(run["space"])
-    objective = Objective(dict(run["objective"]))
+    space = get_space(run.space)
+    objective = Objective(dict(run.objective))
     algo = get_algorithm(
         search["algorithm"], space=space, seed=search["seed"], **(search.get("options") or {})
     )
     base = {
-        "run_id": run["run_id"],
+        "run_id": run.run_id,
         "search_id": search["search_id"],
         "algorithm": search["algorithm"],
         "seed": search["seed"],
-        "space": run["space"],
-        "dataset": run["dataset"],
+        "space": run.space,
+        "dataset": run.dataset,
     }
-    pool = get_pool(run["pool_name"])
-    budget = int(run["budget"])
-    budget_seconds = run.get("budget_seconds")
+    pool = get_pool(run.pool_name)
+    budget = run.budget
+    budget_seconds = run.budget_seconds
 
-    evaluated: dict[str, _Evaluated] = {}
+    evaluated: dict[str, EvaluatedArch] = {}
     logged_proxy, logged_validate = _replay(run, search["search_id"])
     elapsed_before = 0.0
     n_proposed = 0
     for r in logged_proxy:
-        values = {p: r.get(f"proxy_{p}") for p in run["proxies"]}
+        values = {p: r.get(f"proxy_{p}") for p in run.proxies}
         score = objective.observe(values)
         costs = _costs(r)
-        evaluated[r["arch"]] = _Evaluated(r["arch"], r["canonical"], values, score, r["iteration"], costs)
+        evaluated[r["arch"]] = EvaluatedArch(r["arch"], r["canonical"], values, score, r["iteration"], costs)
         algo.tell(r["arch"], score, costs)
         elapsed_before = max(elapsed_before, r["elapsed"] or 0.0)
         n_proposed = max(n_proposed, r["n_proposed"] or 0)
@@ -122,8 +115,8 @@ def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
         tune.report({"evals": len(evaluated), "best_score": best, "n_proposed": n_proposed, "rows": rows, "done": done})
         unreported, last_report = [], time.monotonic()
 
-    batch = int(run["ask_batch"])
-    max_in_flight = int(run["max_in_flight"])
+    batch = run.ask_batch
+    max_in_flight = run.max_in_flight
     stale_asks = 0
 
     while not out_of_budget() or pending:
@@ -163,7 +156,7 @@ def proposal_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
 
     report(0)
     validate_rows = []
-    if run.get("benchmark") and not logged_validate:
+    if run.benchmark and not logged_validate:
         validate_rows = _validate(list(evaluated.values()), base, run, space, objective, elapsed())
     report(1, validate_rows)
 
@@ -177,12 +170,12 @@ def _costs(row: dict[str, Any]) -> dict[str, float] | None:
 def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed) -> dict[str, Any]:
     result = out.get("result")
     arch = result["arch"] if result is not None else out["arch"]
-    values = dict(result["values"]) if result is not None else {p: None for p in run["proxies"]}
+    values = dict(result["values"]) if result is not None else {p: None for p in run.proxies}
     error = _errors_text(result["errors"]) if result is not None else out.get("error")
     score = objective.observe(values)
     canonical = space.canonical(arch)
     costs = _costs(out)
-    evaluated[arch] = _Evaluated(arch, canonical, values, score, len(evaluated) + 1, costs)
+    evaluated[arch] = EvaluatedArch(arch, canonical, values, score, len(evaluated) + 1, costs)
     algo.tell(arch, score, costs)
     row = {
         **base,
@@ -191,7 +184,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "index": _index(space, arch),
         "canonical": canonical,
         "score": score,
-        "objective": run["objective_spec"],
+        "objective": run.objective_spec,
         "proxy_seconds": sum(result["seconds"].values()) if result is not None else None,
         "params": out.get("params"),
         "flops": out.get("flops"),
@@ -204,7 +197,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "timestamp": _now(),
         "error": error,
     }
-    for name in run["proxies"]:
+    for name in run.proxies:
         row[f"proxy_{name}"] = values.get(name)
     return row
 
@@ -216,31 +209,13 @@ def _index(space, arch: str) -> int | None:
         return None
 
 
-def top_k(evaluated: list[_Evaluated], objective: Objective, k: int) -> list[tuple[_Evaluated, float]]:
-    """The k best distinct (by canonical form) candidates, best first, with their final scores."""
-    final = objective.final_scores([e.values for e in evaluated])
-    ranked = sorted(
-        ((e, s) for e, s in zip(evaluated, final) if s is not None),
-        key=lambda es: (-es[1], es[0].iteration),
-    )
-    chosen, seen = [], set()
-    for e, s in ranked:
-        if e.canonical in seen:
-            continue
-        seen.add(e.canonical)
-        chosen.append((e, s))
-        if len(chosen) == k:
-            break
-    return chosen
-
-
 def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str, Any]]:
     from zeronas.groundtruth import open_ground_truth
 
-    truth = open_ground_truth(run["benchmark"], run["space"])
+    truth = open_ground_truth(run.benchmark, run.space)
     rows = []
-    for rank, (e, s) in enumerate(top_k(evaluated, objective, int(run["top_k"])), start=1):
-        acc = truth.lookup(e.arch, run["dataset"], metric=run["metric"], epochs=run.get("epochs"))
+    for rank, (e, s) in enumerate(top_k(evaluated, objective, run.top_k), start=1):
+        acc = truth.lookup(e.arch, run.dataset, metric=run.metric, epochs=run.epochs)
         row = {
             **base,
             "stage": "validate",
@@ -248,9 +223,9 @@ def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str,
             "index": _index(space, e.arch),
             "canonical": e.canonical,
             "score": s,
-            "objective": run["objective_spec"],
+            "objective": run.objective_spec,
             "accuracy": acc,
-            "accuracy_source": run["accuracy_source"],
+            "accuracy_source": run.accuracy_source,
             "params": int(e.costs["params"]) if e.costs else None,
             "flops": e.costs["flops"] if e.costs else None,
             "iteration": rank,
@@ -258,7 +233,7 @@ def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str,
             "timestamp": _now(),
             "error": None if acc is not None else "not in the benchmark",
         }
-        for name in run["proxies"]:
+        for name in run.proxies:
             row[f"proxy_{name}"] = e.values.get(name)
         rows.append(row)
     return rows

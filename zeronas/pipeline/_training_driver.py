@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zeronas.errors import ZeronasError
+from zeronas.pipeline._results import collect_top
+
+if TYPE_CHECKING:
+    from zeronas.pipeline._run_config import RunConfig
+    from zeronas.pipeline._spec import ExperimentSpec
 
 
-def training_candidates(run: dict[str, Any], searches: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-    from zeronas.pipeline._experiment import collect_top
-
+def training_candidates(run: RunConfig, searches: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     top = collect_top(run, [s["search_id"] for s in searches])
     by_id = {s["search_id"]: s for s in searches}
     cands = []
     for sid, rows in top.items():
         s = by_id[sid]
-        base = {"run_id": run["run_id"], "search_id": sid, "algorithm": s["algorithm"], "seed": s["seed"],
-                "space": run["space"], "dataset": run["dataset"]}
+        base = {"run_id": run.run_id, "search_id": sid, "algorithm": s["algorithm"], "seed": s["seed"],
+                "space": run.space, "dataset": run.dataset}
         for rank, r in enumerate(rows[:k], start=1):
             if r.get("trained_accuracy") is not None or r.get("trained_epochs") is not None:
                 continue  # trained before a resume
@@ -27,7 +30,7 @@ def training_candidates(run: dict[str, Any], searches: list[dict[str, Any]], k: 
     return cands
 
 
-def run_training_stage(spec, run: dict[str, Any], searches: list[dict[str, Any]], tune_dir: Path) -> None:
+def run_training_stage(spec: ExperimentSpec, run: RunConfig, searches: list[dict[str, Any]], tune_dir: Path) -> None:
     import ray
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ray import tune
 from ray.tune import Callback
 
 from zeronas.pipeline._log_callback import sink_for
 
+if TYPE_CHECKING:
+    from zeronas.pipeline._run_config import RunConfig
 
-def training_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
+
+def training_trial(config: dict[str, Any], run: RunConfig) -> None:
     cand = config["candidate"]
-    if run.get("train_simulate"):
+    if run.train_simulate:
         from zeronas.groundtruth import open_ground_truth
 
-        truth = open_ground_truth(run["benchmark"], run["space"])
-        acc = truth.lookup(cand["arch"], run["dataset"], metric="valid", epochs=12)
+        truth = open_ground_truth(run.benchmark, run.space)
+        acc = truth.lookup(cand["arch"], run.dataset, metric="valid", epochs=12)
         tune.report({"val_acc": acc if acc is not None else float("nan"), "epoch": 12, "missing": acc is None})
         return
 
@@ -32,14 +35,14 @@ def training_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
         tune.report({"val_acc": val_acc, "epoch": epoch})
 
     train_arch(
-        run["space"],
+        run.space,
         cand["arch"],
-        data=run["data"],
-        dataset=run["dataset"],
-        epochs=int(run["train_epochs"]),
+        data=run.data,
+        dataset=run.dataset,
+        epochs=run.train_epochs,
         seed=int(cand["seed"]),
         device=device,
-        max_train_samples=run.get("train_samples"),
+        max_train_samples=run.train_samples,
         report=report,
     )
 
@@ -47,7 +50,7 @@ def training_trial(config: dict[str, Any], run: dict[str, Any]) -> None:
 class TrainingLogCallback(Callback):
     """Writes one `train` row per candidate when its trial ends (finished or stopped early)."""
 
-    def __init__(self, run: dict[str, Any]) -> None:
+    def __init__(self, run: RunConfig) -> None:
         self.run = run
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
@@ -62,8 +65,8 @@ class TrainingLogCallback(Callback):
         acc = result.get("val_acc")
         if acc is not None and acc != acc:  # NaN: not in the benchmark
             acc, error = None, error or "not in the benchmark"
-        simulated = bool(self.run.get("train_simulate"))
-        sink_for(self.run["run_id"]).writer.append(
+        simulated = self.run.train_simulate
+        sink_for(self.run.run_id).writer.append(
             {
                 **cand["base"],
                 "stage": "train",
@@ -71,9 +74,9 @@ class TrainingLogCallback(Callback):
                 "index": cand.get("index"),
                 "canonical": cand["canonical"],
                 "score": cand["score"],
-                "objective": self.run["objective_spec"],
+                "objective": self.run.objective_spec,
                 "accuracy": acc,
-                "accuracy_source": f"{self.run['dataset']}_valid_acc_12ep" if simulated else "trained",
+                "accuracy_source": f"{self.run.dataset}_valid_acc_12ep" if simulated else "trained",
                 "epochs": result.get("epoch"),
                 "params": cand.get("params"),
                 "flops": cand.get("flops"),

@@ -1,0 +1,160 @@
+"""The driver: validate an experiment, start the scorer pool, run the Tune stages, log, read the results back."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from zeronas.errors import ZeronasError
+from zeronas.pipeline._results import collect_top
+from zeronas.pipeline._run_config import RunConfig
+from zeronas.pipeline._spec import ExperimentSpec, algorithm_options, load_spec, search_id, validate
+
+
+@dataclass
+class ExperimentResult:
+    run_id: str
+    run_dir: Path
+    top: dict[str, list[dict[str, Any]]]
+    pool_stats: dict[str, Any]
+    seconds: float
+
+
+def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> ExperimentResult:
+    """Run (or resume) an experiment end to end; returns the top-k of every search."""
+    from ray import tune
+
+    from zeronas.logs import LogWriter
+    from zeronas.pipeline._log_callback import LogCallback, Sink, register_sink, unregister_sink
+    from zeronas.pipeline._pool import start_pool
+    from zeronas.pipeline._progress import SearchProgress
+    from zeronas.pipeline._proposal import proposal_trial
+    from zeronas.pipeline._ray_session import ensure_ray
+
+    t0 = time.monotonic()
+    if resume:
+        saved, run_id = load_spec(spec.out, resume if isinstance(resume, str) else None)
+        spec = dataclasses.replace(saved, **{name: getattr(spec, name) for name in ExperimentSpec.RUNTIME_FIELDS})
+    else:
+        run_id = datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    spec, run = validate(spec)
+    out = Path(spec.out).expanduser().resolve()
+    _check_writable(out)
+
+    ensure_ray(spec.address)
+    pool_config = _pool_config(spec, run)
+    run = dataclasses.replace(
+        run,
+        run_id=run_id,
+        run_dir=str(out / f"run={run_id}"),
+        pool_name=f"zeronas-pool-{run_id}",
+        max_in_flight=max(16, 4 * pool_config.workers * pool_config.chunk_size * pool_config.in_flight_per_worker),
+    )
+
+    import ray
+
+    pool = start_pool(pool_config, name=run.pool_name)
+    try:
+        ray.get(pool.warm_up.remote(), timeout=600)
+    except ray.exceptions.GetTimeoutError:
+        raise ZeronasError(
+            "scorer workers did not start in 10 min: the cluster lacks the resources asked for "
+            "(--workers, --gpus-per-worker)"
+        ) from None
+
+    recorded = {k: v for k, v in dataclasses.asdict(run).items() if k != "scorer_kwargs"}
+    config = {"spec": spec.to_config(), "run": recorded}
+    writer = LogWriter(out, run_id, run.proxies, config=config)
+    searches = [
+        {"search_id": search_id(a, s), "algorithm": a, "seed": s,
+         "options": algorithm_options(spec, a)}
+        for a in spec.algos
+        for s in spec.seeds
+    ]
+    progress = SearchProgress([s["search_id"] for s in searches], run.budget if spec.budget else None, quiet=spec.quiet)
+    register_sink(run_id, Sink(writer, progress.update))
+    tune_dir = out / "_tune" / run_id
+    try:
+        trainable = tune.with_resources(tune.with_parameters(proposal_trial, run=run), {"cpu": 0.01})
+        with progress:
+            if resume and tune.Tuner.can_restore(str(tune_dir / "proposal")):
+                tuner = tune.Tuner.restore(
+                    str(tune_dir / "proposal"), trainable, resume_unfinished=True, resume_errored=True
+                )
+            else:
+                tuner = tune.Tuner(
+                    trainable,
+                    param_space={"search": tune.grid_search(searches)},
+                    tune_config=tune.TuneConfig(max_concurrent_trials=len(searches)),
+                    run_config=tune.RunConfig(
+                        name="proposal",
+                        storage_path=str(tune_dir),
+                        callbacks=[LogCallback(run_id)],
+                        verbose=0,
+                        failure_config=tune.FailureConfig(max_failures=2),
+                    ),
+                )
+            results = tuner.fit()
+        writer.flush()
+        errors = [r.error for r in results if r.error is not None]
+        if errors:
+            raise ZeronasError(f"{len(errors)} search(es) failed: {errors[0]}")
+        pool_stats = ray.get(pool.stats.remote())
+    finally:
+        try:
+            ray.get(pool.shutdown.remote(), timeout=30)
+            ray.kill(pool)
+        except Exception:
+            pass
+        writer.flush()
+
+    try:
+        if spec.train_epochs:
+            from zeronas.pipeline._training_driver import run_training_stage
+
+            run_training_stage(spec, run, searches, tune_dir)
+        writer.close()
+    finally:
+        unregister_sink(run_id)
+    top = collect_top(run, [s["search_id"] for s in searches])
+    return ExperimentResult(run_id, Path(run.run_dir), top, pool_stats, time.monotonic() - t0)
+
+
+def _pool_config(spec: ExperimentSpec, run: RunConfig):
+    import ray
+
+    from zeronas.pipeline._pool import PoolConfig
+
+    resources = ray.cluster_resources()
+    gpus = float(resources.get("GPU", 0))
+    gpus_per_worker = spec.gpus_per_worker if spec.gpus_per_worker is not None else (1.0 if gpus else 0.0)
+    if gpus_per_worker > 0 and gpus == 0:
+        raise ZeronasError(f"--gpus-per-worker {gpus_per_worker} but the Ray cluster has no GPU; use --gpus-per-worker 0")
+    if spec.workers is not None:
+        workers = spec.workers
+    elif gpus_per_worker > 0:
+        workers = max(1, int(gpus / gpus_per_worker))
+    else:
+        workers = max(1, int(resources.get("CPU", 1) / max(spec.threads_per_worker, 1)))
+    return PoolConfig(
+        scorer_kwargs=run.scorer_kwargs,
+        workers=workers,
+        gpus_per_worker=gpus_per_worker,
+        cpus_per_worker=spec.cpus_per_worker,
+        threads_per_worker=spec.threads_per_worker,
+        plugins=tuple(spec.plugins),
+    )
+
+
+def _check_writable(out: Path) -> None:
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK):
+        raise ZeronasError(f"cannot write to {out}: choose another --out")

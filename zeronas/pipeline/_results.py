@@ -1,0 +1,78 @@
+"""Reading a search's results: the evaluated-arch record, the top-k rule, and each search's top-k from the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from zeronas.pipeline._objective import Objective
+from zeronas.pipeline._run_config import RunConfig
+
+
+@dataclass
+class EvaluatedArch:
+    """One distinct architecture a search has scored."""
+
+    arch: str
+    canonical: str
+    #: proxy name -> value (None: the proxy failed)
+    values: dict[str, float | None]
+    #: objective score when it was scored (None: no proxy value)
+    score: float | None
+    #: 1-based count of distinct evaluations of its search
+    iteration: int
+    #: ``{"params": ..., "flops": ...}`` when the space counts them
+    costs: dict[str, float] | None = None
+
+
+def top_k(evaluated: list[EvaluatedArch], objective: Objective, k: int) -> list[tuple[EvaluatedArch, float]]:
+    """The k best distinct (by canonical form) candidates, best first, with their final scores."""
+    final = objective.final_scores([e.values for e in evaluated])
+    ranked = sorted(
+        ((e, s) for e, s in zip(evaluated, final, strict=True) if s is not None),
+        key=lambda es: (-es[1], es[0].iteration),
+    )
+    chosen, seen = [], set()
+    for e, s in ranked:
+        if e.canonical in seen:
+            continue
+        seen.add(e.canonical)
+        chosen.append((e, s))
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def collect_top(run: RunConfig, search_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Per search: its top-k (validated when a benchmark was given), best first, with training results."""
+    from zeronas.logs import open_log
+
+    table = open_log([run.run_dir]).to_table()
+    rows = table.to_pylist()
+    top: dict[str, list[dict[str, Any]]] = {}
+    for sid in search_ids:
+        mine = [r for r in rows if r["search_id"] == sid]
+        validated = sorted((r for r in mine if r["stage"] == "validate"), key=lambda r: r["iteration"])
+        if validated:
+            chosen = validated
+        else:
+            proxy_rows = [r for r in mine if r["stage"] == "proxy"]
+            objective = Objective(dict(run.objective))
+            evaluated = [
+                EvaluatedArch(
+                    r["arch"], r["canonical"], {p: r.get(f"proxy_{p}") for p in run.proxies}, r["score"], r["iteration"]
+                )
+                for r in proxy_rows
+            ]
+            by_arch = {r["arch"]: r for r in proxy_rows}
+            chosen = [{**by_arch[e.arch], "score": s} for e, s in top_k(evaluated, objective, run.top_k)]
+        trained = {r["arch"]: r for r in mine if r["stage"] == "train"}
+        top[sid] = [
+            {
+                **r,
+                "trained_accuracy": trained.get(r["arch"], {}).get("accuracy"),
+                "trained_epochs": trained.get(r["arch"], {}).get("epochs"),
+            }
+            for r in chosen
+        ]
+    return top

@@ -1,0 +1,46 @@
+"""The settings every stage of one run reads: fixed by validation, shipped to the Tune trials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What ``validate`` derives from an :class:`~zeronas.pipeline.ExperimentSpec`; recorded in ``_run.json``.
+
+    Frozen so that no stage changes it under another; the driver fills the run's identity
+    (``run_id`` … ``max_in_flight``) with ``dataclasses.replace`` once the pool is sized.
+    Picklable: ``tune.with_parameters`` sends it to the trials.
+    """
+
+    space: str
+    dataset: str
+    num_classes: int
+    resolution: int
+    #: proxy name -> weight (see :class:`~zeronas.pipeline.Objective`)
+    objective: dict[str, float]
+    objective_spec: str
+    #: every proxy computed: the objective's, then ``--extra-proxies``
+    proxies: list[str]
+    #: distinct evaluations per search (10**9 when only a time budget was given)
+    budget: int
+    budget_seconds: float | None
+    top_k: int
+    ask_batch: int
+    benchmark: str | None
+    metric: str
+    epochs: int
+    accuracy_source: str
+    data: str | None
+    train_epochs: int
+    train_simulate: bool
+    train_samples: int | None
+    #: ``ArchScorer`` arguments of the scorer pool (not recorded: the fields above carry them)
+    scorer_kwargs: dict[str, Any]
+    run_id: str | None = None
+    run_dir: str | None = None
+    pool_name: str | None = None
+    #: proxy evaluations one search keeps in flight
+    max_in_flight: int | None = None

@@ -1,0 +1,205 @@
+"""What an experiment is: the spec, its budget, its validation into a run configuration, resume loading."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zeronas.errors import ZeronasError
+from zeronas.pipeline._run_config import RunConfig
+
+
+@dataclass
+class ExperimentSpec:
+    """Everything a `zeronas search` / `zeronas compare` run needs; saved in the run's `_run.json`."""
+
+    space: str = "tss"
+    dataset: str = "cifar10"
+    proxy: str = "meco"
+    extra_proxies: list[str] = field(default_factory=list)
+    algos: list[str] = field(default_factory=lambda: ["rea"])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    algo_options: dict[str, Any] = field(default_factory=dict)
+    dedup_isomorphic: bool = False
+    allow_repeats: bool = False
+    budget: int | None = 1000
+    budget_seconds: float | None = None
+    top_k: int = 10
+    benchmark: str | None = None
+    metric: str = "test"
+    epochs: int | None = None
+    train_epochs: int = 0
+    train_top_k: int | None = None
+    train_simulate: bool = False
+    train_samples: int | None = None
+    data: str | None = None
+    proxy_seed: int = 0
+    batch_size: int = 64
+    plugins: list[str] = field(default_factory=list)
+    out: str = "zeronas-runs"
+    # runtime only: not part of what makes two runs comparable
+    workers: int | None = None
+    gpus_per_worker: float | None = None
+    cpus_per_worker: float = 0.5
+    threads_per_worker: int = 1
+    address: str | None = None
+    ask_batch: int = 4
+    quiet: bool = False
+
+    RUNTIME_FIELDS = ("workers", "gpus_per_worker", "cpus_per_worker", "threads_per_worker", "address", "quiet", "out")
+
+    def to_config(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def parse_budget(text: str | int) -> tuple[int | None, float | None]:
+    """``1000`` → 1000 evaluations; ``120s`` / ``5m`` → a time budget."""
+    s = str(text).strip().lower()
+    try:
+        if s.endswith("s"):
+            value, seconds = float(s[:-1]), True
+        elif s.endswith("m"):
+            value, seconds = float(s[:-1]) * 60, True
+        else:
+            value, seconds = int(s), False
+    except ValueError:
+        raise ZeronasError(
+            f"bad --budget {text!r}: give a number of proxy evaluations (1000) or seconds (120s, 5m)"
+        ) from None
+    if value <= 0:
+        raise ZeronasError(f"--budget must be > 0, got {text!r}")
+    return (None, value) if seconds else (int(value), None)
+
+
+def search_id(algo: str, seed: int) -> str:
+    return f"{algo.replace(':', '-')}-s{seed}"
+
+
+def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
+    """Check every input before anything is started or written.
+
+    Returns a normalised copy of ``spec`` (canonical space and dataset names, plugin paths made
+    absolute) and the trials' run configuration; ``spec`` itself is left as it was.
+    """
+    from zeronas.datasets import canonical_dataset, num_classes, resolution
+    from zeronas.pipeline._objective import Objective
+    from zeronas.plugins import load_plugins
+    from zeronas.proxies import ArchScorer, list_proxies
+    from zeronas.search_algos import get_algorithm
+    from zeronas.spaces import get_space
+
+    plugins = [str(Path(p).expanduser().resolve()) if p.endswith(".py") else p for p in spec.plugins]
+    load_plugins(plugins)
+    space = get_space(spec.space)
+    spec = dataclasses.replace(copy.deepcopy(spec), plugins=plugins, space=space.name,
+                               dataset=canonical_dataset(spec.dataset))
+    known = list_proxies()
+    objective = Objective.parse(spec.proxy, known)
+    extra = [p.strip().lower() for p in spec.extra_proxies if p.strip()]
+    for p in extra:
+        if p not in known:
+            raise ZeronasError(f"unknown proxy {p!r} in --extra-proxies; choose from: {', '.join(known)}")
+    proxies = list(dict.fromkeys(objective.proxies + extra))
+    if spec.budget is None and spec.budget_seconds is None:
+        raise ZeronasError("give a --budget (evaluations, e.g. 1000, or seconds, e.g. 120s)")
+    if (spec.budget is not None and spec.budget <= 0) or (spec.budget_seconds is not None and spec.budget_seconds <= 0):
+        raise ZeronasError("--budget must be > 0")
+    if spec.top_k < 1:
+        raise ZeronasError(f"--top-k must be >= 1, got {spec.top_k}")
+    if not spec.algos:
+        raise ZeronasError("no search algorithm given; use e.g. --algo rea")
+    if not spec.seeds:
+        raise ZeronasError("no seed given; use e.g. --seeds 3")
+    for algo in spec.algos:
+        get_algorithm(algo, space=space, seed=0, **algorithm_options(spec, algo))
+    if spec.workers is not None and spec.workers < 1:
+        raise ZeronasError(f"--workers must be >= 1, got {spec.workers}")
+    if spec.gpus_per_worker is not None and spec.gpus_per_worker < 0:
+        raise ZeronasError(f"--gpus-per-worker must be >= 0, got {spec.gpus_per_worker}")
+    if spec.train_epochs < 0:
+        raise ZeronasError(f"--train-epochs must be >= 0, got {spec.train_epochs}")
+
+    epochs = spec.epochs or (200 if space.name == "tss" else 90)
+    accuracy_source = f"{spec.dataset}_{spec.metric}_acc_{epochs}ep"
+    benchmark = None
+    if spec.benchmark:
+        from zeronas.groundtruth import open_ground_truth
+
+        benchmark = str(Path(spec.benchmark).expanduser().resolve())
+        truth = open_ground_truth(benchmark, space.name)
+        truth.lookup(space.arch_at(0), spec.dataset, metric=spec.metric, epochs=epochs)  # column exists?
+        if spec.train_epochs and spec.train_simulate:
+            truth.lookup(space.arch_at(0), spec.dataset, metric="valid", epochs=12)
+    data = str(Path(spec.data).expanduser().resolve()) if spec.data else None
+    if spec.train_epochs:
+        if spec.train_simulate and not benchmark:
+            raise ZeronasError("--train-simulate uses the benchmark's 12-epoch results: pass --benchmark PATH")
+        if not spec.train_simulate:
+            if not data:
+                raise ZeronasError(
+                    "short training needs --data DIR (CIFAR python batches) or --train-simulate with --benchmark"
+                )
+            from zeronas.data import load_cifar
+
+            load_cifar(data, spec.dataset, "test")  # readable?
+    scorer_kwargs = dict(
+        space=space.name, proxies=proxies, dataset=spec.dataset, data=data, seed=spec.proxy_seed,
+        batch_size=spec.batch_size,
+    )
+    ArchScorer(**scorer_kwargs, device="cpu")  # proxies and data are usable
+
+    run = RunConfig(
+        space=space.name,
+        dataset=spec.dataset,
+        num_classes=num_classes(spec.dataset),
+        resolution=resolution(spec.dataset),
+        objective=objective.weights,
+        objective_spec=objective.spec(),
+        proxies=proxies,
+        budget=spec.budget if spec.budget is not None else 10**9,
+        budget_seconds=spec.budget_seconds,
+        top_k=spec.top_k,
+        ask_batch=spec.ask_batch,
+        benchmark=benchmark,
+        metric=spec.metric,
+        epochs=epochs,
+        accuracy_source=accuracy_source,
+        data=data,
+        train_epochs=spec.train_epochs,
+        train_simulate=spec.train_simulate,
+        train_samples=spec.train_samples,
+        scorer_kwargs=scorer_kwargs,
+    )
+    return spec, run
+
+
+def algorithm_options(spec: ExperimentSpec, algo: str) -> dict[str, Any]:
+    """Options for ``algo``: ``spec.algo_options`` keys apply to every algorithm, ``"<algo>.<key>"``
+    keys to that one only. Every proposal is a new arch unless --allow-repeats: the budget
+    counts distinct evaluations."""
+    options: dict[str, Any] = {"dedup_isomorphic": spec.dedup_isomorphic, "avoid_repeats": not spec.allow_repeats}
+    options.update({k: v for k, v in spec.algo_options.items() if "." not in k})
+    prefix = f"{algo}."
+    options.update({k[len(prefix):]: v for k, v in spec.algo_options.items() if k.startswith(prefix)})
+    return options
+
+
+def load_spec(out: str | Path, run_id: str | None) -> tuple[ExperimentSpec, str]:
+    """The spec of an earlier run in ``out`` (the newest when ``run_id`` is None)."""
+    out = Path(out)
+    runs = sorted(out.glob("run=*/_run.json"), key=lambda p: p.stat().st_mtime)
+    if run_id:
+        runs = [p for p in runs if p.parent.name == f"run={run_id}"]
+    if not runs:
+        what = f"run {run_id!r}" if run_id else "run"
+        raise ZeronasError(f"--resume: found no {what} under {out}; pass the --out of the run to resume")
+    meta = json.loads(runs[-1].read_text())
+    config = meta.get("config", {}).get("spec")
+    if not config:
+        raise ZeronasError(f"--resume: {runs[-1]} holds no experiment spec; it was not written by zeronas search")
+    known = {f.name for f in dataclasses.fields(ExperimentSpec)}
+    return ExperimentSpec(**{k: v for k, v in config.items() if k in known}), runs[-1].parent.name.split("=", 1)[1]
