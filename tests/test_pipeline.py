@@ -284,6 +284,30 @@ def test_algorithm_options_reach_the_named_algorithm_only(tmp_path):
     assert algorithm_options(spec, "rea")["population_size"] == 16 and algorithm_options(spec, "rea")["sample_size"] == 2
 
 
+def test_validate_returns_a_normalised_copy_and_a_frozen_run_config():
+    import copy
+    import dataclasses
+    import pickle
+
+    from zeronas.pipeline import validate
+
+    spec = ExperimentSpec(space="TSS", dataset="CIFAR10", proxy="meco", extra_proxies=[" Synflow "], budget=None,
+                          budget_seconds=30.0)
+    before = copy.deepcopy(spec)
+    normalised, run = validate(spec)
+    assert spec == before
+    assert (normalised.space, normalised.dataset) == ("tss", "cifar10")
+    normalised.algos.append("random")
+    assert spec.algos == ["rea"]  # no list shared with the input
+    assert (run.proxies, run.budget, run.budget_seconds, run.accuracy_source) == (
+        ["meco", "synflow"], 10**9, 30.0, "cifar10_test_acc_200ep")
+    assert run.run_id is None and pickle.loads(pickle.dumps(run)) == run
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.top_k = 3
+    placed = dataclasses.replace(run, run_id="r", max_in_flight=16)
+    assert dataclasses.asdict(placed)["run_id"] == "r" and run.run_id is None
+
+
 def test_config_file_supplies_defaults_and_flags_win(tmp_path):
     from zeronas.cli._search import _load_config, build_spec
 
