@@ -325,7 +325,7 @@ def test_config_file_supplies_defaults_and_flags_win(tmp_path):
 def test_objective_percentiles():
     from zeronas.pipeline import Objective
 
-    obj = Objective.parse("a:1,b:0.5")
+    obj = Objective({"a": 1.0, "b": 0.5})
     assert obj.observe({"a": 1.0, "b": 10.0}) == pytest.approx(1 * 0.5 + 0.5 * 0.5)
     # second arch: best on a (percentile 3/4), worst on b (1/4)
     assert obj.observe({"a": 2.0, "b": 5.0}) == pytest.approx(0.75 + 0.5 * 0.25)

@@ -81,12 +81,11 @@ def _progress(results: Iterator, total: int) -> Iterator:
 
 
 def run(args: argparse.Namespace) -> int:
-    from zeronas.proxies import ArchScorer, scores_to_table, write_parquet_atomic
-    from zeronas.proxies._base import canonical_proxy_name
+    from zeronas.proxies import ArchScorer, resolve_proxy, scores_to_table, write_parquet_atomic
     from zeronas.spaces import get_space
 
     space = get_space(args.space)
-    proxies = list(dict.fromkeys(canonical_proxy_name(p) for p in args.proxies.split(",") if p.strip()))
+    proxies = list(dict.fromkeys(resolve_proxy(p) for p in args.proxies.split(",") if p.strip()))
     if not proxies:
         raise ZeronasError("--proxies is empty; give e.g. --proxies meco,synflow")
     if args.workers < 0:

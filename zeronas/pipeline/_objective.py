@@ -23,18 +23,23 @@ class Objective:
     _seen: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def parse(cls, spec: str, known: list[str] | None = None) -> "Objective":
+    def parse(cls, spec: str) -> Objective:
+        """``--proxy`` text -> objective; proxy names and aliases resolve like ``get_proxy`` (``naswot`` -> ``nwot``)."""
+        from zeronas.proxies import resolve_proxy  # here, not at the top: search trials stay torch-free
+
         weights: dict[str, float] = {}
         for part in filter(None, (p.strip() for p in spec.split(","))):
             name, _, weight = part.partition(":")
-            name = name.strip().lower()
             try:
                 w = float(weight) if weight else 1.0
             except ValueError:
-                raise ZeronasError(f"bad weight {weight!r} for proxy {name!r} in --proxy {spec!r}; use e.g. meco:1,synflow:0.5") from None
-            if known is not None and name not in known:
-                raise ZeronasError(f"unknown proxy {name!r} in --proxy; choose from: {', '.join(known)}")
-            weights[name] = w
+                raise ZeronasError(
+                    f"bad weight {weight!r} for proxy {name.strip()!r} in --proxy {spec!r}; use e.g. meco:1,synflow:0.5"
+                ) from None
+            key = resolve_proxy(name, where="--proxy")
+            if key in weights:
+                raise ZeronasError(f"proxy {key!r} appears twice in --proxy {spec!r}; give each proxy once")
+            weights[key] = w
         if not weights:
             raise ZeronasError("--proxy is empty; name at least one proxy, e.g. --proxy meco")
         return cls(weights)

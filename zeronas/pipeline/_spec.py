@@ -88,7 +88,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     from zeronas.datasets import canonical_dataset, num_classes, resolution
     from zeronas.pipeline._objective import Objective
     from zeronas.plugins import load_plugins
-    from zeronas.proxies import ArchScorer, list_proxies
+    from zeronas.proxies import ArchScorer, resolve_proxy
     from zeronas.search_algos import get_algorithm
     from zeronas.spaces import get_space
 
@@ -97,12 +97,8 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     space = get_space(spec.space)
     spec = dataclasses.replace(copy.deepcopy(spec), plugins=plugins, space=space.name,
                                dataset=canonical_dataset(spec.dataset))
-    known = list_proxies()
-    objective = Objective.parse(spec.proxy, known)
-    extra = [p.strip().lower() for p in spec.extra_proxies if p.strip()]
-    for p in extra:
-        if p not in known:
-            raise ZeronasError(f"unknown proxy {p!r} in --extra-proxies; choose from: {', '.join(known)}")
+    objective = Objective.parse(spec.proxy)
+    extra = [resolve_proxy(p, where="--extra-proxies") for p in spec.extra_proxies if p.strip()]
     proxies = list(dict.fromkeys(objective.proxies + extra))
     if spec.budget is None and spec.budget_seconds is None:
         raise ZeronasError("give a --budget (evaluations, e.g. 1000, or seconds, e.g. 120s)")

@@ -23,7 +23,8 @@ from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
     _zen,
     _zico,
 )
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, get_proxy, list_proxies, register_proxy
+from zeronas.proxies._api import get_proxy, list_proxies, register_proxy, resolve_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 from zeronas.proxies._scorer import ArchScore, ArchScorer, score_archs
 from zeronas.proxies._table import scores_to_table, write_parquet_atomic
 
@@ -36,6 +37,7 @@ __all__ = [
     "get_proxy",
     "list_proxies",
     "register_proxy",
+    "resolve_proxy",
     "score_archs",
     "scores_to_table",
     "write_parquet_atomic",

@@ -1,4 +1,4 @@
-"""The proxy interface, the registry and the per-network context proxies read from.
+"""The proxy interface and the per-network context proxies read from.
 
 A proxy declares what it needs (:class:`Needs`) and computes one float from a
 :class:`ProxyContext`: the freshly built network, the scorer's fixed inputs and
@@ -10,39 +10,11 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
-
-from zeronas._registry import Registry
-
-_PROXIES: Registry["Proxy"] = Registry("proxy")
-
-
-def register_proxy(name: str, *, aliases: tuple[str, ...] = ()) -> Callable:
-    """Class decorator: ``@register_proxy("meco")`` makes ``get_proxy("meco")`` build it."""
-
-    def decorator(cls: type[Proxy]) -> type[Proxy]:
-        cls.name = name
-        _PROXIES.register(name, aliases=aliases)(cls)
-        return cls
-
-    return decorator
-
-
-def get_proxy(name: str, **kwargs: Any) -> "Proxy":
-    """A new proxy instance; unknown names raise :class:`~zeronas.errors.UnknownNameError`."""
-    return _PROXIES.get(name, **kwargs)
-
-
-def list_proxies() -> list[str]:
-    return _PROXIES.names()
-
-
-def canonical_proxy_name(name: str) -> str:
-    return _PROXIES.canonical_name(name)
-
 
 @dataclass(frozen=True)
 class Needs:

@@ -11,7 +11,8 @@ Conv2d/Linear output ``a`` with gradient ``g = dL/da``: per sample ``n`` and cha
 
 from __future__ import annotations
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 from zeronas.proxies._gradients import cross_entropy_grads
 
 

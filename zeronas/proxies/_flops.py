@@ -4,7 +4,8 @@ model (``space.flops``, NATS-Bench convention) at the dataset's resolution; no i
 
 from __future__ import annotations
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 
 
 @register_proxy("flops")

@@ -14,7 +14,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy, weight_layers
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext, weight_layers
 
 
 @register_proxy("grasp")

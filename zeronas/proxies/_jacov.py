@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import torch
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 
 _K = 1e-5
 

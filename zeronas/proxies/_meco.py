@@ -42,7 +42,8 @@ import torch
 import torch.nn as nn
 from torch.nn.modules.module import register_module_forward_hook
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 
 __all__ = ["FeatureRecord", "record_features", "min_corr_eigenvalues"]
 

@@ -4,7 +4,8 @@ cost model (``space.params``), not from a network; no inputs."""
 
 from __future__ import annotations
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 
 
 @register_proxy("params")

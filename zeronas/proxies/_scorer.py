@@ -14,7 +14,8 @@ import torch.nn as nn
 from zeronas.datasets import canonical_dataset, num_classes as dataset_classes, resolution as dataset_resolution
 from zeronas._device import parse_device
 from zeronas.errors import ZeronasError
-from zeronas.proxies._base import Proxy, ProxyContext, canonical_proxy_name, get_proxy
+from zeronas.proxies._api import get_proxy, resolve_proxy
+from zeronas.proxies._base import Proxy, ProxyContext
 
 __all__ = ["ArchScore", "ArchScorer", "score_archs"]
 
@@ -75,7 +76,7 @@ class ArchScorer:
             raise ZeronasError("no proxies given; name at least one (see list_proxies())")
         names: list[str] = []
         for name in proxies:
-            key = canonical_proxy_name(name)
+            key = resolve_proxy(name)
             if key not in names:
                 names.append(key)
         options = proxy_options or {}

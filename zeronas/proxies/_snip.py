@@ -10,7 +10,8 @@ Definition: train mode, cross-entropy on one labelled mini-batch;
 
 from __future__ import annotations
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 from zeronas.proxies._gradients import cross_entropy_grads
 
 

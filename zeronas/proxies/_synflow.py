@@ -18,7 +18,8 @@ import copy
 import torch
 import torch.nn as nn
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy, weight_layers
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext, weight_layers
 
 
 def without_batchnorm(model: nn.Module) -> nn.Module:

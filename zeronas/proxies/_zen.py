@@ -20,7 +20,8 @@ import math
 import torch
 import torch.nn as nn
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 
 _MIXUP_GAMMA = 1e-2
 

@@ -5,7 +5,9 @@
 >>> algo.tell(archs[0], 1.5, {"params": 1.2e6})
 """
 
-from zeronas.search_algos._base import SearchAlgorithm, get_algorithm, list_algorithms, register_algorithm
+from zeronas.search_algos._api import register_algorithm
+from zeronas.search_algos._base import SearchAlgorithm
+from zeronas.search_algos._dispatch import get_algorithm, list_algorithms, resolve_algorithm
 from zeronas.search_algos._evolution import RegularizedEvolution
 from zeronas.search_algos._optuna import NSGA2Search, OptunaSearch, TPESearch, optuna_sampler_names
 from zeronas.search_algos._random import RandomSearch
@@ -21,4 +23,5 @@ __all__ = [
     "list_algorithms",
     "optuna_sampler_names",
     "register_algorithm",
+    "resolve_algorithm",
 ]

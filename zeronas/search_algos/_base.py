@@ -1,4 +1,4 @@
-"""The ask/tell interface every search algorithm implements, and the algorithm registry.
+"""The ask/tell interface every search algorithm implements.
 
 Shaped like Ray Tune's ``tune/search`` searchers: a driver asks for proposals, evaluates
 them wherever it likes and tells the results back, in any order. Algorithms keep all their
@@ -8,24 +8,18 @@ can be pickled and restored; it resumes with the same future proposals.
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
-from zeronas._registry import Registry
 from zeronas.errors import ZeronasError
 from zeronas.spaces._base import SearchSpace
 
-__all__ = ["SearchAlgorithm", "register_algorithm", "get_algorithm", "list_algorithms"]
-
-_REGISTRY: Registry["SearchAlgorithm"] = Registry("search algorithm")
-
-#: names of the form ``optuna:<SamplerClassName>`` select any Optuna sampler
-OPTUNA_PREFIX = "optuna:"
+__all__ = ["SearchAlgorithm"]
 
 
 class SearchAlgorithm(ABC):
@@ -44,7 +38,7 @@ class SearchAlgorithm(ABC):
     Seeded: the same seed and the same sequence of calls give the same proposals.
     """
 
-    #: registry name, set by subclasses
+    #: registry name, set by ``register_algorithm``
     name: ClassVar[str] = ""
 
     def __init__(
@@ -151,52 +145,3 @@ def _as_score(score: Any) -> float | None:
         raise ValueError(f"score must be a real number or None, got {score!r}")
     value = float(score)
     return value if math.isfinite(value) else None
-
-
-# -- registry ------------------------------------------------------------------
-def register_algorithm(name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[type], type]:
-    """Class decorator registering a :class:`SearchAlgorithm` under ``name``."""
-    return _REGISTRY.register(name, aliases=aliases)
-
-
-def get_algorithm(name: str, *, space: SearchSpace | str, seed: int = 0, **options: Any) -> SearchAlgorithm:
-    """Build a registered algorithm, or ``optuna:<SamplerName>`` for any Optuna sampler.
-
-    Unknown names raise :class:`~zeronas.errors.UnknownNameError`; options the algorithm does
-    not take raise :class:`~zeronas.errors.ZeronasError`.
-    """
-    if not isinstance(name, str):
-        raise ZeronasError(f"algorithm name must be a string, got {name!r}")
-    if name.strip().lower().startswith(OPTUNA_PREFIX):
-        from zeronas.search_algos._optuna import OptunaSearch
-
-        factory: Callable[..., SearchAlgorithm] = OptunaSearch
-        options = {"sampler": name.strip()[len(OPTUNA_PREFIX) :], **options}
-        label = name
-    else:
-        factory = _REGISTRY.factory(name)
-        label = _REGISTRY.canonical_name(name)
-    _check_options(label, factory, options)
-    return factory(space=space, seed=seed, **options)
-
-
-def _check_options(label: str, factory: Callable[..., Any], options: Mapping[str, Any]) -> None:
-    params = inspect.signature(factory).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    accepted = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
-    unknown = sorted(set(options) - set(params))
-    if unknown:
-        raise ZeronasError(
-            f"search algorithm {label!r} has no option {unknown[0]!r}; its options are: {', '.join(accepted)}"
-        )
-
-
-def list_algorithms(*, optuna_samplers: bool = False) -> list[str]:
-    """Registered algorithm names; with ``optuna_samplers`` also every usable ``optuna:<Sampler>``."""
-    names = _REGISTRY.names()
-    if optuna_samplers:
-        from zeronas.search_algos._optuna import optuna_sampler_names
-
-        names += [OPTUNA_PREFIX + s for s in optuna_sampler_names()]
-    return names

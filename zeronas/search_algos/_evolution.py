@@ -13,7 +13,8 @@ import math
 from collections import Counter, deque
 
 from zeronas.errors import ZeronasError
-from zeronas.search_algos._base import SearchAlgorithm, register_algorithm
+from zeronas.search_algos._api import register_algorithm
+from zeronas.search_algos._base import SearchAlgorithm
 from zeronas.spaces._base import SearchSpace
 
 
@@ -26,8 +27,6 @@ class RegularizedEvolution(SearchAlgorithm):
     are uniform random samples. Failed evaluations join the population with score -inf, so they
     age out without ever winning a tournament against a real score.
     """
-
-    name = "rea"
 
     def __init__(
         self,

@@ -3,74 +3,101 @@
 Each decision of ``space.choices`` becomes one ``CategoricalDistribution``; a trial's
 parameters are the options chosen. Trials asked by this algorithm are kept open until their
 architecture is told; an architecture told without having been asked (a resumed search
-replaying its log) is added with ``study.add_trial``. Failed evaluations become
-``TrialState.FAIL`` trials.
+replaying its log) is added with ``study.add_trial``.
+
+A failed evaluation (score None or non-finite) is told to Optuna as a COMPLETE trial whose
+score is ``-inf``, the worst possible, as the base class promises. Optuna's built-in samplers
+ignore FAIL trials, so telling failures as FAIL would let a sampler keep proposing a region
+where every network fails. ``-inf`` is what Optuna's samplers know how to rank: TPE and
+NSGA-II order it below every real score, and the GP sampler clips it to the worst finite
+score it has seen (``gp.warn_and_convert_inf``). With a cost objective the cost is still
+the architecture's real cost.
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
+import math
 import warnings
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.distributions import CategoricalDistribution
-from optuna.trial import TrialState
 
 from zeronas.errors import UnknownNameError, ZeronasError
-from zeronas.search_algos._base import SearchAlgorithm, register_algorithm
-from zeronas.spaces._base import SearchSpace
+from zeronas.search_algos._api import register_algorithm
+from zeronas.search_algos._base import SearchAlgorithm
 
-#: Optuna samplers that need arguments we cannot derive from the space
-_UNSUPPORTED = {"BaseSampler", "BaseGASampler", "PartialFixedSampler"}
+if TYPE_CHECKING:
+    from zeronas.spaces._base import SearchSpace
+
+#: an Optuna sampler whose required constructor arguments (a base sampler, fixed parameters)
+#: cannot be derived from the space
+_NEEDS_ARGUMENTS = {"PartialFixedSampler"}
 _COSTS = ("params", "flops")
+#: what a failed evaluation is told to Optuna as (see the module docstring)
+FAILED_SCORE = -math.inf
 
 
 def optuna_sampler_names() -> list[str]:
-    """Class names of the Optuna samplers usable as ``optuna:<name>``."""
+    """Class names of the Optuna samplers usable as ``optuna:<name>`` (from ``optuna.samplers.__all__``)."""
     names = []
-    for name, obj in vars(optuna.samplers).items():
+    for name in optuna.samplers.__all__:
+        obj = getattr(optuna.samplers, name)
         if (
             inspect.isclass(obj)
             and issubclass(obj, optuna.samplers.BaseSampler)
             and not inspect.isabstract(obj)
-            and name not in _UNSUPPORTED
+            and name not in _NEEDS_ARGUMENTS
         ):
             names.append(name)
     return sorted(names)
 
 
+def is_optuna_sampler(obj: object) -> bool:
+    return isinstance(obj, optuna.samplers.BaseSampler)
+
+
 @contextmanager
 def _quiet_optuna() -> Iterator[None]:
-    """Silence Optuna's experimental/deprecation warnings and per-trial INFO logs."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\b.*")
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"optuna\b.*")
-        yield
+    """Silence Optuna's experimental/deprecation warnings and per-trial INFO logs, then restore its log level."""
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(verbosity, optuna.logging.WARNING))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"optuna\b.*")
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"optuna\b.*")
+            yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
 
 
 class OptunaSearch(SearchAlgorithm):
     """Any Optuna sampler over the space's categorical encoding.
 
-    ``sampler`` is an Optuna sampler class name (``TPESampler``, ``GPSampler``, ...);
-    ``sampler_options`` are passed to its constructor (``seed`` is filled in when the sampler
-    takes one). With ``cost`` set to ``"params"`` or ``"flops"`` the study has two objectives,
-    score maximised and that cost minimised, read from the ``costs`` given to ``tell`` (and
-    computed with the space when missing).
-    """
+    ``sampler`` is an Optuna sampler class name (``TPESampler``, ``GPSampler``, ...), built
+    with ``sampler_options`` (``seed`` is filled in when the sampler takes one), or a sampler
+    instance, which is copied and used as configured (its own seed; ``seed`` then only seeds
+    the base class). With ``cost`` set to ``"params"`` or ``"flops"`` the study has two
+    objectives, score maximised and that cost minimised, read from the ``costs`` given to
+    ``tell`` (and computed with the space when missing). A failed evaluation is told to Optuna
+    as score ``-inf``, the worst possible (see the module docstring).
 
-    name = "optuna"
+    An instance not built by a registered subclass is named ``optuna:<SamplerClass>``, the
+    name :func:`~zeronas.search_algos.get_algorithm` takes.
+    """
 
     def __init__(
         self,
         space: SearchSpace | str,
         seed: int = 0,
         *,
-        sampler: str = "TPESampler",
+        sampler: str | optuna.samplers.BaseSampler = "TPESampler",
         sampler_options: Mapping[str, Any] | None = None,
         cost: str | None = None,
         dedup_isomorphic: bool = False,
@@ -81,7 +108,14 @@ class OptunaSearch(SearchAlgorithm):
         if cost is not None and cost not in _COSTS:
             raise ZeronasError(f"unknown cost {cost!r} for a multi-objective search; use one of: {', '.join(_COSTS)}")
         self.cost = cost
-        self.sampler_name = _sampler_class(sampler).__name__
+        if is_optuna_sampler(sampler):
+            if sampler_options:
+                raise ZeronasError("sampler_options apply to a sampler name; configure a sampler instance directly")
+            self.sampler_name = type(sampler).__name__
+        else:
+            self.sampler_name = sampler_class(sampler).__name__
+        if not type(self).name:
+            self.name = f"optuna:{self.sampler_name}"
         self._decisions = [(name, list(options)) for name, options in self.space.choices]
         self._distributions = {
             name: CategoricalDistribution([_choice(o, i) for i, o in enumerate(options)])
@@ -91,15 +125,18 @@ class OptunaSearch(SearchAlgorithm):
             {_choice(o, i): i for i, o in enumerate(options)} for _, options in self._decisions
         ]
         with _quiet_optuna():
-            self.sampler = self._make_sampler(dict(sampler_options or {}))
+            if is_optuna_sampler(sampler):
+                self.sampler = copy.deepcopy(sampler)  # the caller's sampler is not advanced by this search
+            else:
+                self.sampler = self._make_sampler(dict(sampler_options or {}))
             directions = ["maximize", "minimize"] if cost else ["maximize"]
             self.study = optuna.create_study(sampler=self.sampler, directions=directions)
         self._open: dict[str, list[int]] = defaultdict(list)  # dedup key -> open trial numbers
-        self._results: dict[str, list[float] | None] = {}  # dedup key -> told values (None: failed)
+        self._results: dict[str, list[float]] = {}  # dedup key -> told values
 
     # -- sampler construction -------------------------------------------------
     def _make_sampler(self, options: dict[str, Any]) -> optuna.samplers.BaseSampler:
-        cls = _sampler_class(self.sampler_name)
+        cls = sampler_class(self.sampler_name)
         params = inspect.signature(cls).parameters
         if "seed" in params:
             options.setdefault("seed", self.seed)
@@ -122,9 +159,9 @@ class OptunaSearch(SearchAlgorithm):
         code = self.space.parse(arch)
         return {name: _choice(options[c], c) for (name, options), c in zip(self._decisions, code)}
 
-    def _values(self, arch: str, score: float | None, costs: Mapping[str, float]) -> list[float] | None:
+    def _values(self, arch: str, score: float | None, costs: Mapping[str, float]) -> list[float]:
         if score is None:
-            return None
+            score = FAILED_SCORE
         if not self.cost:
             return [score]
         cost = costs.get(self.cost)
@@ -168,21 +205,14 @@ class OptunaSearch(SearchAlgorithm):
             for number in numbers:
                 self._finish(number, values)
             if not numbers:  # never asked (or asked and already told): record it as a finished trial
-                state = TrialState.FAIL if values is None else TrialState.COMPLETE
                 self.study.add_trial(
                     optuna.trial.create_trial(
-                        params=self._params_of(arch),
-                        distributions=self._distributions,
-                        values=values,
-                        state=state,
+                        params=self._params_of(arch), distributions=self._distributions, values=values
                     )
                 )
 
-    def _finish(self, number: int, values: list[float] | None) -> None:
-        if values is None:
-            self.study.tell(number, state=TrialState.FAIL)
-        else:
-            self.study.tell(number, values)
+    def _finish(self, number: int, values: list[float]) -> None:
+        self.study.tell(number, values)
 
 
 def _choice(option: Any, index: int) -> Any:
@@ -190,7 +220,8 @@ def _choice(option: Any, index: int) -> Any:
     return option if option is None or isinstance(option, (bool, int, float, str)) else index
 
 
-def _sampler_class(name: str) -> type:
+def sampler_class(name: str) -> type:
+    """The Optuna sampler class called ``name`` (any case; ``"tpe"`` finds ``TPESampler``)."""
     names = optuna_sampler_names()
     lookup = {n.lower(): n for n in names}
     key = str(name).strip().lower()
@@ -204,8 +235,6 @@ def _sampler_class(name: str) -> type:
 @register_algorithm("tpe")
 class TPESearch(OptunaSearch):
     """Optuna's multivariate TPE (seeded; constant liar for the asynchronous open trials)."""
-
-    name = "tpe"
 
     def __init__(
         self,
@@ -231,8 +260,6 @@ class NSGA2Search(OptunaSearch):
 
     The default population of 32 gives ~30 generations for a 1,000-evaluation budget.
     """
-
-    name = "nsga2"
 
     def __init__(
         self,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from zeronas.search_algos._base import SearchAlgorithm, register_algorithm
+from zeronas.search_algos._api import register_algorithm
+from zeronas.search_algos._base import SearchAlgorithm
 
 
 @register_algorithm("random", aliases=("rs", "random_search"))
 class RandomSearch(SearchAlgorithm):
     """Independent uniform samples; tells are only used to avoid repeats with ``dedup_isomorphic``."""
-
-    name = "random"
 
     def _ask(self, n: int) -> list[str]:
         proposals = []

@@ -5,7 +5,7 @@
 >>> net = space.build(space.sample(np.random.default_rng(0)), num_classes=10)
 """
 
-from zeronas.spaces._api import get_space, list_spaces, register_space
+from zeronas.spaces._api import get_space, list_spaces, register_space, resolve_space
 from zeronas.spaces._base import SearchSpace
 from zeronas.spaces._categorical import CategoricalSpace
 from zeronas.spaces._sss import SSS_CELL, SSS_CHANNELS, SizeSpace
@@ -23,4 +23,5 @@ __all__ = [
     "register_space",
     "get_space",
     "list_spaces",
+    "resolve_space",
 ]

@@ -1,29 +1,37 @@
-"""Space registry: ``register_space`` decorator, cached ``get_space``, ``list_spaces``."""
+"""Space registry: ``register_space`` decorator, cached ``get_space``, ``resolve_space``, ``list_spaces``."""
 
 from __future__ import annotations
 
 import functools
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from zeronas._registry import Registry
-from zeronas.spaces._base import SearchSpace
 
-S = TypeVar("S", bound=Callable[..., SearchSpace])
+if TYPE_CHECKING:
+    from zeronas.spaces._base import SearchSpace
+
+S = TypeVar("S", bound=Callable[..., "SearchSpace"])
 
 _SPACES: Registry[SearchSpace] = Registry("search space")
 
 
 def register_space(name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[S], S]:
-    """Class decorator registering a :class:`SearchSpace` under ``name``."""
-    return _SPACES.register(name, aliases=aliases)  # type: ignore[return-value]
+    """Class decorator registering a :class:`SearchSpace` under ``name`` (which it sets as ``cls.name``)."""
+    return _SPACES.register(name, aliases=aliases)
+
+
+def resolve_space(name: str, *, where: str | None = None) -> str:
+    """The registered name of a space name or alias (any case); unknown names raise UnknownNameError."""
+    return _SPACES.resolve(name, where=where)
 
 
 def get_space(name: str) -> SearchSpace:
     """The (shared, cached) instance of a registered space; unknown names raise UnknownNameError."""
-    return _instance(_SPACES.canonical_name(name))
+    return _instance(resolve_space(name))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _instance(key: str) -> SearchSpace:
     return _SPACES.get(key)
 

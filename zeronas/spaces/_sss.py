@@ -26,7 +26,6 @@ _CHANNEL_INDEX = {c: i for i, c in enumerate(SSS_CHANNELS)}
 class SizeSpace(CategoricalSpace):
     """32,768 channel configurations, indexed like NATS-Bench (``itertools.product``, first layer slowest)."""
 
-    name = "sss"
     size = len(SSS_CHANNELS) ** SSS_LAYERS
     channel_options = SSS_CHANNELS
     cell = SSS_CELL

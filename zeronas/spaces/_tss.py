@@ -25,7 +25,6 @@ TSS_CELLS_PER_STAGE = 5
 class TopologySpace(CategoricalSpace):
     """15,625 NAS-Bench-201 cells in NATS-Bench's index order."""
 
-    name = "tss"
     size = cell.NUM_ARCHS
     ops = TSS_OPS
     edges = cell.EDGES

@@ -1,0 +1,39 @@
+"""Proxy registry: ``register_proxy`` decorator, ``get_proxy``, ``resolve_proxy``, ``list_proxies``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from zeronas._registry import Registry
+
+if TYPE_CHECKING:
+    from zeronas.proxies._base import Proxy
+
+P = TypeVar("P", bound=Callable[..., "Proxy"])
+
+_PROXIES: Registry[Proxy] = Registry("proxy")
+
+
+def register_proxy(name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[P], P]:
+    """Class decorator: ``@register_proxy("meco")`` makes ``get_proxy("meco")`` build it and sets ``cls.name``."""
+    return _PROXIES.register(name, aliases=aliases)
+
+
+def resolve_proxy(name: str, *, where: str | None = None) -> str:
+    """The registered name of a proxy name or alias (any case): ``resolve_proxy("NASWOT") == "nwot"``.
+
+    Every path that takes a proxy name (Python, ``zeronas score``, ``zeronas search --proxy`` and
+    ``--extra-proxies``) resolves it here; unknown names raise UnknownNameError listing the valid ones
+    (``where``, e.g. ``"--proxy"``, says where the name came from).
+    """
+    return _PROXIES.resolve(name, where=where)
+
+
+def get_proxy(name: str, **kwargs: Any) -> Proxy:
+    """A new proxy instance; unknown names raise :class:`~zeronas.errors.UnknownNameError`."""
+    return _PROXIES.get(name, **kwargs)
+
+
+def list_proxies() -> list[str]:
+    return _PROXIES.names()

@@ -1,0 +1,81 @@
+"""Name -> search algorithm: ``get_algorithm``, ``resolve_algorithm``, ``list_algorithms``.
+
+Like Ray Tune's ``create_searcher``, this sits above both the base class and the
+integrations: registered names go through the registry of ``_api.py``, ``optuna:<Sampler>``
+names and Optuna sampler instances to :class:`OptunaSearch`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from zeronas.errors import ZeronasError
+from zeronas.search_algos._api import _ALGORITHMS
+from zeronas.search_algos._optuna import OptunaSearch, is_optuna_sampler, optuna_sampler_names, sampler_class
+
+if TYPE_CHECKING:
+    import optuna
+
+    from zeronas.search_algos._base import SearchAlgorithm
+    from zeronas.spaces._base import SearchSpace
+
+__all__ = ["OPTUNA_PREFIX", "get_algorithm", "list_algorithms", "resolve_algorithm"]
+
+#: names of the form ``optuna:<SamplerClassName>`` select any Optuna sampler
+OPTUNA_PREFIX = "optuna:"
+
+
+def resolve_algorithm(name: str) -> str:
+    """The canonical name of an algorithm name or alias (any case): ``"REA"`` -> ``"rea"``,
+    ``"optuna:tpe"`` -> ``"optuna:TPESampler"``. Unknown names raise UnknownNameError."""
+    if isinstance(name, str) and name.strip().lower().startswith(OPTUNA_PREFIX):
+        return OPTUNA_PREFIX + sampler_class(name.strip()[len(OPTUNA_PREFIX) :]).__name__
+    return _ALGORITHMS.resolve(name)
+
+
+def get_algorithm(
+    name: str | optuna.samplers.BaseSampler, *, space: SearchSpace | str, seed: int = 0, **options: Any
+) -> SearchAlgorithm:
+    """Build a registered algorithm, ``optuna:<SamplerName>`` for any Optuna sampler, or
+    :class:`OptunaSearch` around an Optuna sampler instance given in place of the name.
+
+    Unknown names raise :class:`~zeronas.errors.UnknownNameError`; options the algorithm does
+    not take raise :class:`~zeronas.errors.ZeronasError`.
+    """
+    if is_optuna_sampler(name):
+        factory: Callable[..., SearchAlgorithm] = OptunaSearch
+        options = {"sampler": name, **options}
+        label = f"{OPTUNA_PREFIX}{type(name).__name__}"
+    elif not isinstance(name, str):
+        raise ZeronasError(f"algorithm must be a name or an optuna sampler, got {name!r}")
+    else:
+        label = resolve_algorithm(name)
+        if label.startswith(OPTUNA_PREFIX):
+            factory = OptunaSearch
+            options = {"sampler": label[len(OPTUNA_PREFIX) :], **options}
+        else:
+            factory = _ALGORITHMS.factory(label)
+    _check_options(label, factory, options)
+    return factory(space=space, seed=seed, **options)
+
+
+def _check_options(label: str, factory: Callable[..., Any], options: Mapping[str, Any]) -> None:
+    params = inspect.signature(factory).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    accepted = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(params))
+    if unknown:
+        raise ZeronasError(
+            f"search algorithm {label!r} has no option {unknown[0]!r}; its options are: {', '.join(accepted)}"
+        )
+
+
+def list_algorithms(*, optuna_samplers: bool = False) -> list[str]:
+    """Registered algorithm names; with ``optuna_samplers`` also every usable ``optuna:<Sampler>``."""
+    names = _ALGORITHMS.names()
+    if optuna_samplers:
+        names += [OPTUNA_PREFIX + s for s in optuna_sampler_names()]
+    return names
