@@ -27,7 +27,9 @@ class SearchAlgorithm(ABC):
 
     Several asks may be outstanding, tells may arrive in any order, and an architecture may be
     told that was never asked (a resumed search replays its log this way). ``score=None`` (or
-    a non-finite score) marks a failed evaluation, which counts as the worst possible.
+    a non-finite score) marks a failed evaluation, which counts as the worst possible: an
+    algorithm that learns from scores must rank it below every real score, never skip it
+    (each subclass's docstring says how it does that). A failure never becomes ``best``.
 
     With ``dedup_isomorphic=True`` an algorithm never proposes an architecture whose
     isomorphism-canonical form (``space.canonical``) it has already proposed or been told;

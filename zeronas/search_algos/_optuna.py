@@ -234,7 +234,11 @@ def sampler_class(name: str) -> type:
 
 @register_algorithm("tpe")
 class TPESearch(OptunaSearch):
-    """Optuna's multivariate TPE (seeded; constant liar for the asynchronous open trials)."""
+    """Optuna's multivariate TPE (seeded; constant liar for the asynchronous open trials).
+
+    A failed evaluation is a trial of score ``-inf``: it lands in TPE's "bad" group, so TPE
+    learns to avoid regions where networks fail (told as FAIL, TPE would ignore it).
+    """
 
     def __init__(
         self,
@@ -258,7 +262,9 @@ class TPESearch(OptunaSearch):
 class NSGA2Search(OptunaSearch):
     """Optuna's NSGA-II on two objectives: score (maximised) and ``cost`` (minimised).
 
-    The default population of 32 gives ~30 generations for a 1,000-evaluation budget.
+    The default population of 32 gives ~30 generations for a 1,000-evaluation budget. A
+    failed evaluation is a trial of score ``-inf`` (and its real cost), dominated by every
+    real score of equal or lower cost, so it ranks behind them in non-dominated sorting.
     """
 
     def __init__(

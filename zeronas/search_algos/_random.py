@@ -8,7 +8,10 @@ from zeronas.search_algos._base import SearchAlgorithm
 
 @register_algorithm("random", aliases=("rs", "random_search"))
 class RandomSearch(SearchAlgorithm):
-    """Independent uniform samples; tells are only used to avoid repeats with ``dedup_isomorphic``."""
+    """Independent uniform samples; tells are only used to avoid repeats (``avoid_repeats``, ``dedup_isomorphic``).
+
+    A failed evaluation changes nothing but that: random search ranks no scores.
+    """
 
     def _ask(self, n: int) -> list[str]:
         proposals = []
