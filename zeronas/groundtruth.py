@@ -22,7 +22,6 @@ import functools
 import math
 import os
 import re
-import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Iterator
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from zeronas._atomic import atomic_write
 from zeronas.datasets import DATASETS, canonical_dataset
 from zeronas.errors import ZeronasError
 from zeronas.spaces import SearchSpace, get_space
@@ -400,15 +400,8 @@ def export(src_dir: str | Path | None, space: str | SearchSpace, out_path: str |
 
 def _write_atomic(table: pa.Table, out_path: Path) -> None:
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(out_path) as fh:
         if out_path.suffix == ".parquet":
-            pq.write_table(table, tmp)
+            pq.write_table(table, fh)
         else:
-            pacsv.write_csv(table, tmp)
-        os.replace(tmp, out_path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+            pacsv.write_csv(table, fh)

@@ -13,7 +13,6 @@ the driver feeds a :class:`LogWriter` from a Tune callback.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
@@ -26,6 +25,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from zeronas._atomic import atomic_write
 from zeronas.errors import ZeronasError
 
 __all__ = [
@@ -117,18 +117,6 @@ def proxy_columns(schema: pa.Schema) -> list[str]:
     return [n for n in schema.names if n.startswith(PROXY_PREFIX) and n != "proxy_seconds"]
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _as_timestamp(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -212,7 +200,8 @@ class LogWriter:
             data = json.dumps(info, indent=2, sort_keys=True, default=str).encode()
         except (TypeError, ValueError) as err:
             raise ValueError(f"run config is not JSON-serialisable: {err}") from err
-        _atomic_write_bytes(path, data)
+        with atomic_write(path) as fh:
+            fh.write(data)
 
     # -- rows --------------------------------------------------------------------
     def _normalise(self, row: Mapping) -> dict:
@@ -273,15 +262,8 @@ class LogWriter:
         table = pa.Table.from_pylist(self._buffer, schema=self.schema)
         name = f"part-{self._next_seq:06d}-{uuid.uuid4().hex[:8]}.parquet"
         final = self.run_dir / name
-        tmp = self.run_dir / f".{name}.tmp"
-        try:
-            with open(tmp, "wb") as fh:
-                pq.write_table(table, fh, compression="zstd")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_write(final) as fh:
+            pq.write_table(table, fh, compression="zstd")
         self._next_seq += 1
         self.rows_written += table.num_rows
         self._buffer.clear()

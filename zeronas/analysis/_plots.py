@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from zeronas._atomic import atomic_write
 from zeronas.analysis._report import AnalysisReport
 from zeronas.errors import ZeronasError
 
@@ -24,12 +23,8 @@ def _slug(text: str) -> str:
 
 def _save(fig: Figure, path: Path) -> Path:
     FigureCanvasAgg(fig)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        fig.savefig(tmp, format="png", dpi=_DPI)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as fh:
+        fig.savefig(fh, format="png", dpi=_DPI)
     return path
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from zeronas._atomic import atomic_write
 from zeronas.proxies._scorer import ArchScore
 
 __all__ = ["scores_to_table", "write_parquet_atomic"]
@@ -34,18 +33,9 @@ def scores_to_table(
 
 
 def write_parquet_atomic(table: pa.Table, path: str | Path) -> Path:
-    """Write to a hidden temp file next to ``path`` and rename it into place."""
+    """Write ``table`` to ``path`` atomically (creating the directory): never a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as fh:
+        pq.write_table(table, fh)
     return path
