@@ -1,17 +1,19 @@
-"""One conformance check run over every registered proxy (scikit-learn ``check_estimator`` style)."""
+"""Every registered proxy through zeronas.testing's named checks (scikit-learn ``parametrize_with_checks``
+style), the kit's own failure modes, and the scorer around the proxies."""
 
 from __future__ import annotations
 
-import math
+import sys
 
 import numpy as np
 import pytest
 import torch
-import torch.nn as nn
 
 from zeronas.errors import UnknownNameError, ZeronasError
-from zeronas.proxies import ArchScorer, Proxy, get_proxy, list_proxies
+from zeronas.proxies import ArchScorer, Needs, Proxy, get_proxy, list_proxies
+from zeronas.proxies._api import _PROXIES
 from zeronas.spaces import get_space
+from zeronas.testing import check_proxy
 
 ARCHS = {
     "tss": get_space("tss").sample(np.random.default_rng(7)),
@@ -29,68 +31,56 @@ def test_registry_lists_every_proxy():
         get_proxy("mecoo")
 
 
-def _hooks(model: nn.Module) -> int:
-    from torch.nn.modules import module as torch_module
-
-    global_hooks = sum(
-        len(getattr(torch_module, name))
-        for name in ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks")
-    )
-    return global_hooks + sum(
-        len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in model.modules()
-    )
+@pytest.mark.parametrize("check", [c for name in list_proxies() for c in check_proxy(name)], ids=str)
+def test_proxy(check):
+    """zeronas.testing's named checks over every registered proxy (``-k "meco and deterministic"``)."""
+    check()
 
 
-@pytest.mark.parametrize("space_name", ["tss", "sss"])
-@pytest.mark.parametrize("name", list_proxies())
-def test_proxy_contract(name: str, space_name: str):
-    arch = ARCHS[space_name]
-    proxy = get_proxy(name)
-    assert isinstance(proxy, Proxy) and proxy.name == name
-    assert type(proxy).__doc__ or type(proxy).__module__ and __import__(type(proxy).__module__).__doc__
-
-    scorer = ArchScorer(space=space_name, proxies=[name], seed=1, batch_size=4)
-    first = scorer.score(arch)
-    value, error = first.values[name], first.errors[name]
-    assert (value is not None and math.isfinite(value) and error is None) or (value is None and error), (value, error)
-    assert first.seconds[name] >= 0
-
-    # deterministic: a fresh scorer with the same seed gives the identical number
-    again = ArchScorer(space=space_name, proxies=[name], seed=1, batch_size=4).score(arch)
-    assert again.values[name] == value
-
-    # the proxy itself: hooks removed, no .grad left, parameters untouched
-    model = scorer.build(arch)
-    params_before = {k: p.detach().clone() for k, p in model.named_parameters()}
-    hooks_before = _hooks(model)
-    torch.manual_seed(1)
-    direct = proxy.compute(scorer.context(scorer.space.validate(arch), model))
-    assert _hooks(model) == hooks_before
-    assert all(p.grad is None for p in model.parameters()), "gradients left on the model"
-    for k, p in model.named_parameters():
-        assert torch.equal(p, params_before[k]), f"{name} changed parameter {k}"
-    if value is not None:
-        assert direct == pytest.approx(value, rel=1e-9)
+def _install(monkeypatch, name: str, cls: type) -> None:
+    """Register ``cls`` for this test only."""
+    cls.name = name
+    monkeypatch.setitem(_PROXIES._entries, name, cls)
 
 
-@pytest.mark.parametrize("name", list_proxies())
-def test_proxy_survives_a_broken_network(name: str):
-    """Inf weights: the scorer returns a finite value or None with a reason, never raises."""
-    scorer = ArchScorer(space="tss", proxies=[name], seed=0, batch_size=4)
-    original_build = scorer.build
+def test_a_proxy_that_always_fails_fails_the_kit(monkeypatch):
+    class AlwaysFails(Proxy):
+        """Raises on every network."""
 
-    def broken_build(arch: str) -> nn.Module:
-        model = original_build(arch)
-        with torch.no_grad():
-            for m in model.modules():
-                if isinstance(m, nn.Conv2d):
-                    m.weight.fill_(float("inf"))
-        return model
+        needs = Needs(network=False, inputs="none")
 
-    scorer.build = broken_build
-    result = scorer.score(ARCHS["tss"])
-    value, error = result.values[name], result.errors[name]
-    assert (value is not None and math.isfinite(value)) or (value is None and error)
+        def compute(self, ctx):
+            raise FloatingPointError("no value")
+
+    _install(monkeypatch, "always_fails", AlwaysFails)
+    checks = {c.name: c for c in check_proxy("always_fails", spaces=("sss",))}
+    with pytest.raises(AssertionError, match="always_fails failed: FloatingPointError: no value"):
+        checks["proxy[always_fails,sss]-gives_a_finite_value"]()
+    with pytest.raises(AssertionError, match="gave None and None"):
+        checks["proxy[always_fails,sss]-deterministic"]()  # None == None is no pass either
+
+
+def test_kit_catches_a_missing_docstring_and_false_needs(monkeypatch):
+    import types
+
+    class ReadsLabels(Proxy):  # declares labels=False and network=False, yet reads both
+        needs = Needs(network=False)
+
+        def compute(self, ctx):
+            return float(ctx.batches[0][1].sum()) + (0.0 if ctx.model is None else 1.0)
+
+    monkeypatch.setitem(sys.modules, "undocumented_plugin", types.ModuleType("undocumented_plugin"))
+    ReadsLabels.__module__ = "undocumented_plugin"
+    _install(monkeypatch, "reads_labels", ReadsLabels)
+    checks = {c.name.rsplit("-", 1)[1]: c for c in check_proxy("reads_labels", spaces=("sss",))}
+    for property_, declared in [
+        ("documented", "has a docstring"),
+        ("ignores_labels", "declares labels=False"),
+        ("needs_no_network", "declares network=False"),
+    ]:
+        with pytest.raises(AssertionError, match=declared):
+            checks[property_]()
+    checks["needs_no_autograd"]()  # what it does declare truthfully passes
 
 
 def test_scorer_restores_weights_and_buffers_between_proxies():

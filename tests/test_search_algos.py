@@ -4,7 +4,6 @@ plus the algorithm-specific behaviour of REA, the Optuna family and the registry
 from __future__ import annotations
 
 import math
-import pickle
 
 import numpy as np
 import optuna
@@ -14,12 +13,12 @@ from zeronas.errors import UnknownNameError, ZeronasError
 from zeronas.search_algos import (
     OptunaSearch,
     RegularizedEvolution,
-    SearchAlgorithm,
     get_algorithm,
     list_algorithms,
     optuna_sampler_names,
 )
 from zeronas.spaces import get_space
+from zeronas.testing import check_algorithm, run_search, toy_score
 
 SPACES = ["tss", "sss"]
 # Every registered algorithm, plus a few Optuna samplers reached through ``optuna:<name>``
@@ -33,124 +32,11 @@ def space(request):
     return get_space(request.param)
 
 
-def toy_score(space, arch: str) -> float:
-    """A toy objective with a unique optimum: TSS counts 3x3 convs, SSS sums the channels."""
-    if space.name == "tss":
-        return float(arch.count("nor_conv_3x3"))
-    return float(sum(int(c) for c in arch.split(":")))
-
-
-def toy_costs(space, arch: str) -> dict[str, float]:
-    # cheap stand-ins for params / flops (the real ones build networks)
-    return {"params": float(len(arch)), "flops": 1.0}
-
-
-def run_search(algo: SearchAlgorithm, budget: int, batch: int = 8) -> list[float]:
-    scores: list[float] = []
-    while len(scores) < budget:
-        archs = algo.ask(min(batch, budget - len(scores)))
-        assert archs, "ask returned nothing before the space was exhausted"
-        for arch in archs:
-            scores.append(toy_score(algo.space, arch))
-            algo.tell(arch, scores[-1], toy_costs(algo.space, arch))
-    return scores
-
-
 # -- conformance: every algorithm × both spaces ------------------------------------
-@pytest.mark.parametrize("name", ALGORITHMS)
-class TestConformance:
-    def test_ask_returns_valid_archs(self, name, space):
-        algo = get_algorithm(name, space=space, seed=0)
-        assert isinstance(algo, SearchAlgorithm)
-        assert algo.ask(0) == []
-        archs = algo.ask(12)
-        assert len(archs) == 12
-        assert all(isinstance(a, str) and space.validate(a) == a for a in archs)
-        assert algo.n_proposed == 12
-        with pytest.raises(ValueError):
-            algo.ask(-1)
-
-    def test_same_seed_same_proposals(self, name, space):
-        def trace(seed: int) -> list[str]:
-            algo = get_algorithm(name, space=space, seed=seed)
-            out: list[str] = []
-            for _ in range(5):
-                archs = algo.ask(6)
-                out += archs
-                for arch in archs[::-1]:  # told in reverse order, deterministically
-                    algo.tell(arch, toy_score(space, arch), toy_costs(space, arch))
-            return out
-
-        first = trace(3)
-        assert trace(3) == first
-        assert len(first) == 30
-
-    def test_warm_start_with_archs_never_asked(self, name, space):
-        rng = np.random.default_rng(123)
-        algo = get_algorithm(name, space=space, seed=0)
-        told = [space.sample(rng) for _ in range(20)]
-        for arch in told:
-            algo.tell(arch, toy_score(space, arch), toy_costs(space, arch))
-        assert algo.n_told == 20
-        assert algo.best[1] == max(toy_score(space, a) for a in told)
-        archs = algo.ask(8)
-        assert len(archs) == 8 and all(space.validate(a) == a for a in archs)
-        if isinstance(algo, OptunaSearch):
-            states = [t.state for t in algo.study.trials]
-            assert states.count(optuna.trial.TrialState.COMPLETE) == 20
-
-    def test_async_out_of_order_tells_and_failures(self, name, space):
-        algo = get_algorithm(name, space=space, seed=1)
-        outstanding = algo.ask(8) + algo.ask(8) + algo.ask(8)
-        order = np.random.default_rng(0).permutation(len(outstanding))
-        for k, i in enumerate(order):
-            arch = outstanding[i]
-            score = None if k % 3 == 0 else toy_score(space, arch)  # every third evaluation fails
-            algo.tell(arch, score, toy_costs(space, arch))
-            if k == 10:  # asking while others are still open
-                outstanding += algo.ask(4)
-        for arch in outstanding[24:]:
-            algo.tell(arch, float("nan"), None)  # non-finite counts as failed
-        assert algo.n_told == 28
-        more = algo.ask(8)
-        assert len(more) == 8 and all(space.validate(a) == a for a in more)
-        if isinstance(algo, OptunaSearch):
-            running = [t for t in algo.study.trials if t.state == optuna.trial.TrialState.RUNNING]
-            assert len(running) == 8  # exactly the 8 just asked; every told trial is closed
-            # failures are told as the worst possible score, not as FAIL trials the samplers ignore
-            assert not [t for t in algo.study.trials if t.state == optuna.trial.TrialState.FAIL]
-            worst = [t for t in algo.study.trials if t.values and t.values[0] == -math.inf]
-            assert len(worst) == 8 + 4
-
-    def test_all_failures_do_not_break_it(self, name, space):
-        algo = get_algorithm(name, space=space, seed=2)
-        for _ in range(4):
-            for arch in algo.ask(10):
-                algo.tell(arch, None)
-        assert algo.best is None
-        assert len(algo.ask(5)) == 5
-
-    def test_pickle_round_trip_resumes_identically(self, name, space):
-        algo = get_algorithm(name, space=space, seed=4)
-        run_search(algo, 24)
-        clone = pickle.loads(pickle.dumps(algo))
-        assert clone.ask(6) == algo.ask(6)
-
-    def test_dedup_isomorphic_never_repeats_a_canonical_form(self, name, space):
-        algo = get_algorithm(name, space=space, seed=5, dedup_isomorphic=True)
-        rng = np.random.default_rng(9)
-        told = [space.sample(rng) for _ in range(10)]
-        for arch in told:
-            algo.tell(arch, toy_score(space, arch))
-        proposed = []
-        for _ in range(8):
-            archs = algo.ask(8)
-            proposed += archs
-            for arch in archs:
-                algo.tell(arch, toy_score(space, arch))
-        canon = [space.canonical(a) for a in proposed + told]
-        assert len(proposed) == 64
-        assert len(set(canon)) == len(canon)
+@pytest.mark.parametrize("check", [c for name in ALGORITHMS for c in check_algorithm(name, SPACES)], ids=str)
+def test_algorithm(check):
+    """zeronas.testing's named checks (``-k "rea and pickle"``)."""
+    check()
 
 
 @pytest.mark.parametrize("name", GUIDED)

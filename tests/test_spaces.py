@@ -7,13 +7,12 @@ import itertools
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zeronas.errors import UnknownNameError
-from zeronas.spaces import SearchSpace, get_space, list_spaces
-from zeronas.spaces import _tss_cell
+from zeronas.spaces import SearchSpace, _tss_cell, get_space, list_spaces
+from zeronas.testing import check_space
 
 TSS_ALL_CONV = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 
@@ -36,78 +35,10 @@ def test_unknown_space_lists_known_names():
 
 
 # -- conformance over every registered space --------------------------------------------
-@pytest.mark.parametrize("name", list_spaces())
-def test_space_conformance(name: str):
-    space = get_space(name)
-    rng = np.random.default_rng(0)
-    assert isinstance(space, SearchSpace) and space.name == name
-    sizes = [len(options) for _, options in space.choices]
-    assert int(np.prod(sizes)) == space.size
-    names = [decision for decision, _ in space.choices]
-    assert len(set(names)) == len(names)
-
-    # index <-> string, at both ends and for samples
-    for index in (0, 1, space.size - 1, *rng.integers(space.size, size=20).tolist()):
-        arch = space.arch_at(index)
-        assert space.index_of(arch) == index
-        assert space.format(space.parse(arch)) == arch == space.validate(arch)
-    assert list(itertools.islice(space.enumerate(), 5)) == [space.arch_at(i) for i in range(5)]
-    with pytest.raises(ValueError):
-        space.arch_at(space.size)
-    with pytest.raises(ValueError):
-        space.arch_at(-1)
-
-    # search moves
-    seen = set()
-    for _ in range(30):
-        arch = space.sample(rng)
-        seen.add(arch)
-        assert space.validate(arch) == arch
-        neighbours = space.neighbours(arch)
-        assert len(neighbours) == len(set(neighbours)) == sum(n - 1 for n in sizes)
-        assert arch not in neighbours
-        child = space.mutate(arch, rng)
-        assert child != arch and child in neighbours
-        other = space.sample(rng)
-        mixed = space.crossover(arch, other, rng)
-        for gene, a, b in zip(space.parse(mixed), space.parse(arch), space.parse(other)):
-            assert gene in (a, b)
-        assert space.canonical(space.canonical(arch)) == space.canonical(arch)
-        assert isinstance(space.is_degenerate(arch), bool)
-    assert len(seen) > 20  # sampling is not stuck
-
-    # network and costs
-    arch = space.sample(rng)
-    net = space.build(arch, num_classes=7)
-    x = torch.randn(2, *space.input_shape)
-    assert net(x).shape == (2, 7) and net.forward_features(x).dim() == 4
-    assert space.params(arch, 7) == sum(p.numel() for p in net.parameters())
-    assert space.flops(arch, 7, space.input_shape[-1]) > space.flops(arch, 7, space.input_shape[-1] // 2) > 0
-
-    # bad input
-    for bad in ("", "garbage", 42):
-        with pytest.raises(ValueError):
-            space.parse(bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
-        space.format([0] * (len(sizes) + 1))
-    with pytest.raises(ValueError):
-        space.format([sizes[0]] + [0] * (len(sizes) - 1))
-
-
-@pytest.mark.parametrize("name", list_spaces())
-def test_mutation_is_uniform_over_neighbours(name: str):
-    space = get_space(name)
-    rng = np.random.default_rng(1)
-    arch = space.arch_at(123)
-    neighbours = space.neighbours(arch)
-    draws = 200 * len(neighbours)
-    counts = {n: 0 for n in neighbours}
-    for _ in range(draws):
-        counts[space.mutate(arch, rng)] += 1
-    expected = draws / len(neighbours)
-    # every neighbour reachable, none more than ~4 sigma from the uniform count
-    assert min(counts.values()) > 0
-    assert max(abs(c - expected) for c in counts.values()) < 4 * np.sqrt(expected)
+@pytest.mark.parametrize("check", [c for name in list_spaces() for c in check_space(name)], ids=str)
+def test_space(check):
+    """zeronas.testing's named checks over every registered space (``-k "tss and mutate"``)."""
+    check()
 
 
 @pytest.mark.parametrize("name", list_spaces())

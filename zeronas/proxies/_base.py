@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
 
+
 @dataclass(frozen=True)
 class Needs:
-    """What a proxy needs from the scorer.
+    """What a proxy needs from the scorer; ``zeronas.testing.check_proxy`` holds a proxy to it.
 
-    ``inputs``: ``"none"`` (data-free, or a proxy that makes its own input),
-    ``"sample"`` (the scorer's single fixed sample, batch size 1) or ``"batches"``
-    (``num_batches`` mini-batches of the scorer's batch size).
+    ``network``: False when the proxy computes without the built network (``ctx.model`` is
+    None then, and the scorer skips the build when no proxy needs it). ``inputs``: ``"none"``
+    (data-free, or a proxy that makes its own input: its value ignores ``sample`` and
+    ``batches``), ``"sample"`` (the scorer's single fixed sample, batch size 1; ``batches`` are
+    ignored) or ``"batches"`` (``num_batches`` mini-batches of the scorer's batch size, which
+    the scorer makes; later batches are ignored). ``labels``: False when the value ignores the
+    labels. ``backward``: False when the proxy needs no autograd (same value under
+    ``torch.no_grad()``). Whatever it declares, a proxy leaves the network as it found it: no
+    hooks, no ``.grad``, the same weights (a proxy that changes weights works on a copy).
     """
 
     network: bool = True
@@ -30,8 +37,6 @@ class Needs:
     num_batches: int = 1
     labels: bool = False
     backward: bool = False
-    #: the proxy changes weights or buffers itself (it then works on a copy)
-    mutates: bool = False
 
 
 class Proxy(ABC):
@@ -41,7 +46,7 @@ class Proxy(ABC):
     needs: ClassVar[Needs] = Needs()
 
     @abstractmethod
-    def compute(self, ctx: "ProxyContext") -> float: ...
+    def compute(self, ctx: ProxyContext) -> float: ...
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

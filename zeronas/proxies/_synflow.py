@@ -33,7 +33,7 @@ def without_batchnorm(model: nn.Module) -> nn.Module:
 
 @register_proxy("synflow")
 class Synflow(Proxy):
-    needs = Needs(inputs="none", backward=True, mutates=True)
+    needs = Needs(inputs="none", backward=True)
 
     def compute(self, ctx: ProxyContext) -> float:
         net = without_batchnorm(copy.deepcopy(ctx.model)).double()

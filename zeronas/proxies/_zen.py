@@ -39,7 +39,7 @@ def _gaussian_init(model: nn.Module, generator: torch.Generator) -> None:
 
 @register_proxy("zen")
 class Zen(Proxy):
-    needs = Needs(inputs="batches", mutates=True)
+    needs = Needs(inputs="batches")
 
     def compute(self, ctx: ProxyContext) -> float:
         net = copy.deepcopy(ctx.model).cpu()
