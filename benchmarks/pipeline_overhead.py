@@ -106,11 +106,13 @@ def main() -> None:
     one_bare_b = bare_loop(sub[half:], 1)
     print(f"bare loop, 1 thread: {len(sub) / (one_bare + one_bare_b):.2f} arch/s; "
           f"pool, 1 worker x 1 thread: {len(sub) / (one_pool + one_pool_b):.2f} arch/s")
-    print(f"throughput ratio pool / bare loop, 1 core (pure overhead): {(one_bare + one_bare_b) / (one_pool + one_pool_b):.3f}")
+    one_core_ratio = (one_bare + one_bare_b) / (one_pool + one_pool_b)
+    print(f"throughput ratio pool / bare loop, 1 core (pure overhead): {one_core_ratio:.3f}")
 
     for workers in sorted({1, args.cores}):
         _, secs = pool_run(sub, workers)
-        print(f"{workers} worker(s): {len(sub) / secs:.2f} arch/s total, {len(sub) / secs / workers:.2f} arch/s per worker")
+        rate = len(sub) / secs
+        print(f"{workers} worker(s): {rate:.2f} arch/s total, {rate / workers:.2f} arch/s per worker")
     ray.shutdown()
 
 

@@ -72,7 +72,6 @@ def test_compare_runs_all_searches_on_one_shared_pool_into_one_log(ray_session, 
 
 def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
     import ray
-
     from _running import start_in_thread, wait_for_pool
 
     spec = ExperimentSpec(budget=60, out=str(tmp_path), quiet=True, workers=2, gpus_per_worker=0)
@@ -147,8 +146,8 @@ def test_gpu_workers_get_their_own_gpu_or_a_fraction(ray_session):
 
 
 def test_pool_serves_concurrent_callers_in_order_and_balances_actors(ray_session):
-    import ray
     import numpy as np
+    import ray
 
     from zeronas.pipeline._pool import PoolConfig, start_pool
     from zeronas.spaces import get_space

@@ -14,7 +14,6 @@ from zeronas.proxies import ArchScorer
 from zeronas.spaces import get_space
 
 
-
 def test_score_sample_writes_one_row_per_arch(tmp_path: Path, capsys):
     out = tmp_path / "scores.parquet"
     rc = main(["score", "--space", "tss", "--proxies", "meco,synflow,nwot", "--sample", "4", "--seed", "3",

@@ -3,9 +3,9 @@ arrange the proxy rows per search as numpy arrays (no pandas round trip)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -18,8 +18,8 @@ from zeronas.logs import RUN_PARTITION, log_schema, open_log, proxy_columns
 _BASE = log_schema([])
 _PROXY_STAGE_COLUMNS = [
     "run_id", "search_id", "algorithm", "seed", "space", "dataset", "arch", "index", "canonical", "score",
-    "objective", "proxy_seconds", "params", "flops", "worker_id", "node", "device", "iteration", "n_proposed", "elapsed",
-    "timestamp", "error",
+    "objective", "proxy_seconds", "params", "flops", "worker_id", "node", "device", "iteration", "n_proposed",
+    "elapsed", "timestamp", "error",
 ]  # fmt: skip
 _OTHER_STAGE_COLUMNS = [
     "run_id", "search_id", "stage", "algorithm", "seed", "space", "dataset", "arch", "accuracy",

@@ -17,7 +17,8 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "spaces",
         help="list search spaces or show one architecture",
-        description="List the search spaces with their sizes, or show one architecture's index, canonical form and costs.",
+        description="List the search spaces with their sizes, "
+        "or show one architecture's index, canonical form and costs.",
     )
     parser.add_argument("space", nargs="?", help="a space name (tss, sss); default: list all")
     parser.add_argument("--show", metavar="ARCH", help="an arch string or NATS-Bench index to describe")

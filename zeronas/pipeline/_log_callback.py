@@ -7,8 +7,9 @@ writer of this driver process in ``_SINKS``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ray.tune import Callback
 

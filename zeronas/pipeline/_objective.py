@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from zeronas.errors import ZeronasError
 
@@ -24,7 +24,7 @@ class Objective:
 
     @classmethod
     def parse(cls, spec: str) -> Objective:
-        """``--proxy`` text -> objective; proxy names and aliases resolve like ``get_proxy`` (``naswot`` -> ``nwot``)."""
+        """``--proxy`` text -> objective; names and aliases resolve like ``get_proxy`` (``naswot`` -> ``nwot``)."""
         from zeronas.proxies import resolve_proxy  # here, not at the top: search trials stay torch-free
 
         weights: dict[str, float] = {}

@@ -30,7 +30,7 @@ class SearchProgress:
         # not a terminal (a `ray job` log, nohup): rich would stay silent until the end
         self._lines = None if quiet or self._progress.console.is_terminal else PeriodicLines()
 
-    def __enter__(self) -> "SearchProgress":
+    def __enter__(self) -> SearchProgress:
         if self._lines is None:
             self._progress.start()
         for sid in self._order:

@@ -16,17 +16,17 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+from zeronas._device import parse_device
 from zeronas.data import CIFAR_MEAN, CIFAR_STD, load_cifar
 from zeronas.datasets import canonical_dataset, num_classes
-from zeronas._device import parse_device
 from zeronas.errors import ZeronasError
 
 __all__ = ["TrainResult", "train_arch"]

@@ -67,7 +67,7 @@ class FeatureRecord:
     #: number of distinct outputs (``len(outputs)`` when the maps are kept)
     distinct: int = 0
     #: covariance matrices formed during the pass (``keep_maps=False``), else None
-    correlations: "_CorrelationBatches | None" = field(default=None, repr=False)
+    correlations: _CorrelationBatches | None = field(default=None, repr=False)
     _eigenvalues: torch.Tensor | None = field(default=None, repr=False)
     #: hook calls whose output was not a 4-D feature map (they contribute 0)
     other_calls: int = 0

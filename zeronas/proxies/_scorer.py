@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 import torch
 import torch.nn as nn
 
-from zeronas.datasets import canonical_dataset, num_classes as dataset_classes, resolution as dataset_resolution
 from zeronas._device import parse_device
+from zeronas.datasets import canonical_dataset
+from zeronas.datasets import num_classes as dataset_classes
+from zeronas.datasets import resolution as dataset_resolution
 from zeronas.errors import ZeronasError
 from zeronas.proxies._api import get_proxy, resolve_proxy
 from zeronas.proxies._base import Proxy, ProxyContext

@@ -6,7 +6,7 @@ sampling, one-edit neighbourhoods, mutation and crossover from the codes.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

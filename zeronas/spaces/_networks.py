@@ -6,7 +6,7 @@ Both ``forward`` methods return logits only (xautodl returns ``(features, logits
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn as nn

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Sequence
-
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from zeronas.spaces import _tss_cell as cell

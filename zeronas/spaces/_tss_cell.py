@@ -6,9 +6,9 @@ Code = 6 op indices (into ``TSS_OPS``) in edge order 1←0, 2←0, 2←1, 3←0,
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -118,7 +118,7 @@ def nats_unique_key(code: Sequence[int]) -> str:
     functional equivalence (e.g. it does not identify the two intermediate nodes when swapped).
     """
     nodes = ["0"]
-    for node, inputs in enumerate(genotype(code), start=1):
+    for inputs in genotype(code):
         terms = []
         for op, source in inputs:
             if op == "none" or nodes[source] == "#":
