@@ -70,6 +70,14 @@ def test_search_proxy_alias_works_like_get_proxy():
     assert run.proxies == ["nwot", "synflow"] and run.objective == {"nwot": 1.0}
 
 
+def test_search_algorithm_names_resolve_like_get_algorithm():
+    from zeronas.cli._search import build_spec
+    from zeronas.pipeline import validate
+
+    spec, _ = validate(build_spec({"algos": "REA,random,rea,optuna:tpe", "budget": "10"}))
+    assert spec.algos == ["rea", "random", "optuna:TPESampler"]
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

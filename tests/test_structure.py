@@ -6,8 +6,6 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1] / "zeronas"
-#: circles being removed on another branch (issue 12, name -> algorithm dispatch); delete once merged
-KNOWN_CIRCLES = [["zeronas.search_algos._base", "zeronas.search_algos._optuna"]]
 
 
 def _modules() -> dict[str, Path]:
@@ -100,7 +98,7 @@ def test_the_import_graph_sees_lazy_imports_and_skips_type_only_ones():
 
 
 def test_no_module_imports_one_that_imports_it_back():
-    circles = [c for c in import_circles(import_graph()) if c not in KNOWN_CIRCLES]
+    circles = import_circles(import_graph())
     assert not circles, "import circles: " + "; ".join(" <-> ".join(c) for c in circles)
 
 

@@ -89,7 +89,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     from zeronas.pipeline._objective import Objective
     from zeronas.plugins import load_plugins
     from zeronas.proxies import ArchScorer, resolve_proxy
-    from zeronas.search_algos import get_algorithm
+    from zeronas.search_algos import get_algorithm, resolve_algorithm
     from zeronas.spaces import get_space
 
     plugins = [str(Path(p).expanduser().resolve()) if p.endswith(".py") else p for p in spec.plugins]
@@ -108,6 +108,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         raise ZeronasError(f"--top-k must be >= 1, got {spec.top_k}")
     if not spec.algos:
         raise ZeronasError("no search algorithm given; use e.g. --algo rea")
+    spec.algos = list(dict.fromkeys(resolve_algorithm(a) for a in spec.algos))
     if not spec.seeds:
         raise ZeronasError("no seed given; use e.g. --seeds 3")
     for algo in spec.algos:
