@@ -30,8 +30,8 @@ def test_registry_lists_both_spaces_and_caches_instances():
 
 def test_unknown_space_lists_known_names():
     with pytest.raises(UnknownNameError, match="tss") as info:
-        get_space("darts")
-    assert "darts" in str(info.value) and "sss" in str(info.value)
+        get_space("nasbench101")
+    assert "nasbench101" in str(info.value) and "darts" in str(info.value)
 
 
 # -- conformance over every registered space --------------------------------------------
@@ -240,7 +240,7 @@ def test_cli_shows_one_arch(capsys):
         (["spaces", "tss", "--show", "|conv~0|"], "bad tss arch"),
         (["spaces", "tss", "--show", "99999"], "outside 0..15624"),
         (["spaces", "--show", "3"], "--show needs a space"),
-        (["spaces", "darts"], "unknown search space 'darts'"),
+        (["spaces", "nasbench101"], "unknown search space 'nasbench101'"),
         (["spaces", "tss", "--show", "0", "--dataset", "mnist"], "unknown dataset 'mnist'"),
     ],
 )

@@ -1,4 +1,4 @@
-"""Search spaces: NATS-Bench TSS (``"tss"``) and SSS (``"sss"``).
+"""Search spaces: NATS-Bench TSS (``"tss"``) and SSS (``"sss"``), the DARTS CNN space (``"darts"``).
 
 >>> import numpy as np
 >>> space = get_space("tss")
@@ -8,6 +8,8 @@
 from zeronas.spaces._api import get_space, list_spaces, register_space, resolve_space
 from zeronas.spaces._base import SearchSpace
 from zeronas.spaces._categorical import CategoricalSpace
+from zeronas.spaces._darts import EVAL_CHANNELS, EVAL_LAYERS, PROXY_CHANNELS, PROXY_LAYERS, DartsSpace
+from zeronas.spaces._darts_genotype import DARTS_OPS, KNOWN_GENOTYPES
 from zeronas.spaces._sss import SSS_CELL, SSS_CHANNELS, SizeSpace
 from zeronas.spaces._tss import TopologySpace
 from zeronas.spaces._tss_cell import TSS_OPS
@@ -17,6 +19,13 @@ __all__ = [
     "CategoricalSpace",
     "TopologySpace",
     "SizeSpace",
+    "DartsSpace",
+    "DARTS_OPS",
+    "KNOWN_GENOTYPES",
+    "PROXY_CHANNELS",
+    "PROXY_LAYERS",
+    "EVAL_CHANNELS",
+    "EVAL_LAYERS",
     "TSS_OPS",
     "SSS_CHANNELS",
     "SSS_CELL",

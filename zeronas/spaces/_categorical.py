@@ -48,10 +48,16 @@ class CategoricalSpace(SearchSpace):
         return [self.format(c) for c in self.neighbour_codes(self.parse(arch))]
 
     def mutate(self, arch: str, rng: np.random.Generator) -> str:
-        # Drawing from the explicit neighbour list keeps the draw uniform even when
-        # decisions have different numbers of options.
-        candidates = self.neighbour_codes(self.parse(arch))
-        return self.format(candidates[int(rng.integers(len(candidates)))])
+        # One draw over all neighbours (in ``neighbour_codes`` order) keeps the draw uniform even
+        # when decisions have different numbers of options, without listing them.
+        code = self.parse(arch)
+        pick = int(rng.integers(sum(size - 1 for size in self.cardinalities)))
+        for position, size in enumerate(self.cardinalities):
+            if pick < size - 1:
+                option = pick if pick < code[position] else pick + 1
+                return self.format(code[:position] + (option,) + code[position + 1 :])
+            pick -= size - 1
+        raise AssertionError("unreachable: the pick is below the neighbour count")
 
     def crossover(self, a: str, b: str, rng: np.random.Generator) -> str:
         code_a, code_b = self.parse(a), self.parse(b)

@@ -66,7 +66,8 @@ def count_flops(model: nn.Module, resolution: int, channels: int = 3, convention
     try:
         model.eval()
         with torch.no_grad():
-            device = next(model.parameters()).device  # "meta" counts shapes without computing
+            weight = next(model.parameters(), None)  # on "meta", shapes are counted without computing
+            device = weight.device if weight is not None else torch.device("cpu")
             model(torch.zeros(1, channels, resolution, resolution, device=device))
     finally:
         for handle in handles:
