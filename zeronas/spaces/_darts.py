@@ -74,7 +74,7 @@ class DartsSpace(CategoricalSpace):
 
     def __init__(self, channels: int = PROXY_CHANNELS, layers: int = PROXY_LAYERS) -> None:
         if channels < 2 or channels % 2 or layers < 3:
-            raise ValueError(f"a DARTS network needs an even channel count >= 2 and >= 3 cells, got {channels}/{layers}")
+            raise ValueError(f"a DARTS network needs an even channel count and >= 3 cells, got {channels}/{layers}")
         self.channels = int(channels)
         self.layers = int(layers)
 
@@ -111,7 +111,7 @@ class DartsSpace(CategoricalSpace):
 
     def index_of(self, arch: str) -> int:
         index = 0
-        for value, (_, options) in zip(self.parse(arch), _DECISIONS):
+        for value, (_, options) in zip(self.parse(arch), _DECISIONS, strict=True):
             index = index * len(options) + value
         return index
 

@@ -75,12 +75,12 @@ def parse_genotype(text: str) -> Genotype:
     try:
         tree = ast.parse(source, mode="eval").body
     except SyntaxError:
-        raise ValueError(f"{_short(source)} is neither a DARTS Genotype(...) nor a NASLib [[...], [...]] form") from None
+        raise ValueError(_unknown_form(source)) from None
     if isinstance(tree, ast.Call):
         return _from_darts_call(tree)
     if isinstance(tree, ast.List | ast.Tuple):
         return _from_compact(tree)
-    raise ValueError(f"{_short(source)} is neither a DARTS Genotype(...) nor a NASLib [[...], [...]] form")
+    raise ValueError(_unknown_form(source))
 
 
 def format_genotype(genotype: Genotype) -> str:
@@ -173,7 +173,7 @@ def _relabeling_maps(wiring: Sequence[int]) -> list[tuple[tuple[int, ...], tuple
     """For each valid renumbering of a wiring (the 8 inputs): the new wiring and where each edge goes."""
     result = []
     for order in itertools.permutations(range(CELL_INPUTS, CELL_INPUTS + NODES)):
-        label = {**{i: i for i in range(CELL_INPUTS)}, **dict(zip(range(CELL_INPUTS, CELL_INPUTS + NODES), order))}
+        label = list(range(CELL_INPUTS)) + list(order)  # old state number -> new one
         placed = sorted((label[CELL_INPUTS + k // 2], label[source], k) for k, source in enumerate(wiring))
         if all(source < node for node, source, _ in placed):
             edge_map = [0] * len(wiring)
@@ -198,6 +198,11 @@ def _edge_cycles(edge_map: Sequence[int]) -> int:
 # -- parsing helpers ------------------------------------------------------------------------
 def _short(text: str, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _unknown_form(source: str) -> str:
+    names = ", ".join(KNOWN_GENOTYPES)
+    return f"{_short(source)} is neither a DARTS Genotype(...), a NASLib [[...], [...]] form nor one of {names}"
 
 
 def _literal(node: ast.AST, what: str):
@@ -225,11 +230,8 @@ def _from_darts_call(call: ast.Call) -> Genotype:
     expected = {"normal", "normal_concat", "reduce", "reduce_concat"}
     if set(fields) != expected:
         missing, extra = expected - set(fields), set(fields) - expected
-        detail = "; ".join(
-            part for part in (f"missing {sorted(missing)}" if missing else "", f"unknown {sorted(extra)}" if extra else "")
-            if part
-        )
-        raise ValueError(f"Genotype fields: {detail}")
+        parts = [f"missing {sorted(missing)}" if missing else "", f"unknown {sorted(extra)}" if extra else ""]
+        raise ValueError(f"Genotype fields: {'; '.join(p for p in parts if p)}")
     for kind in CELL_KINDS:
         _concat(fields[f"{kind}_concat"], f"{kind}_concat")
     cells = [check_cell(kind, _literal(fields[kind], kind)) for kind in CELL_KINDS]
@@ -241,7 +243,7 @@ def _from_compact(node: ast.AST) -> Genotype:
     if len(value) != len(CELL_KINDS):
         raise ValueError(f"the NASLib compact form needs 2 cells (normal, reduce), got {len(value)}")
     cells = []
-    for kind, edges in zip(CELL_KINDS, value):
+    for kind, edges in zip(CELL_KINDS, value, strict=True):
         if not isinstance(edges, list | tuple):
             raise ValueError(f"the {kind} cell of the NASLib compact form is not a list of (input, op_index) pairs")
         converted = []
@@ -250,7 +252,8 @@ def _from_compact(node: ast.AST) -> Genotype:
                 raise ValueError(f"{kind} cell: edge {edge!r} is not an (input, op_index) pair")
             source, op_index = edge
             if not isinstance(op_index, int) or not 0 <= op_index < len(DARTS_OPS):
-                raise ValueError(f"{kind} cell: op index {op_index!r} is outside 0..{len(DARTS_OPS) - 1} (NASLib's order)")
+                last = len(DARTS_OPS) - 1
+                raise ValueError(f"{kind} cell: op index {op_index!r} is outside 0..{last} (NASLib's op order)")
             converted.append((DARTS_OPS[op_index], source))
         cells.append(check_cell(kind, converted))
     return Genotype(*cells)
