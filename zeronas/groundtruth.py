@@ -5,7 +5,9 @@ Two backends behind one interface, picked by :func:`open_ground_truth`:
 * **table** — a Parquet or CSV file with an ``arch`` column (optionally ``index``) and metric
   columns ``<dataset>_<split>_acc_<epochs>ep`` (``cifar10_test_acc_200ep``), plus optional cost
   columns ``<dataset>_params`` (millions), ``<dataset>_flops`` (MFLOPs) and
-  ``<dataset>_latency`` (seconds). ``zeronas benchmark export`` writes this format.
+  ``<dataset>_latency`` (seconds). ``zeronas benchmark export`` writes this format. A DARTS table
+  (``nb301_naslib_725.csv``) names its arch column ``genotype`` and its one metric column after
+  NAS-Bench-301's training protocol: ``cifar10_valid_acc_nb301`` (validation only).
 * **nats** — an official NATS-Bench fast-mode directory (``NATS-tss-v1_0-3ffb9-simple`` /
   ``NATS-sss-v1_0-50262-simple``) read through the ``nats_bench`` API.
 
@@ -38,19 +40,25 @@ from zeronas.spaces import SearchSpace, get_space
 __all__ = ["GroundTruth", "TableGroundTruth", "NatsBenchGroundTruth", "open_ground_truth", "export", "column_name"]
 
 METRICS = ("test", "valid")
-#: default training schedule (epochs) per space: NATS-Bench's full training
-DEFAULT_EPOCHS = {"tss": 200, "sss": 90}
+#: default training schedule per space: NATS-Bench's full training (epochs), NAS-Bench-301's protocol
+DEFAULT_EPOCHS: dict[str, int | str] = {"tss": 200, "sss": 90, "darts": "nb301"}
+#: names of the arch column, in order of preference
+ARCH_COLUMNS = ("arch", "genotype")
 #: fast-mode directory names of the official benchmark files
 NATS_DIRS = {"tss": "NATS-tss-v1_0-3ffb9-simple", "sss": "NATS-sss-v1_0-50262-simple"}
 #: zeronas dataset name -> NATS-Bench dataset name
 NATS_DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "ImageNet16-120"}
 COSTS = ("params", "flops", "latency")
 _RESULT_FILE = re.compile(r"^(\d+)\.pickle\.pbz2$")
-_METRIC_COLUMN = re.compile(r"^(?P<dataset>[a-z0-9]+)_(?P<metric>test|valid)_acc_(?P<epochs>\d+)ep$")
+_METRIC_COLUMN = re.compile(
+    r"^(?P<dataset>[a-z0-9]+)_(?P<metric>test|valid)_acc_(?:(?P<epochs>\d+)ep|(?P<schedule>[a-z][a-z0-9]*))$"
+)
 
 
-def column_name(dataset: str, metric: str, epochs: int) -> str:
-    return f"{canonical_dataset(dataset)}_{metric}_acc_{int(epochs)}ep"
+def column_name(dataset: str, metric: str, epochs: int | str) -> str:
+    """``<dataset>_<metric>_acc_<epochs>ep``, or ``..._acc_<schedule>`` for a named protocol (``nb301``)."""
+    schedule = epochs if isinstance(epochs, str) and not epochs.isdigit() else f"{int(epochs)}ep"
+    return f"{canonical_dataset(dataset)}_{metric}_acc_{schedule}"
 
 
 def _space(space: str | SearchSpace) -> SearchSpace:
@@ -80,7 +88,7 @@ class GroundTruth(ABC):
         """Archs the backend has results for."""
 
     # -- public lookups --------------------------------------------------------------------------
-    def resolve(self, dataset: str, metric: str = "test", epochs: int | None = None) -> str:
+    def resolve(self, dataset: str, metric: str = "test", epochs: int | str | None = None) -> str:
         """The metric column for a query; ZeronasError if the backend does not hold it."""
         if metric not in METRICS:
             raise ZeronasError(f"unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
@@ -92,7 +100,7 @@ class GroundTruth(ABC):
             raise ZeronasError(f"{self.source} has no column {name}; it has: {held}")
         return name
 
-    def lookup(self, arch: str, dataset: str, metric: str = "test", epochs: int | None = None) -> float | None:
+    def lookup(self, arch: str, dataset: str, metric: str = "test", epochs: int | str | None = None) -> float | None:
         """Accuracy (%) of ``arch``, or None when the benchmark has no result for it."""
         column = self.resolve(dataset, metric, epochs)
         return self._value(self.space.validate(arch), column)
@@ -109,7 +117,7 @@ class GroundTruth(ABC):
         """Seconds per batch of 256 as NATS-Bench records them (None if unknown)."""
         return self._cost(self.space.validate(arch), canonical_dataset(dataset), "latency")
 
-    def column(self, dataset: str, metric: str = "test", epochs: int | None = None) -> dict[str, float]:
+    def column(self, dataset: str, metric: str = "test", epochs: int | str | None = None) -> dict[str, float]:
         """arch -> accuracy for every arch with a result, for bulk joins."""
         column = self.resolve(dataset, metric, epochs)
         result = {}
@@ -119,7 +127,7 @@ class GroundTruth(ABC):
                 result[arch] = value
         return result
 
-    def best(self, dataset: str, metric: str = "test", epochs: int | None = None) -> float:
+    def best(self, dataset: str, metric: str = "test", epochs: int | str | None = None) -> float:
         """Best known accuracy (for regret)."""
         values = self.column(dataset, metric, epochs)
         if not values:
@@ -139,16 +147,17 @@ def _finite(value) -> float | None:
 
 # -- table backend -------------------------------------------------------------------------
 class TableGroundTruth(GroundTruth):
-    """A Parquet/CSV table with an ``arch`` column and ``<dataset>_<split>_acc_<epochs>ep`` columns."""
+    """A Parquet/CSV table with an ``arch`` (or ``genotype``) column and metric columns."""
 
     def __init__(self, path: str | Path, space: str | SearchSpace) -> None:
         path = Path(path)
         super().__init__(space, str(path))
         table = _read_table(path)
-        if "arch" not in table.column_names:
+        arch_column = next((name for name in ARCH_COLUMNS if name in table.column_names), None)
+        if arch_column is None:
             raise ZeronasError(f"ground-truth table {path} has no 'arch' column; columns: {', '.join(table.column_names)}")
         try:
-            archs = [self.space.validate(a) for a in table.column("arch").to_pylist()]
+            archs = [self.space.validate(a) for a in table.column(arch_column).to_pylist()]
         except ValueError as err:
             raise ZeronasError(f"ground-truth table {path} is not a {self.space.name} table: {err}") from None
         self._row = {arch: i for i, arch in enumerate(archs)}
