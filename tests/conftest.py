@@ -29,6 +29,14 @@ def tss_csv(shared_data: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def darts_csv(shared_data: Path) -> Path:
+    path = shared_data / "darts" / "nb301_naslib_725.csv"
+    if not path.is_file():
+        pytest.skip(f"NAS-Bench-301 DARTS ground truth not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
 def images_dir(shared_data: Path) -> Path:
     path = shared_data / "images"
     if not path.is_dir():

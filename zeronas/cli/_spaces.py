@@ -10,6 +10,7 @@ from zeronas.errors import ZeronasError
 _DESCRIPTIONS = {
     "tss": "NATS-Bench topology (NAS-Bench-201 cells, 6 edges x 5 ops)",
     "sss": "NATS-Bench size (channels 8..64 of 5 layers, fixed cell)",
+    "darts": "DARTS CNN cells (NAS-Bench-301 space; normal + reduction, 8 edges x 7 ops each)",
 }
 
 
@@ -20,8 +21,8 @@ def add_parser(subparsers) -> None:
         description="List the search spaces with their sizes, "
         "or show one architecture's index, canonical form and costs.",
     )
-    parser.add_argument("space", nargs="?", help="a space name (tss, sss); default: list all")
-    parser.add_argument("--show", metavar="ARCH", help="an arch string or NATS-Bench index to describe")
+    parser.add_argument("space", nargs="?", help="a space name (tss, sss, darts); default: list all")
+    parser.add_argument("--show", metavar="ARCH", help="an arch string (darts: a genotype or DARTS_V2/PDARTS) or an index to describe")
     parser.add_argument(
         "--dataset", default="cifar10", help=f"dataset for params/FLOPs ({', '.join(DATASETS)}; default cifar10)"
     )
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             space = get_space(name)
             unique = space.num_unique()
             extra = f"  {unique:>6,} unique cells" if unique != space.size else ""
-            print(f"{name:<4} {space.size:>7,} archs{extra:<22}  {_DESCRIPTIONS.get(name, type(space).__name__)}")
+            print(f"{name:<5} {space.size:>7,} archs{extra:<22}  {_DESCRIPTIONS.get(name, type(space).__name__)}")
         return 0
     space = get_space(names[0])
     arch = _arch(space, args.show)

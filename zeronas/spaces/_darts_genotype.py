@@ -18,6 +18,7 @@ so the order carries no meaning). Parsing uses :mod:`ast`, never ``eval``.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -32,6 +33,7 @@ DARTS_OPS: tuple[str, ...] = (
     "dil_conv_3x3",
     "dil_conv_5x5",
 )
+_OP_ORDER = {op: i for i, op in enumerate(DARTS_OPS)}
 #: every op of the DARTS search (supernet) space: ``none`` exists there, never in a derived cell
 SUPERNET_OPS: tuple[str, ...] = ("none", *DARTS_OPS)
 NODES = 4
@@ -131,7 +133,7 @@ def relabelings(cell: Sequence[Edge]) -> list[tuple[Edge, ...]]:
     renumberings are the same network up to a channel permutation.
     """
     result = []
-    for wiring, edge_map in _relabeling_maps([source for _, source in cell]):
+    for wiring, edge_map in _relabeling_maps(tuple(source for _, source in cell)):
         edges: list[Edge] = [cell[0]] * len(cell)
         for k, (op, _) in enumerate(cell):
             edges[edge_map[k]] = (op, wiring[edge_map[k]])
@@ -141,7 +143,7 @@ def relabelings(cell: Sequence[Edge]) -> list[tuple[Edge, ...]]:
 
 def canonical_cell(cell: Sequence[Edge]) -> tuple[Edge, ...]:
     """The smallest renumbering (by input then op index of each edge, node by node)."""
-    return min(relabelings(cell), key=lambda edges: [(source, DARTS_OPS.index(op)) for op, source in edges])
+    return min(relabelings(cell), key=lambda edges: [(source, _OP_ORDER[op]) for op, source in edges])
 
 
 def count_cell_classes(num_ops: int = len(DARTS_OPS)) -> int:
@@ -169,7 +171,8 @@ def _wirings() -> list[tuple[int, ...]]:
     return [tuple(s for pair in pairs for s in pair) for pairs in itertools.product(*per_node)]
 
 
-def _relabeling_maps(wiring: Sequence[int]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+@functools.lru_cache(maxsize=256)  # one entry per wiring (180)
+def _relabeling_maps(wiring: tuple[int, ...]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """For each valid renumbering of a wiring (the 8 inputs): the new wiring and where each edge goes."""
     result = []
     for order in itertools.permutations(range(CELL_INPUTS, CELL_INPUTS + NODES)):
