@@ -164,6 +164,8 @@ def test_darts_cli_lists_and_shows(capsys):
     assert main(["spaces", "darts", "--show", "PDARTS"]) == 0
     out = capsys.readouterr().out
     assert "params     292,026" in out and DARTS.validate(PDARTS) in out
+    assert main(["score", "--space", "darts", "--all", "--proxies", "params", "--out", "unused.parquet"]) == 2
+    assert "use --sample N or --archs FILE" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("name", ["random", "rea"])

@@ -57,8 +57,16 @@ def read_arch_file(path: Path, space) -> list[str]:
     return archs
 
 
+#: --all enumerates spaces up to this size (the NATS-Bench spaces); DARTS (~10^18) must be sampled
+_MAX_ENUMERATED = 10_000_000
+
+
 def select_archs(args: argparse.Namespace, space) -> list[str]:
     if args.all:
+        if space.size > _MAX_ENUMERATED:
+            raise ZeronasError(
+                f"--all would score {space.size:,} {space.name} archs; use --sample N or --archs FILE instead"
+            )
         return list(space.enumerate())
     if args.sample is not None:
         if not 1 <= args.sample <= space.size:
