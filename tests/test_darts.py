@@ -13,6 +13,7 @@ import torch
 from zeronas.cli import main
 from zeronas.errors import ZeronasError
 from zeronas.groundtruth import open_ground_truth
+from zeronas.proxies import ArchScorer
 from zeronas.search_algos import get_algorithm
 from zeronas.spaces import KNOWN_GENOTYPES, DartsSpace, get_space
 from zeronas.spaces._costs import count_flops, count_params
@@ -112,6 +113,14 @@ def test_darts_network_shapes_auxiliary_head_and_drop_path():
     kept = drop_path(torch.ones(4000, 1, 1, 1), 0.25)
     assert kept.unique().tolist() == pytest.approx([0.0, 1 / 0.75])
     assert 0.2 < (kept == 0).float().mean().item() < 0.3
+
+
+def test_darts_proxies_score_the_proxy_size_network():
+    scorer = ArchScorer(space="darts", proxies=["meco", "nwot", "synflow", "params", "flops"], seed=0, batch_size=4)
+    score = scorer.score(DARTS.validate(DARTS_V2))
+    assert all(error is None for error in score.errors.values()), score.errors
+    assert score.values["params"] == 246_106 and score.values["flops"] == pytest.approx(43.444746)
+    assert all(np.isfinite(value) and value > 0 for value in score.values.values())
 
 
 # -- isomorphisms -------------------------------------------------------------------------------
