@@ -158,22 +158,6 @@ def _overview(ctx: _Context) -> ReportTable:
 
 
 # -- proxy quality ------------------------------------------------------------------------
-_QUALITY_COLUMNS = [
-    "proxy", "n", "spearman", "spearman_lo", "spearman_hi", "kendall", "kendall_lo", "kendall_hi",
-    "top5", "top5_lo", "top5_hi",
-]  # fmt: skip
-
-
-def _quality_cells(result) -> list:
-    if result is None:
-        return [0] + [math.nan] * 9
-    n, est = result
-    cells = [n]
-    for name in ("spearman", "kendall", "top5"):
-        cells += [est[name].value, est[name].lo, est[name].hi]
-    return cells
-
-
 def _quality_columns(ctx: _Context) -> list[str]:
     cols = list(ctx.data.proxies)
     if any(s.objective in ("combined", "score") for s in ctx.data.searches):
@@ -188,7 +172,7 @@ def _proxy_quality(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
     for group in ctx.groups():
         truth = ctx.truths[group]
         title = f"Proxy quality on distinct archs ({_group_label(group)})"
-        table = ReportTable("proxy quality", title, _QUALITY_COLUMNS)
+        table = ReportTable("proxy quality", title, _quality.QUALITY_COLUMNS)
         tables.append(table)
         if not truth:
             table.notes.append(NO_TRUTH)
@@ -214,7 +198,7 @@ def _proxy_quality(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
         points = {}
         for c in cols:
             result = _quality.proxy_quality(means[c], means["__truth"], n_resamples=ctx.n_resamples, rng=ctx.rng())
-            table.rows.append([_short(c)] + _quality_cells(result))
+            table.rows.append([_short(c)] + _quality.quality_cells(result))
             if result is not None:
                 points[_short(c)] = (
                     means[c],
@@ -227,7 +211,7 @@ def _proxy_quality(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
         scatter.append((_group_label(group), truth.source, points))
     report.plot_data["scatter"] = scatter
 
-    per_search = ReportTable("proxy quality", "Proxy quality per search", ["search"] + _QUALITY_COLUMNS)
+    per_search = ReportTable("proxy quality", "Proxy quality per search", ["search"] + _quality.QUALITY_COLUMNS)
     work = sum(s.rows.stop - s.rows.start for s in ctx.data.searches if ctx.truth(s)) * len(cols) * ctx.n_resamples
     resamples = ctx.n_resamples if work <= MAX_PER_SEARCH_BOOTSTRAP else 0
     if resamples < ctx.n_resamples:
@@ -241,7 +225,7 @@ def _proxy_quality(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
             result = _quality.proxy_quality(
                 ctx.data.array(c)[s.rows], ctx.gt[s.rows], n_resamples=resamples, rng=ctx.rng()
             )
-            per_search.rows.append([ctx.label(s), _short(c)] + _quality_cells(result))
+            per_search.rows.append([ctx.label(s), _short(c)] + _quality.quality_cells(result))
     if not any(ctx.truths.values()):
         per_search.notes.append(NO_TRUTH)
     tables.append(per_search)

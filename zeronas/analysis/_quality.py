@@ -80,3 +80,21 @@ def proxy_quality(
         "kendall": estimate(kendall, x, y, n_resamples=n_resamples, rng=rng),
         "top5": estimate(top_precision, x, y, n_resamples=n_resamples, rng=rng),
     }
+
+
+#: the columns of a proxy-quality table (``analyze`` and ``predict eval``)
+QUALITY_COLUMNS = [
+    "proxy", "n", "spearman", "spearman_lo", "spearman_hi", "kendall", "kendall_lo", "kendall_hi",
+    "top5", "top5_lo", "top5_hi",
+]  # fmt: skip
+
+
+def quality_cells(result: tuple[int, dict[str, Estimate]] | None) -> list:
+    """The ``QUALITY_COLUMNS`` cells after the name, from a ``proxy_quality`` result."""
+    if result is None:
+        return [0] + [math.nan] * 9
+    n, est = result
+    cells = [n]
+    for name in ("spearman", "kendall", "top5"):
+        cells += [est[name].value, est[name].lo, est[name].hi]
+    return cells

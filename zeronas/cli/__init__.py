@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from zeronas import __version__
 from zeronas.errors import ZeronasError
 
-_SUBCOMMANDS = ["_spaces", "_benchmark", "_score", "_search", "_analyze"]
+_SUBCOMMANDS = ["_spaces", "_benchmark", "_score", "_search", "_analyze", "_predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:

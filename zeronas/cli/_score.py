@@ -34,6 +34,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (in-process scoring; default cpu)")
     parser.add_argument("--threads", type=int, help="torch CPU threads for in-process scoring (default: torch's)")
     parser.add_argument("--address", help="Ray cluster address for --workers (default: start a local one)")
+    parser.add_argument("--predictor", type=Path, metavar="MODEL", help="add a predicted_acc column ('predict fit')")
     parser.set_defaults(func=run)
 
 
@@ -88,7 +89,18 @@ def _progress(results: Iterator, total: int) -> Iterator:
     return iter(tqdm(results, total=total, unit="arch", desc="scoring", file=sys.stderr))
 
 
+def _protocol(args: argparse.Namespace, space: str):
+    from zeronas.datasets import canonical_dataset
+    from zeronas.predictors import ProxyProtocol
+
+    return ProxyProtocol.of_scorer(space, canonical_dataset(args.dataset), args.data, args.batch_size, args.seed)
+
+
 def run(args: argparse.Namespace) -> int:
+    import pyarrow as pa
+
+    from zeronas.cli._predict import load_for_scoring
+    from zeronas.predictors import score_file_metadata
     from zeronas.proxies import ArchScorer, resolve_proxy, scores_to_table, write_parquet_atomic
     from zeronas.spaces import get_space
 
@@ -102,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         raise ZeronasError(f"--out {args.out} should end in .parquet")
     if args.threads is not None and args.threads < 1:
         raise ZeronasError(f"--threads must be a positive integer, got {args.threads}")
+    protocol = _protocol(args, space.name)
+    predictor = load_for_scoring(args.predictor, protocol, proxies) if args.predictor else None
     archs = select_archs(args, space)
     kwargs = dict(
         space=space.name, proxies=proxies, dataset=args.dataset, data=args.data, seed=args.seed,
@@ -124,6 +138,10 @@ def run(args: argparse.Namespace) -> int:
     by_arch = {score.arch: score for score in _progress(results, len(archs))}
     ordered = [by_arch[a] for a in archs]  # Ray yields in completion order
     table = scores_to_table(ordered, proxies, indices=[space.index_of(a) for a in archs])
+    if predictor is not None:
+        predicted = predictor.predict([s.values for s in ordered], archs)
+        table = table.append_column("predicted_acc", pa.array(predicted, pa.float64()))
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **score_file_metadata(protocol)})
     write_parquet_atomic(table, args.out)
     failed = {p: sum(s.values[p] is None for s in ordered) for p in proxies}
     notes = ", ".join(f"{p}: {n} null" for p, n in failed.items() if n)

@@ -6,7 +6,8 @@
 Registered: ``meco`` (authors' script: every hook call), ``meco_distinct`` (each
 distinct feature map once), ``meco_opt`` (8 sampled channels per map), ``zico``, and
 the baselines ``params``, ``flops``, ``synflow``, ``snip``, ``grad_norm``, ``fisher``,
-``grasp``, ``jacov``, ``nwot``, ``zen``. Each module's docstring states its definition.
+``grasp``, ``jacov``, ``nwot``, ``zen``, and ``ntk`` (TE-NAS, logged negated),
+``sed`` (data-free, topology only) and ``swap`` (regularised SWAP-Score). Each module's docstring states its definition.
 """
 
 from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
@@ -16,9 +17,12 @@ from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
     _grasp,
     _jacov,
     _meco,
+    _ntk,
     _nwot,
     _params,
+    _sed,
     _snip,
+    _swap,
     _synflow,
     _zen,
     _zico,

@@ -1,0 +1,275 @@
+"""Proxy ensembles that predict accuracy (GreenFactory-style) on NATS-Bench TSS CIFAR-10.
+
+A predictor (``zeronas.predictors``, random forest by default) is fitted on the proxy
+scores of ``--train-sizes`` labelled cells and judged by Kendall τ and Spearman ρ on
+*all the other cells of the sample* (held out), per feature set:
+
+- ``meco``: MeCo alone;
+- ``meco+params``: the three MeCo variants and #params;
+- ``cheap``: the proxies of the ``cheap`` group (MeCo variants, params, flops, synflow, sed);
+- ``proxies``: every proxy (``cheap`` plus the batch proxies nwot and swap), on the cells both groups scored;
+- ``...+encoding``: the same plus the one-hot ``choices`` encoding;
+- ``sed+encoding``: the data-free ensemble, on all 15,625 cells (sed needs no network).
+
+Label: 200-epoch CIFAR-10 *test* accuracy, the column GreenFactory predicts. This is a
+benchmark of predictor quality (how well a model fitted on some cells ranks the others),
+not an architecture selection: nothing here picks a network by its test accuracy.
+
+Sample: the first ``--cells`` cells of a fixed random permutation (seed 0) of the 15,625
+TSS indices, so any smaller run is a prefix of a larger one. Proxies are computed
+in-process with ``ArchScorer`` (Gaussian-noise inputs, ``--batch-size``, seed 0, one
+network init per cell, CPU) and cached per proxy group under ``--cache`` as Parquet parts
+in the ``zeronas score`` format, so reruns only score the missing cells; ``--scores FILE``
+reads a ``zeronas score`` output instead. Splits are repeated over ``--repeats`` seeds and
+reported as mean ± std. The table also gives each proxy alone: on the sample, ``sed`` on
+all 15,625 cells (it needs no network) and ``ntk`` on the cells its group has cached.
+
+    python benchmarks/ensemble.py --compute --cells 3000 --compute-budget 2400   # fill the cache
+    python benchmarks/ensemble.py --cells 3000 --json /tmp/ensemble.json
+    python benchmarks/ensemble.py --scores tss_scores.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from zeronas.proxies import ArchScorer, scores_to_table, write_parquet_atomic
+from zeronas.spaces import get_space
+
+DEFAULT_TRUTH = Path(__file__).resolve().parents[2] / "shared" / "data" / "nats_tss" / "cifar10.csv"
+DEFAULT_CACHE = Path("/tmp/zeronas-ensemble")
+#: proxy groups scored together (one network build per cell and group), cheapest first
+GROUPS = {
+    "cheap": ["meco", "meco_distinct", "meco_opt", "params", "flops", "synflow", "sed"],
+    "batch": ["nwot", "swap"],
+    "ntk": ["ntk"],  # one backward per sample: scored on a shorter prefix
+}
+CHUNK = 50
+
+
+def sample_indices(cells: int) -> np.ndarray:
+    return np.random.default_rng(0).permutation(get_space("tss").size)[:cells]
+
+
+def group_dir(cache: Path, group: str, batch_size: int) -> Path:
+    return cache / f"tss-cifar10-noise-b{batch_size}-seed0" / group
+
+
+def cached_table(directory: Path) -> pa.Table | None:
+    parts = sorted(directory.glob("part-*.parquet")) if directory.is_dir() else []
+    return ds.dataset(parts, format="parquet").to_table() if parts else None
+
+
+def compute_group(cache: Path, group: str, cells: int, batch_size: int, budget_s: float) -> int:
+    """Score the missing cells of the sample prefix for one proxy group; returns cells cached."""
+    directory = group_dir(cache, group, batch_size)
+    have = cached_table(directory)
+    done = set(have.column("index").to_pylist()) if have is not None else set()
+    todo = [int(i) for i in sample_indices(cells) if int(i) not in done]
+    space = get_space("tss")
+    scorer = ArchScorer(space="tss", proxies=GROUPS[group], seed=0, batch_size=batch_size)
+    start = time.perf_counter()
+    part = len(list(directory.glob("part-*.parquet"))) if directory.is_dir() else 0
+    for lo in range(0, len(todo), CHUNK):
+        if time.perf_counter() - start > budget_s:
+            break
+        chunk = todo[lo : lo + CHUNK]
+        scores = [scorer.score(space.arch_at(i)) for i in chunk]
+        write_parquet_atomic(scores_to_table(scores, GROUPS[group], chunk), directory / f"part-{part:05d}.parquet")
+        part += 1
+        done.update(chunk)
+        print(f"{group}: {len(done)} cells cached ({time.perf_counter() - start:.0f} s)", file=sys.stderr, flush=True)
+    return len(done)
+
+
+FEATURE_SETS = {
+    "meco": ["meco"],
+    "meco+params": ["meco", "meco_distinct", "meco_opt", "params"],
+}
+ENSEMBLE_GROUPS = ("cheap", "batch")
+
+
+def load_sample(args: argparse.Namespace, groups: tuple[str, ...]) -> tuple[list, list, np.ndarray, list, str]:
+    """Archs, feature rows, accuracies and proxy names of the cells every one of ``groups`` was scored on."""
+    from zeronas.predictors import load_scores, load_truth
+
+    truth, source = load_truth(args.truth, "tss", "cifar10")
+    if args.scores:
+        scores = load_scores(args.scores)
+        archs, rows, names = scores.archs, scores.rows, scores.names
+        protocol = scores.protocol
+        where = f"{args.scores} ({protocol.input_kind} inputs, batch {protocol.batch_size}, seed {protocol.seed})"
+    else:
+        by_index: dict[int, dict] | None = None
+        for group in groups:
+            table = cached_table(group_dir(args.cache, group, args.batch_size))
+            if table is None:
+                return [], [], np.zeros(0), [], f"nothing cached for {group}"
+            names_t = [c for c in table.column_names
+                       if c not in ("arch", "index") and not c.endswith(("_seconds", "_error"))]
+            fresh = {rec.pop("index"): rec for rec in table.select(["index"] + names_t).to_pylist()}
+            by_index = fresh if by_index is None else {i: {**r, **fresh[i]} for i, r in by_index.items() if i in fresh}
+        order = [int(i) for i in sample_indices(get_space("tss").size) if int(i) in by_index]
+        space = get_space("tss")
+        archs = [space.arch_at(i) for i in order][: args.cells]
+        rows = [by_index[i] for i in order][: args.cells]
+        names = list(rows[0]) if rows else []
+        where = f"the first {len(rows)} cells of the seed-0 permutation (noise inputs, batch {args.batch_size}, seed 0)"
+    keep = [i for i, a in enumerate(archs) if a in truth]
+    return [archs[i] for i in keep], [rows[i] for i in keep], np.array([truth[archs[i]] for i in keep]), names, \
+        f"{where}; label {source}"
+
+
+def split_scores(args, features, archs, rows, acc, size) -> dict:
+    """Mean ± std of τ and ρ on the held-out cells over ``--repeats`` random splits."""
+    from zeronas.analysis._quality import kendall, spearman
+    from zeronas.predictors import AccuracyPredictor, ProxyProtocol
+
+    protocol = ProxyProtocol("tss", "cifar10", "noise", args.batch_size)
+    taus, rhos = [], []
+    for seed in range(args.repeats):
+        perm = np.random.default_rng(seed).permutation(len(archs))
+        train, test = perm[:size], perm[size:]
+        model = AccuracyPredictor(features, protocol, learner=args.learner, seed=seed)
+        model.fit([rows[i] for i in train], acc[train], [archs[i] for i in train])
+        predicted = model.predict([rows[i] for i in test], [archs[i] for i in test])
+        taus.append(kendall(predicted, acc[test]))
+        rhos.append(spearman(predicted, acc[test]))
+    return {"kendall_tau": float(np.mean(taus)), "kendall_tau_std": float(np.std(taus)),
+            "spearman": float(np.mean(rhos)), "spearman_std": float(np.std(rhos)), "n_test": len(archs) - size,
+            "repeats": args.repeats, "learner": args.learner}
+
+
+def train_sizes(n: int) -> list[int]:
+    """100, 1,000 and 80 % of the cells, where at least 50 cells stay held out."""
+    return sorted({s for s in (100, 1000, int(0.8 * n)) if s <= n - 50})
+
+
+def evaluate(args, archs, rows, acc, names, every_label: str) -> list[dict]:
+    from zeronas.predictors import ENCODING
+
+    sets = {k: v for k, v in FEATURE_SETS.items() if set(v) <= set(names)}
+    sets[every_label] = list(names)
+    sets[f"{every_label}+encoding"] = list(names) + [ENCODING]
+    records = []
+    for size in train_sizes(len(archs)):
+        for label, features in sets.items():
+            records.append({"dataset": "cifar10", "train_size": size, "features": label, "sample": len(archs),
+                            **split_scores(args, features, archs, rows, acc, size)})
+            r = records[-1]
+            print(f"  {size:>5} {label:<24} tau {r['kendall_tau']:.3f} ± {r['kendall_tau_std']:.3f}", file=sys.stderr,
+                  flush=True)
+    return records
+
+
+def every_cell_sed(args) -> tuple[list[str], list[dict], np.ndarray]:
+    """``sed`` (no network, milliseconds) for all 15,625 cells, with their accuracies."""
+    from zeronas.predictors import load_truth
+
+    truth, _ = load_truth(args.truth, "tss", "cifar10")
+    scorer = ArchScorer(space="tss", proxies=["sed"])
+    archs = list(get_space("tss").enumerate())
+    return archs, [scorer.score(a).values for a in archs], np.array([truth[a] for a in archs])
+
+
+def evaluate_data_free(args, archs, rows, acc) -> list[dict]:
+    """The data-free ensemble (sed + encoding) on the whole space: every size has thousands of held-out cells."""
+    from zeronas.predictors import ENCODING
+
+    records = []
+    for size in train_sizes(len(archs)):
+        records.append({"dataset": "cifar10", "train_size": size, "features": "sed+encoding", "sample": len(archs),
+                        **split_scores(args, ["sed", ENCODING], archs, rows, acc, size)})
+    return records
+
+
+def single_proxies(args, samples, every) -> list[tuple[str, int, float, float]]:
+    """τ and ρ of each proxy alone on the first (largest) sample that has it, sed on every cell, ntk on its cells."""
+    from zeronas.analysis._quality import kendall, spearman
+    from zeronas.predictors import load_truth
+
+    out, done = [], set()
+    for _, rows, acc, names in samples:
+        for name in names:
+            if name in done:
+                continue
+            done.add(name)
+            x = np.array([np.nan if r.get(name) is None else r[name] for r in rows])
+            ok = np.isfinite(x)
+            out.append((name, int(ok.sum()), kendall(x[ok], acc[ok]), spearman(x[ok], acc[ok])))
+    all_archs, all_rows, all_acc = every
+    sed = np.array([r["sed"] for r in all_rows])
+    out.append(("sed (all cells)", len(sed), kendall(sed, all_acc), spearman(sed, all_acc)))
+    ntk = cached_table(group_dir(args.cache, "ntk", args.batch_size)) if not args.scores else None
+    if ntk is not None:
+        truth, _ = load_truth(args.truth, "tss", "cifar10")
+        space = get_space("tss")
+        vals = np.array([np.nan if v is None else v for v in ntk["ntk"].to_pylist()])
+        y = np.array([truth[space.arch_at(i)] for i in ntk["index"].to_pylist()])
+        ok = np.isfinite(vals)
+        out.append((f"ntk ({len(vals) - ok.sum()} null)", int(ok.sum()), kendall(vals[ok], y[ok]),
+                    spearman(vals[ok], y[ok])))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", type=int, default=3000, help="sample size: prefix of the seed-0 permutation")
+    parser.add_argument("--compute", action="store_true", help="score the missing cells first (slow: minutes)")
+    parser.add_argument("--groups", default="cheap,batch,ntk", help="proxy groups --compute scores")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--compute-budget", type=float, default=3600.0, help="seconds of scoring per group")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--scores", type=Path, help="a 'zeronas score' file to use instead of the cache")
+    parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH, help="TSS cifar10.csv ground truth")
+    parser.add_argument("--repeats", type=int, default=5, help="random splits per (train size, feature set)")
+    parser.add_argument("--learner", default="rf", help="rf (default) or gbt")
+    parser.add_argument("--json", type=Path, help="write one record per (dataset, train size, feature set)")
+    parser.add_argument("--parts", default="sample,data-free",
+                        help="ensembles to fit: 'sample' (cached proxies), 'data-free' (sed+encoding on all cells)")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    if args.compute:
+        for group in args.groups.split(","):
+            compute_group(args.cache, group, args.cells, args.batch_size, args.compute_budget)
+    print(f"{args.learner}, {args.repeats} random splits per row (mean ± std), tau/rho on the held-out cells")
+    records, samples = [], []
+    plan = [(("cheap",), "proxies")] if args.scores else [(("cheap",), "cheap"), (ENSEMBLE_GROUPS, "proxies")]
+    for groups, label in plan if "sample" in args.parts else []:
+        archs, rows, acc, names, where = load_sample(args, groups)
+        print(f"{label}: {', '.join(names)} on {len(archs)} cells, {where}", flush=True)
+        records += evaluate(args, archs, rows, acc, names, label)
+        samples.append((archs, rows, acc, names))
+    every = every_cell_sed(args)
+    if "data-free" in args.parts:
+        records += evaluate_data_free(args, *every)
+    print(f"\n{'train':>6} {'features':<20} {'sample':>6} {'kendall tau':>14} {'spearman rho':>14} {'n_test':>7}")
+    for r in records:
+        print(f"{r['train_size']:>6} {r['features']:<20} {r['sample']:>6} {r['kendall_tau']:>7.3f} ± "
+              f"{r['kendall_tau_std']:.3f} {r['spearman']:>7.3f} ± {r['spearman_std']:.3f} {r['n_test']:>7}")
+    best = max((r for r in records if r["train_size"] <= 1000), key=lambda r: r["kendall_tau"], default=None)
+    if best:
+        print(f"\nbest with <= 1,000 labels: tau {best['kendall_tau']:.3f} ± {best['kendall_tau_std']:.3f} "
+              f"({best['features']}, {best['train_size']} labels; GreenFactory reports 0.921)")
+    print(f"\n{'proxy alone':<34} {'n':>6} {'kendall':>8} {'spearman':>9}")
+    for name, n, tau, rho in single_proxies(args, samples, every):
+        print(f"{name:<34} {n:>6} {tau:>8.3f} {rho:>9.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(records, indent=2) + "\n")
+        print(f"wrote {len(records)} records to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Proxy values from ``zeronas score`` files or search run directories, as predictor rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from zeronas.errors import ZeronasError
+from zeronas.predictors._protocol import PROTOCOL_METADATA_KEY, ProxyProtocol
+
+#: ``zeronas score`` columns that are not proxy values
+_SCORE_META = ("arch", "index", "predicted_acc")
+#: search-log base columns a predictor may use as features
+_LOG_FEATURES = ("params", "flops")
+
+
+@dataclass
+class ScoreSet:
+    """Distinct archs with their feature values (``rows[i]`` belongs to ``archs[i]``)."""
+
+    archs: list[str]
+    rows: list[dict[str, float | None]]
+    protocol: ProxyProtocol
+    names: list[str] = field(default_factory=list)  # the proxy names present
+    source: str = ""
+
+
+def score_file_metadata(protocol: ProxyProtocol) -> dict[bytes, bytes]:
+    """Schema metadata ``zeronas score`` writes so that the file says how it was measured."""
+    return {PROTOCOL_METADATA_KEY: json.dumps(protocol.to_dict()).encode()}
+
+
+def load_scores(path: str | Path) -> ScoreSet:
+    """A ``zeronas score`` Parquet file or one or more search run directories."""
+    path = Path(path)
+    if not path.exists():
+        raise ZeronasError(f"--scores {path} does not exist; pass a 'zeronas score' file or a search output directory")
+    if path.is_file():
+        return _load_score_file(path)
+    return _load_run_dirs(path)
+
+
+def _load_score_file(path: Path) -> ScoreSet:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise ZeronasError(f"{path} is not a readable Parquet file: {err}") from None
+    meta = table.schema.metadata or {}
+    if PROTOCOL_METADATA_KEY not in meta:
+        raise ZeronasError(
+            f"{path} does not record how its proxies were measured (written by an older 'zeronas score'); rescore it"
+        )
+    protocol = ProxyProtocol.from_dict(json.loads(meta[PROTOCOL_METADATA_KEY]))
+    if "arch" not in table.column_names:
+        raise ZeronasError(f"{path} has no 'arch' column; pass a file written by 'zeronas score'")
+    names = [c for c in table.column_names
+             if c not in _SCORE_META and not c.endswith(("_seconds", "_error")) and pa.types.is_floating(table[c].type)]
+    return _distinct(table, names, {n: n for n in names}, protocol, str(path))
+
+
+def _load_run_dirs(path: Path) -> ScoreSet:
+    from zeronas.logs import find_run_dirs, open_log, proxy_columns, read_run_config
+
+    run_dirs = find_run_dirs([path])
+    if not run_dirs:
+        raise ZeronasError(f"{path} holds no run=<id> directories; pass a search output directory or a score file")
+    protocols = set()
+    for run_dir in run_dirs:
+        cfg = read_run_config(run_dir).get("config", {})
+        if "space" not in cfg or "batch_size" not in cfg:
+            raise ZeronasError(f"{run_dir} records no search configuration; pass a run written by 'zeronas search'")
+        protocols.add(ProxyProtocol.of_scorer(cfg["space"], cfg["dataset"], cfg.get("data"), cfg["batch_size"],
+                                              cfg.get("proxy_seed", 0)))
+    if len(protocols) > 1:
+        raise ZeronasError(f"the runs under {path} measured proxies differently ({len(protocols)} protocols); "
+                           "pass one run directory")
+    dset = open_log([path])
+    pcols = proxy_columns(dset.schema)
+    extra = [c for c in _LOG_FEATURES if c in dset.schema.names]
+    table = dset.to_table(columns=["arch", "stage"] + pcols + extra)
+    table = table.filter(pc.equal(table["stage"], "proxy"))
+    rename = {c: c[len("proxy_"):] for c in pcols}
+    rename.update({c: c for c in extra if c not in rename.values()})
+    return _distinct(table, list(rename), rename, protocols.pop(), str(path))
+
+
+def _distinct(table: pa.Table, columns: list[str], rename: dict[str, str], protocol: ProxyProtocol,
+              source: str) -> ScoreSet:
+    """One row per arch: the NaN-ignoring mean of repeated measurements."""
+    from zeronas.analysis._load import per_arch_means
+
+    values = {rename[c]: pc.cast(table[c], pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+              for c in columns}
+    archs, means = per_arch_means(table["arch"], values)
+    means = {name: v for name, v in means.items() if np.isfinite(v).any()}  # a column nobody logged is no feature
+    rows = [{name: (None if np.isnan(v[i]) else float(v[i])) for name, v in means.items()} for i in range(len(archs))]
+    return ScoreSet(archs, rows, protocol, list(means), source)
+
+
+def load_truth(benchmark: str | Path, space: str, dataset: str, metric: str = "test",
+               epochs: int | None = None) -> tuple[dict[str, float], str]:
+    """``arch -> accuracy`` and a description of the column, through the analysis' ground truth."""
+    from zeronas.analysis._truth import benchmark_truth
+
+    truth = benchmark_truth(benchmark, space, dataset, metric, epochs)
+    return truth.values, truth.source
