@@ -113,8 +113,9 @@ def load_sample(args: argparse.Namespace, groups: tuple[str, ...]) -> tuple[list
             table = cached_table(group_dir(args.cache, group, args.batch_size))
             if table is None:
                 return [], [], np.zeros(0), [], f"nothing cached for {group}"
-            names_t = [c for c in table.column_names
-                       if c not in ("arch", "index") and not c.endswith(("_seconds", "_error"))]
+            names_t = [
+                c for c in table.column_names if c not in ("arch", "index") and not c.endswith(("_seconds", "_error"))
+            ]
             fresh = {rec.pop("index"): rec for rec in table.select(["index"] + names_t).to_pylist()}
             by_index = fresh if by_index is None else {i: {**r, **fresh[i]} for i, r in by_index.items() if i in fresh}
         order = [int(i) for i in sample_indices(get_space("tss").size) if int(i) in by_index]
@@ -124,8 +125,13 @@ def load_sample(args: argparse.Namespace, groups: tuple[str, ...]) -> tuple[list
         names = list(rows[0]) if rows else []
         where = f"the first {len(rows)} cells of the seed-0 permutation (noise inputs, batch {args.batch_size}, seed 0)"
     keep = [i for i, a in enumerate(archs) if a in truth]
-    return [archs[i] for i in keep], [rows[i] for i in keep], np.array([truth[archs[i]] for i in keep]), names, \
-        f"{where}; label {source}"
+    return (
+        [archs[i] for i in keep],
+        [rows[i] for i in keep],
+        np.array([truth[archs[i]] for i in keep]),
+        names,
+        f"{where}; label {source}",
+    )
 
 
 def split_scores(args, features, archs, rows, acc, size) -> dict:
@@ -143,9 +149,15 @@ def split_scores(args, features, archs, rows, acc, size) -> dict:
         predicted = model.predict([rows[i] for i in test], [archs[i] for i in test])
         taus.append(kendall(predicted, acc[test]))
         rhos.append(spearman(predicted, acc[test]))
-    return {"kendall_tau": float(np.mean(taus)), "kendall_tau_std": float(np.std(taus)),
-            "spearman": float(np.mean(rhos)), "spearman_std": float(np.std(rhos)), "n_test": len(archs) - size,
-            "repeats": args.repeats, "learner": args.learner}
+    return {
+        "kendall_tau": float(np.mean(taus)),
+        "kendall_tau_std": float(np.std(taus)),
+        "spearman": float(np.mean(rhos)),
+        "spearman_std": float(np.std(rhos)),
+        "n_test": len(archs) - size,
+        "repeats": args.repeats,
+        "learner": args.learner,
+    }
 
 
 def train_sizes(n: int) -> list[int]:
@@ -162,11 +174,21 @@ def evaluate(args, archs, rows, acc, names, every_label: str) -> list[dict]:
     records = []
     for size in train_sizes(len(archs)):
         for label, features in sets.items():
-            records.append({"dataset": "cifar10", "train_size": size, "features": label, "sample": len(archs),
-                            **split_scores(args, features, archs, rows, acc, size)})
+            records.append(
+                {
+                    "dataset": "cifar10",
+                    "train_size": size,
+                    "features": label,
+                    "sample": len(archs),
+                    **split_scores(args, features, archs, rows, acc, size),
+                }
+            )
             r = records[-1]
-            print(f"  {size:>5} {label:<24} tau {r['kendall_tau']:.3f} ± {r['kendall_tau_std']:.3f}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"  {size:>5} {label:<24} tau {r['kendall_tau']:.3f} ± {r['kendall_tau_std']:.3f}",
+                file=sys.stderr,
+                flush=True,
+            )
     return records
 
 
@@ -186,8 +208,15 @@ def evaluate_data_free(args, archs, rows, acc) -> list[dict]:
 
     records = []
     for size in train_sizes(len(archs)):
-        records.append({"dataset": "cifar10", "train_size": size, "features": "sed+encoding", "sample": len(archs),
-                        **split_scores(args, ["sed", ENCODING], archs, rows, acc, size)})
+        records.append(
+            {
+                "dataset": "cifar10",
+                "train_size": size,
+                "features": "sed+encoding",
+                "sample": len(archs),
+                **split_scores(args, ["sed", ENCODING], archs, rows, acc, size),
+            }
+        )
     return records
 
 
@@ -215,8 +244,9 @@ def single_proxies(args, samples, every) -> list[tuple[str, int, float, float]]:
         vals = np.array([np.nan if v is None else v for v in ntk["ntk"].to_pylist()])
         y = np.array([truth[space.arch_at(i)] for i in ntk["index"].to_pylist()])
         ok = np.isfinite(vals)
-        out.append((f"ntk ({len(vals) - ok.sum()} null)", int(ok.sum()), kendall(vals[ok], y[ok]),
-                    spearman(vals[ok], y[ok])))
+        out.append(
+            (f"ntk ({len(vals) - ok.sum()} null)", int(ok.sum()), kendall(vals[ok], y[ok]), spearman(vals[ok], y[ok]))
+        )
     return out
 
 
@@ -234,8 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5, help="random splits per (train size, feature set)")
     parser.add_argument("--learner", default="rf", help="rf (default) or gbt")
     parser.add_argument("--json", type=Path, help="write one record per (dataset, train size, feature set)")
-    parser.add_argument("--parts", default="sample,data-free",
-                        help="ensembles to fit: 'sample' (cached proxies), 'data-free' (sed+encoding on all cells)")
+    parser.add_argument(
+        "--parts",
+        default="sample,data-free",
+        help="ensembles to fit: 'sample' (cached proxies), 'data-free' (sed+encoding on all cells)",
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -256,12 +289,16 @@ def main(argv: list[str] | None = None) -> int:
         records += evaluate_data_free(args, *every)
     print(f"\n{'train':>6} {'features':<20} {'sample':>6} {'kendall tau':>14} {'spearman rho':>14} {'n_test':>7}")
     for r in records:
-        print(f"{r['train_size']:>6} {r['features']:<20} {r['sample']:>6} {r['kendall_tau']:>7.3f} ± "
-              f"{r['kendall_tau_std']:.3f} {r['spearman']:>7.3f} ± {r['spearman_std']:.3f} {r['n_test']:>7}")
+        print(
+            f"{r['train_size']:>6} {r['features']:<20} {r['sample']:>6} {r['kendall_tau']:>7.3f} ± "
+            f"{r['kendall_tau_std']:.3f} {r['spearman']:>7.3f} ± {r['spearman_std']:.3f} {r['n_test']:>7}"
+        )
     best = max((r for r in records if r["train_size"] <= 1000), key=lambda r: r["kendall_tau"], default=None)
     if best:
-        print(f"\nbest with <= 1,000 labels: tau {best['kendall_tau']:.3f} ± {best['kendall_tau_std']:.3f} "
-              f"({best['features']}, {best['train_size']} labels; GreenFactory reports 0.921)")
+        print(
+            f"\nbest with <= 1,000 labels: tau {best['kendall_tau']:.3f} ± {best['kendall_tau_std']:.3f} "
+            f"({best['features']}, {best['train_size']} labels; GreenFactory reports 0.921)"
+        )
     print(f"\n{'proxy alone':<34} {'n':>6} {'kendall':>8} {'spearman':>9}")
     for name, n, tau, rho in single_proxies(args, samples, every):
         print(f"{name:<34} {n:>6} {tau:>8.3f} {rho:>9.3f}")

@@ -37,14 +37,16 @@ def _synthetic(n: int = 300, seed: int = 0):
 
 def _write_scores(path: Path, archs, rows, protocol=NOISE_B16) -> Path:
     space = get_space("tss")
-    table = pa.table({
-        "arch": archs,
-        "index": [space.index_of(a) for a in archs],
-        "good": [r["good"] for r in rows],
-        "good_seconds": [0.0] * len(archs),
-        "good_error": pa.nulls(len(archs), pa.string()),
-        "junk": [r["junk"] for r in rows],
-    })
+    table = pa.table(
+        {
+            "arch": archs,
+            "index": [space.index_of(a) for a in archs],
+            "good": [r["good"] for r in rows],
+            "good_seconds": [0.0] * len(archs),
+            "good_error": pa.nulls(len(archs), pa.string()),
+            "junk": [r["junk"] for r in rows],
+        }
+    )
     pq.write_table(table.replace_schema_metadata(score_file_metadata(protocol)), path)
     return path
 
@@ -115,13 +117,47 @@ def test_predict_fit_and_eval_cli(tmp_path: Path, capsys):
     scores = _write_scores(tmp_path / "scores.parquet", archs, rows)
     truth = _write_truth(tmp_path / "truth.csv", archs, acc)
     model = tmp_path / "model"
-    assert main(["predict", "fit", "--scores", str(scores), "--benchmark", str(truth), "--train-size", "100",
-                 "--encoding", "--learner-option", "n_estimators=40", "--out", str(model)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "fit",
+                "--scores",
+                str(scores),
+                "--benchmark",
+                str(truth),
+                "--train-size",
+                "100",
+                "--encoding",
+                "--learner-option",
+                "n_estimators=40",
+                "--out",
+                str(model),
+            ]
+        )
+        == 0
+    )
     assert json.loads((model / "predictor.json").read_text())["options"] == QUICK
     assert "fitted rf on 100 archs x 3 features (good, junk, encoding)" in capsys.readouterr().out
     assert len((model / "train_archs.txt").read_text().split()) == 100
-    assert main(["predict", "eval", str(model), "--scores", str(scores), "--benchmark", str(truth),
-                 "--format", "json", "--bootstrap", "50"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "eval",
+                str(model),
+                "--scores",
+                str(scores),
+                "--benchmark",
+                str(truth),
+                "--format",
+                "json",
+                "--bootstrap",
+                "50",
+            ]
+        )
+        == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     table = doc["tables"][0]
     assert table["section"] == "predictor quality" and table["columns"][:3] == ["proxy", "n", "spearman"]
@@ -134,11 +170,43 @@ def test_predict_fit_and_eval_cli(tmp_path: Path, capsys):
     assert main(["predict", "eval", str(model), "--scores", str(other), "--benchmark", str(truth)]) == 2
     err = capsys.readouterr().err
     assert "batch_size 64 (model: 16)" in err and err.count("\n") == 1
-    assert main(["predict", "fit", "--scores", str(scores), "--benchmark", str(truth), "--train-size", "300",
-                 "--out", str(tmp_path / "m2")]) == 2
+    assert (
+        main(
+            [
+                "predict",
+                "fit",
+                "--scores",
+                str(scores),
+                "--benchmark",
+                str(truth),
+                "--train-size",
+                "300",
+                "--out",
+                str(tmp_path / "m2"),
+            ]
+        )
+        == 2
+    )
     assert "--train-size must be between 2 and 299" in capsys.readouterr().err
-    assert main(["predict", "fit", "--scores", str(scores), "--benchmark", str(truth), "--train-size", "10",
-                 "--learner-option", "n_trees=5", "--out", str(tmp_path / "m3")]) == 2
+    assert (
+        main(
+            [
+                "predict",
+                "fit",
+                "--scores",
+                str(scores),
+                "--benchmark",
+                str(truth),
+                "--train-size",
+                "10",
+                "--learner-option",
+                "n_trees=5",
+                "--out",
+                str(tmp_path / "m3"),
+            ]
+        )
+        == 2
+    )
     assert "bad option for the rf learner" in capsys.readouterr().err
 
 
@@ -154,11 +222,45 @@ def test_fit_on_real_tss_truth(tmp_path: Path, tss_csv: Path, capsys):
     scores = tmp_path / "sed.parquet"
     pq.write_table(table.replace_schema_metadata(score_file_metadata(NOISE_B16)), scores)
     model = tmp_path / "sed.model"
-    assert main(["predict", "fit", "--scores", str(scores), "--benchmark", str(tss_csv), "--train-size", "200",
-                 "--encoding", "--learner-option", "n_estimators=40", "--out", str(model)]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "fit",
+                "--scores",
+                str(scores),
+                "--benchmark",
+                str(tss_csv),
+                "--train-size",
+                "200",
+                "--encoding",
+                "--learner-option",
+                "n_estimators=40",
+                "--out",
+                str(model),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
-    assert main(["predict", "eval", str(model), "--scores", str(scores), "--benchmark", str(tss_csv),
-                 "--format", "csv", "--bootstrap", "0"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                "eval",
+                str(model),
+                "--scores",
+                str(scores),
+                "--benchmark",
+                str(tss_csv),
+                "--format",
+                "csv",
+                "--bootstrap",
+                "0",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     row = next(line.split(",") for line in lines if line.startswith("predicted_acc,"))
     assert int(row[1]) == 200 and float(row[5]) > 0.5  # kendall of encoding + sed on 200 held-out cells
@@ -175,18 +277,64 @@ def test_score_with_predictor_adds_a_column(tmp_path: Path, capsys):
     model.fit(rows, np.linspace(50, 90, len(archs)), archs)
     model.save(tmp_path / "m")
     out = tmp_path / "s.parquet"
-    assert main(["score", "--proxies", "sed", "--archs", str(_arch_file(tmp_path, archs[:5])), "--batch-size", "16",
-                 "--predictor", str(tmp_path / "m"), "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--proxies",
+                "sed",
+                "--archs",
+                str(_arch_file(tmp_path, archs[:5])),
+                "--batch-size",
+                "16",
+                "--predictor",
+                str(tmp_path / "m"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pq.read_table(out)
     assert table.column("predicted_acc").to_pylist() == pytest.approx(model.predict(rows[:5], archs[:5]).tolist())
     assert json.loads(table.schema.metadata[b"zeronas.protocol"])["input_kind"] == "noise"
     capsys.readouterr()
     # batch 64 proxies would be measured differently: refused before any scoring
-    assert main(["score", "--proxies", "sed", "--sample", "3", "--predictor", str(tmp_path / "m"),
-                 "--out", str(tmp_path / "x.parquet")]) == 2
+    assert (
+        main(
+            [
+                "score",
+                "--proxies",
+                "sed",
+                "--sample",
+                "3",
+                "--predictor",
+                str(tmp_path / "m"),
+                "--out",
+                str(tmp_path / "x.parquet"),
+            ]
+        )
+        == 2
+    )
     assert "batch_size 64 (model: 16)" in capsys.readouterr().err
-    assert main(["score", "--proxies", "params", "--sample", "3", "--batch-size", "16", "--predictor",
-                 str(tmp_path / "m"), "--out", str(tmp_path / "x.parquet")]) == 2
+    assert (
+        main(
+            [
+                "score",
+                "--proxies",
+                "params",
+                "--sample",
+                "3",
+                "--batch-size",
+                "16",
+                "--predictor",
+                str(tmp_path / "m"),
+                "--out",
+                str(tmp_path / "x.parquet"),
+            ]
+        )
+        == 2
+    )
     assert "needs the proxies sed; add them to --proxies" in capsys.readouterr().err
     assert not (tmp_path / "x.parquet").exists()
 
@@ -207,8 +355,16 @@ def test_scores_from_a_search_run_directory(tmp_path: Path):
     with LogWriter(tmp_path, "r1", ["good", "junk"], config=config) as writer:
         for search in ("a", "b"):
             for arch, row in zip(archs, rows):
-                writer.append({"search_id": search, "stage": "proxy", "arch": arch, "params": 1000,
-                               "proxy_good": row["good"] + (1.0 if search == "b" else 0.0), "proxy_junk": row["junk"]})
+                writer.append(
+                    {
+                        "search_id": search,
+                        "stage": "proxy",
+                        "arch": arch,
+                        "params": 1000,
+                        "proxy_good": row["good"] + (1.0 if search == "b" else 0.0),
+                        "proxy_junk": row["junk"],
+                    }
+                )
         writer.append({"search_id": "a", "stage": "validate", "arch": archs[0], "accuracy": 90.0})
     scores = load_scores(tmp_path)
     assert scores.protocol == ProxyProtocol("tss", "cifar10", "noise", 16, "fixed", 3)

@@ -15,8 +15,16 @@ from zeronas.spaces import get_space
 
 def _context(model: nn.Module, x: torch.Tensor) -> ProxyContext:
     return ProxyContext(
-        arch="", space=get_space("tss"), model=model, dataset="cifar10", num_classes=1, resolution=1, seed=0,
-        device=torch.device("cpu"), sample=x[:1], batches=[(x, torch.zeros(len(x), dtype=torch.long))],
+        arch="",
+        space=get_space("tss"),
+        model=model,
+        dataset="cifar10",
+        num_classes=1,
+        resolution=1,
+        seed=0,
+        device=torch.device("cpu"),
+        sample=x[:1],
+        batches=[(x, torch.zeros(len(x), dtype=torch.long))],
     )
 
 

@@ -30,8 +30,13 @@ def add_parser(subparsers) -> None:
     fit.add_argument("--features", help="comma-separated proxy names (default: every proxy in --scores)")
     fit.add_argument("--encoding", action="store_true", help="add the one-hot 'choices' encoding of each arch")
     fit.add_argument("--learner", default="rf", help="rf (random forest, default) or gbt (gradient-boosted trees)")
-    fit.add_argument("--learner-option", action="append", default=[], metavar="KEY=VALUE",
-                     help="scikit-learn estimator setting, e.g. n_estimators=100 (repeatable)")
+    fit.add_argument(
+        "--learner-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="scikit-learn estimator setting, e.g. n_estimators=100 (repeatable)",
+    )
     fit.add_argument("--seed", type=int, default=0, help="training-sample draw and learner seed (default 0)")
     fit.add_argument("--out", type=Path, required=True, metavar="MODEL", help="directory to save the model in")
     fit.set_defaults(func=run_fit)
@@ -46,8 +51,13 @@ def add_parser(subparsers) -> None:
 
 
 def _add_data_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scores", required=True, type=Path, metavar="FILE_OR_RUN_DIR",
-                        help="a 'zeronas score' Parquet file or a search output / run directory")
+    parser.add_argument(
+        "--scores",
+        required=True,
+        type=Path,
+        metavar="FILE_OR_RUN_DIR",
+        help="a 'zeronas score' Parquet file or a search output / run directory",
+    )
     parser.add_argument("--benchmark", required=True, metavar="TABLE", help="ground truth table or NATS-Bench dir")
     parser.add_argument("--metric", choices=("test", "valid"), default="test", help="ground-truth split (default test)")
     parser.add_argument("--epochs", type=int, help="ground-truth epochs (default: the full schedule)")
@@ -94,15 +104,19 @@ def run_fit(args: argparse.Namespace) -> int:
     if args.encoding:
         features.append(ENCODING)
     if not 2 <= args.train_size < len(archs):
-        raise ZeronasError(f"--train-size must be between 2 and {len(archs) - 1} (labelled archs: {len(archs)}), "
-                           f"got {args.train_size}")
+        raise ZeronasError(
+            f"--train-size must be between 2 and {len(archs) - 1} (labelled archs: {len(archs)}), got {args.train_size}"
+        )
     train = np.sort(np.random.default_rng(args.seed).choice(len(archs), size=args.train_size, replace=False))
-    model = AccuracyPredictor(features, scores.protocol, learner=args.learner, seed=args.seed,
-                              options=_learner_options(args.learner_option))
+    model = AccuracyPredictor(
+        features, scores.protocol, learner=args.learner, seed=args.seed, options=_learner_options(args.learner_option)
+    )
     model.fit([rows[i] for i in train], accs[train], [archs[i] for i in train], label=source)
     path = model.save(args.out)
-    print(f"fitted {args.learner} on {len(train)} archs x {len(features)} features ({', '.join(features)}); "
-          f"label {source}; saved to {path}")
+    print(
+        f"fitted {args.learner} on {len(train)} archs x {len(features)} features ({', '.join(features)}); "
+        f"label {source}; saved to {path}"
+    )
     return 0
 
 
@@ -121,8 +135,10 @@ def run_eval(args: argparse.Namespace) -> int:
     if missing:
         raise ZeronasError(f"{args.scores} lacks the model's features {', '.join(missing)}")
     if not model.train_archs:
-        raise ZeronasError(f"{args.model} does not list the archs it was fitted on, so none can be held out; "
-                           "fit it with 'zeronas predict fit' or AccuracyPredictor.fit(..., archs)")
+        raise ZeronasError(
+            f"{args.model} does not list the archs it was fitted on, so none can be held out; "
+            "fit it with 'zeronas predict fit' or AccuracyPredictor.fit(..., archs)"
+        )
     trained = set(model.train_archs)
     held = [i for i, a in enumerate(archs) if a not in trained]
     if len(held) < 2:
@@ -136,8 +152,11 @@ def run_eval(args: argparse.Namespace) -> int:
     for name, values in candidates.items():
         result = proxy_quality(values, truth, n_resamples=args.bootstrap, rng=np.random.default_rng(args.seed))
         table.rows.append([name] + quality_cells(result))
-    intervals = (f"95 % percentile-bootstrap intervals ({args.bootstrap} resamples)" if args.bootstrap
-                 else "no intervals (--bootstrap 0)")
+    intervals = (
+        f"95 % percentile-bootstrap intervals ({args.bootstrap} resamples)"
+        if args.bootstrap
+        else "no intervals (--bootstrap 0)"
+    )
     p = model.protocol
     table.notes += [
         f"truth: {source}; model: {model.learner} on {model.n_train} archs ({model.label}); "

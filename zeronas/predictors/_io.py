@@ -59,8 +59,11 @@ def _load_score_file(path: Path) -> ScoreSet:
     protocol = ProxyProtocol.from_dict(json.loads(meta[PROTOCOL_METADATA_KEY]))
     if "arch" not in table.column_names:
         raise ZeronasError(f"{path} has no 'arch' column; pass a file written by 'zeronas score'")
-    names = [c for c in table.column_names
-             if c not in _SCORE_META and not c.endswith(("_seconds", "_error")) and pa.types.is_floating(table[c].type)]
+    names = [
+        c
+        for c in table.column_names
+        if c not in _SCORE_META and not c.endswith(("_seconds", "_error")) and pa.types.is_floating(table[c].type)
+    ]
     return _distinct(table, names, {n: n for n in names}, protocol, str(path))
 
 
@@ -75,36 +78,43 @@ def _load_run_dirs(path: Path) -> ScoreSet:
         cfg = read_run_config(run_dir).get("config", {})
         if "space" not in cfg or "batch_size" not in cfg:
             raise ZeronasError(f"{run_dir} records no search configuration; pass a run written by 'zeronas search'")
-        protocols.add(ProxyProtocol.of_scorer(cfg["space"], cfg["dataset"], cfg.get("data"), cfg["batch_size"],
-                                              cfg.get("proxy_seed", 0)))
+        protocols.add(
+            ProxyProtocol.of_scorer(
+                cfg["space"], cfg["dataset"], cfg.get("data"), cfg["batch_size"], cfg.get("proxy_seed", 0)
+            )
+        )
     if len(protocols) > 1:
-        raise ZeronasError(f"the runs under {path} measured proxies differently ({len(protocols)} protocols); "
-                           "pass one run directory")
+        raise ZeronasError(
+            f"the runs under {path} measured proxies differently ({len(protocols)} protocols); pass one run directory"
+        )
     dset = open_log([path])
     pcols = proxy_columns(dset.schema)
     extra = [c for c in _LOG_FEATURES if c in dset.schema.names]
     table = dset.to_table(columns=["arch", "stage"] + pcols + extra)
     table = table.filter(pc.equal(table["stage"], "proxy"))
-    rename = {c: c[len("proxy_"):] for c in pcols}
+    rename = {c: c[len("proxy_") :] for c in pcols}
     rename.update({c: c for c in extra if c not in rename.values()})
     return _distinct(table, list(rename), rename, protocols.pop(), str(path))
 
 
-def _distinct(table: pa.Table, columns: list[str], rename: dict[str, str], protocol: ProxyProtocol,
-              source: str) -> ScoreSet:
+def _distinct(
+    table: pa.Table, columns: list[str], rename: dict[str, str], protocol: ProxyProtocol, source: str
+) -> ScoreSet:
     """One row per arch: the NaN-ignoring mean of repeated measurements."""
     from zeronas.analysis._load import per_arch_means
 
-    values = {rename[c]: pc.cast(table[c], pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
-              for c in columns}
+    values = {
+        rename[c]: pc.cast(table[c], pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False) for c in columns
+    }
     archs, means = per_arch_means(table["arch"], values)
     means = {name: v for name, v in means.items() if np.isfinite(v).any()}  # a column nobody logged is no feature
     rows = [{name: (None if np.isnan(v[i]) else float(v[i])) for name, v in means.items()} for i in range(len(archs))]
     return ScoreSet(archs, rows, protocol, list(means), source)
 
 
-def load_truth(benchmark: str | Path, space: str, dataset: str, metric: str = "test",
-               epochs: int | None = None) -> tuple[dict[str, float], str]:
+def load_truth(
+    benchmark: str | Path, space: str, dataset: str, metric: str = "test", epochs: int | None = None
+) -> tuple[dict[str, float], str]:
     """``arch -> accuracy`` and a description of the column, through the analysis' ground truth."""
     from zeronas.analysis._truth import benchmark_truth
 

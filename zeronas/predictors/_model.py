@@ -55,7 +55,11 @@ class AccuracyPredictor:
     """
 
     def __init__(
-        self, features: Sequence[str], protocol: ProxyProtocol, learner: str = "rf", seed: int = 0,
+        self,
+        features: Sequence[str],
+        protocol: ProxyProtocol,
+        learner: str = "rf",
+        seed: int = 0,
         options: Mapping[str, Any] | None = None,
     ) -> None:
         features = list(dict.fromkeys(features))
@@ -84,7 +88,10 @@ class AccuracyPredictor:
         return feature_matrix(self.features, rows, archs, self._space() if ENCODING in self.features else None)
 
     def fit(
-        self, rows: Sequence[Mapping[str, float | None]], accuracies: Sequence[float], archs: Sequence[str] = (),
+        self,
+        rows: Sequence[Mapping[str, float | None]],
+        accuracies: Sequence[float],
+        archs: Sequence[str] = (),
         label: str = "",
     ) -> AccuracyPredictor:
         y = np.asarray(accuracies, dtype=float)
@@ -171,8 +178,13 @@ class AccuracyPredictor:
             raise ZeronasError(
                 f"{path} has predictor format {meta.get('format_version')!r}; this zeronas reads {FORMAT_VERSION}"
             )
-        model = cls(meta["features"], ProxyProtocol.from_dict(meta["protocol"]), meta["learner"], meta["seed"],
-                    meta.get("options"))
+        model = cls(
+            meta["features"],
+            ProxyProtocol.from_dict(meta["protocol"]),
+            meta["learner"],
+            meta["seed"],
+            meta.get("options"),
+        )
         model.estimator = joblib.load(path / ESTIMATOR_FILE)
         model.n_train = int(meta["n_train"])
         model.label = meta.get("label", "")

@@ -33,8 +33,11 @@ class ProxyProtocol:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ProxyProtocol:
         try:
-            return cls(**{k: data[k] for k in ("space", "dataset", "input_kind", "batch_size")},
-                       seed_policy=data.get("seed_policy", "fixed"), seed=data.get("seed"))
+            return cls(
+                **{k: data[k] for k in ("space", "dataset", "input_kind", "batch_size")},
+                seed_policy=data.get("seed_policy", "fixed"),
+                seed=data.get("seed"),
+            )
         except KeyError as err:
             raise ZeronasError(f"proxy protocol record lacks {err.args[0]!r}: {dict(data)}") from None
 
@@ -44,8 +47,11 @@ class ProxyProtocol:
 
     def check_matches(self, other: ProxyProtocol, what: str) -> None:
         """Raise a one-line ZeronasError when ``other`` measured proxies differently."""
-        diffs = [f"{k} {getattr(other, k)!r} (model: {getattr(self, k)!r})" for k in COMPARED
-                 if getattr(self, k) != getattr(other, k)]
+        diffs = [
+            f"{k} {getattr(other, k)!r} (model: {getattr(self, k)!r})"
+            for k in COMPARED
+            if getattr(self, k) != getattr(other, k)
+        ]
         if diffs:
             raise ZeronasError(
                 f"{what} were measured differently from the predictor's training data: {'; '.join(diffs)}; "
