@@ -20,7 +20,7 @@ ARCHS = {
     "sss": get_space("sss").sample(np.random.default_rng(7)),
 }
 EXPECTED = {"meco", "meco_distinct", "meco_opt", "zico", "params", "flops", "synflow", "snip", "grad_norm",
-            "fisher", "grasp", "jacov", "nwot", "zen"}
+            "fisher", "grasp", "jacov", "nwot", "zen", "ntk", "sed", "swap"}
 
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import torch
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 
 
 def condition_number(grads: torch.Tensor) -> float:

@@ -28,7 +28,8 @@ cells stated; that space is not in zeronas yet.
 
 from __future__ import annotations
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 
 #: per-op contribution of a live edge (k^2 for a k x k convolution, -1 for pool and skip)
 TSS_EDGE_SCORE = {"nor_conv_1x1": 1.0, "nor_conv_3x3": 9.0, "avg_pool_3x3": -1.0, "skip_connect": -1.0}

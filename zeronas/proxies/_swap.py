@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from zeronas.proxies._base import Needs, Proxy, ProxyContext, register_proxy
+from zeronas.proxies._api import register_proxy
+from zeronas.proxies._base import Needs, Proxy, ProxyContext
 
 
 def count_patterns(codes: torch.Tensor) -> int:
