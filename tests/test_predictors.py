@@ -350,7 +350,7 @@ def test_scores_from_a_search_run_directory(tmp_path: Path):
     from zeronas.logs import LogWriter
     from zeronas.predictors import load_scores
 
-    config = {"space": "tss", "dataset": "cifar10", "data": None, "batch_size": 16, "proxy_seed": 3}
+    config = {"spec": {"space": "TSS", "dataset": "cifar10", "data": None, "batch_size": 16, "proxy_seed": 3}}
     archs, rows, _ = _synthetic(4)
     with LogWriter(tmp_path, "r1", ["good", "junk"], config=config) as writer:
         for search in ("a", "b"):

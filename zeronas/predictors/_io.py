@@ -68,20 +68,23 @@ def _load_score_file(path: Path) -> ScoreSet:
 
 
 def _load_run_dirs(path: Path) -> ScoreSet:
+    from zeronas.datasets import canonical_dataset
     from zeronas.logs import find_run_dirs, open_log, proxy_columns, read_run_config
+    from zeronas.spaces import get_space
 
     run_dirs = find_run_dirs([path])
     if not run_dirs:
         raise ZeronasError(f"{path} holds no run=<id> directories; pass a search output directory or a score file")
     protocols = set()
     for run_dir in run_dirs:
-        cfg = read_run_config(run_dir).get("config", {})
-        if "space" not in cfg or "batch_size" not in cfg:
+        config = read_run_config(run_dir).get("config", {})
+        spec = config.get("spec", config)  # 'zeronas search' records {"spec": ..., "run": ...}
+        if "space" not in spec or "batch_size" not in spec:
             raise ZeronasError(f"{run_dir} records no search configuration; pass a run written by 'zeronas search'")
+        space = get_space(spec["space"]).name
+        dataset = canonical_dataset(spec.get("dataset", "cifar10"))
         protocols.add(
-            ProxyProtocol.of_scorer(
-                cfg["space"], cfg["dataset"], cfg.get("data"), cfg["batch_size"], cfg.get("proxy_seed", 0)
-            )
+            ProxyProtocol.of_scorer(space, dataset, spec.get("data"), spec["batch_size"], spec.get("proxy_seed", 0))
         )
     if len(protocols) > 1:
         raise ZeronasError(
