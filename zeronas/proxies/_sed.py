@@ -20,10 +20,12 @@ per-cell value ranks the networks. A cell with no input-output path (output inde
 of the input) scores ``-7``, below every connected cell (whose minimum is ``-6``).
 
 SSS: every network has the same cell (``SizeSpace.cell``), so every SSS network gets that
-cell's value: defined, but constant, so it cannot rank SSS networks. DARTS would need the same three terms over the live
-edges of both the normal and the reduction cell (``sep_conv``/``dil_conv`` k x k
-kernels, max/avg pooling, ``skip_connect``), with the choice of how to weight the two
-cells stated; that space is not in zeronas yet.
+cell's value: defined, but constant, so it cannot rank SSS networks.
+
+DARTS: not implemented (``None`` with a reason). It would need the same three terms over
+the live edges of both the normal and the reduction cell (``sep_conv``/``dil_conv`` k x k
+kernels, max/avg pooling, ``skip_connect``; each intermediate node takes two inputs and
+the cell output concatenates nodes 2-5), with a stated weighting of the two cells.
 """
 
 from __future__ import annotations
