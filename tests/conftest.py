@@ -57,39 +57,66 @@ def ray_session():
     yield ray
 
 
-def write_fake_cifar(root: Path, n_train: int = 200, n_test: int = 100, seed: int = 0) -> Path:
-    """A CIFAR-10 python-batches directory of *learnable* synthetic images: the class sets the
-    mean colour of the image. Same pickle layout as the real `cifar-10-batches-py`."""
+#: well-separated class colours; class c gets _PALETTE[c % 10]
+_PALETTE = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40), (200, 40, 200),
+            (40, 200, 200), (230, 230, 230), (20, 20, 20), (130, 90, 20), (20, 90, 130)]
+
+
+def write_fake_cifar(root: Path, dataset: str = "cifar10", n_train: int = 200, n_test: int = 100,
+                     classes: int | None = None, seed: int = 0) -> Path:
+    """CIFAR python batches of *learnable* synthetic images, in the real pickle layout (torchvision's
+    folder and file names, ``labels`` / ``fine_labels`` + ``coarse_labels``). A class sets the mean
+    colour; per-image brightness and pixel noise make it non-trivial. Labels are drawn from
+    ``range(classes)`` (default: all of the data set's). Returns the batches folder."""
     import pickle
 
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    folder = root / "cifar-10-batches-py"
+    cifar100 = dataset == "cifar100"
+    classes = classes or (100 if cifar100 else 10)
+    folder = root / ("cifar-100-python" if cifar100 else "cifar-10-batches-py")
     folder.mkdir(parents=True, exist_ok=True)
-    palette = rng.integers(0, 256, size=(10, 3))
 
     def batch(n: int) -> dict:
-        labels = rng.integers(0, 10, size=n)
-        base = palette[labels][:, :, None, None]
-        noise = rng.normal(0, 20, size=(n, 3, 32, 32))
-        images = np.clip(base + noise, 0, 255).astype(np.uint8).reshape(n, -1)
+        labels = rng.integers(0, classes, size=n)
+        colour = np.array(_PALETTE, dtype=float)[labels % 10][:, :, None, None] * rng.uniform(0.6, 1.0, (n, 1, 1, 1))
+        images = np.clip(colour + rng.normal(0, 25, size=(n, 3, 32, 32)), 0, 255).astype(np.uint8).reshape(n, -1)
+        if cifar100:
+            return {"data": images, "fine_labels": labels.tolist(), "coarse_labels": (labels // 5).tolist()}
         return {"data": images, "labels": labels.tolist()}
 
-    per = max(1, n_train // 5)
-    for i in range(1, 6):
-        with open(folder / f"data_batch_{i}", "wb") as f:
-            pickle.dump(batch(per), f)
-    with open(folder / "test_batch", "wb") as f:
-        pickle.dump(batch(n_test), f)
-    with open(folder / "batches.meta", "wb") as f:
-        pickle.dump({"label_names": [f"c{i}" for i in range(10)]}, f)
+    if cifar100:
+        files = {"train": batch(n_train), "test": batch(n_test), "meta": {"fine_label_names": [f"c{i}" for i in range(100)]}}
+    else:
+        per = max(1, n_train // 5)
+        files = {f"data_batch_{i}": batch(per) for i in range(1, 6)}
+        files.update(test_batch=batch(n_test), **{"batches.meta": {"label_names": [f"c{i}" for i in range(10)]}})
+    for name, content in files.items():
+        with open(folder / name, "wb") as f:
+            pickle.dump(content, f)
     return folder
 
 
 @pytest.fixture(scope="session")
 def fake_cifar(tmp_path_factory) -> Path:
-    return write_fake_cifar(tmp_path_factory.mktemp("cifar"), n_train=100, n_test=50)
+    """400 training and 80 test images of 4 colour classes (chance 25 %)."""
+    return write_fake_cifar(tmp_path_factory.mktemp("cifar"), n_train=400, n_test=80, classes=4)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _nothing_found_without_flags(tmp_path_factory):
+    """Ground truth and data are looked for in the user's folders when no flag names them: point
+    every such place at an empty folder, so no test depends on what this machine holds."""
+    import zeronas.inputs
+
+    empty = tmp_path_factory.mktemp("empty-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZERONAS_HOME", str(empty / "zeronas"))
+        patch.setenv("TORCH_HOME", str(empty / "torch"))
+        patch.delenv("ZERONAS_DATA", raising=False)
+        patch.setattr(zeronas.inputs, "USUAL_FOLDERS", ())
+        yield empty
 
 
 @pytest.fixture(autouse=True, scope="session")

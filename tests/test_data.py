@@ -6,31 +6,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import write_fake_cifar
 from PIL import Image
 
 from zeronas.data import CIFAR_MEAN, CIFAR_STD, load_cifar, load_image_folder, load_images, to_tensor
 from zeronas.errors import ZeronasError
 
 
-def _write_batch(path: Path, n: int, label_key: str, rng: np.random.Generator, n_classes: int) -> dict:
-    data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
-    labels = rng.integers(0, n_classes, size=n).tolist()
-    batch = {"data": data, label_key: labels, "batch_label": b"fake"}
-    if label_key == "fine_labels":
-        batch["coarse_labels"] = [lab // 5 for lab in labels]
-    with open(path, "wb") as fh:
-        pickle.dump(batch, fh)
-    return batch
+def _read_batches(folder: Path, names: list[str]) -> list[dict]:
+    batches = []
+    for name in names:
+        with open(folder / name, "rb") as fh:
+            batches.append(pickle.load(fh))
+    return batches
 
 
 @pytest.fixture()
 def fake_cifar10(tmp_path: Path) -> tuple[Path, list[dict]]:
-    rng = np.random.default_rng(0)
-    folder = tmp_path / "cifar-10-batches-py"
-    folder.mkdir()
-    batches = [_write_batch(folder / f"data_batch_{i}", 4, "labels", rng, 10) for i in range(1, 6)]
-    batches.append(_write_batch(folder / "test_batch", 3, "labels", rng, 10))
-    return tmp_path, batches
+    folder = write_fake_cifar(tmp_path, n_train=20, n_test=3)
+    return tmp_path, _read_batches(folder, [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"])
 
 
 def test_load_cifar10_from_parent_and_dir(fake_cifar10):
@@ -46,11 +40,8 @@ def test_load_cifar10_from_parent_and_dir(fake_cifar10):
 
 
 def test_load_cifar100_uses_fine_labels(tmp_path: Path):
-    rng = np.random.default_rng(1)
-    folder = tmp_path / "cifar-100-python"
-    folder.mkdir()
-    train = _write_batch(folder / "train", 6, "fine_labels", rng, 100)
-    _write_batch(folder / "test", 2, "fine_labels", rng, 100)
+    folder = write_fake_cifar(tmp_path, "cifar100", n_train=6, n_test=2)
+    [train] = _read_batches(folder, ["train"])
     images, labels = load_cifar(tmp_path, "cifar100", "train")
     assert images.shape == (6, 3, 32, 32) and labels.tolist() == train["fine_labels"]
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-from pathlib import Path
-
-import numpy as np
 import pytest
 
 from zeronas.errors import ZeronasError
@@ -13,33 +9,6 @@ from zeronas.pipeline._training import TrainResult, _augment, train_arch
 
 SSS_SMALL = "8:8:8:8:8"
 TSS_SMALL = "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
-N_CLASSES = 4  # labels 0..3 of CIFAR-10's 10: chance is 25 %
-
-
-def _colour_images(n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[int]]:
-    """Each class has its own colour; per-image brightness and pixel noise make it non-trivial."""
-    palette = np.array([[200, 40, 40], [40, 200, 40], [40, 40, 200], [200, 200, 40]], dtype=float)
-    labels = rng.integers(N_CLASSES, size=n)
-    pixels = palette[labels][:, :, None, None] * rng.uniform(0.6, 1.0, size=(n, 1, 1, 1))
-    pixels = pixels + rng.normal(0, 25, size=(n, 3, 32, 32))
-    data = np.clip(pixels, 0, 255).astype(np.uint8).reshape(n, 3 * 32 * 32)
-    return data, labels.tolist()
-
-
-@pytest.fixture(scope="module")
-def fake_cifar(tmp_path_factory) -> Path:
-    """A CIFAR-10 python-batches directory in the real pickle format, 80 images per batch."""
-    root = tmp_path_factory.mktemp("data") / "cifar-10-batches-py"
-    root.mkdir()
-    rng = np.random.default_rng(0)
-    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    for name in names:
-        data, labels = _colour_images(80, rng)
-        with open(root / name, "wb") as fh:
-            pickle.dump({"data": data, "labels": labels, "batch_label": name}, fh)
-    with open(root / "batches.meta", "wb") as fh:
-        pickle.dump({"label_names": [f"class{i}" for i in range(10)], "num_vis": 3072}, fh)
-    return root.parent
 
 
 def test_learns_the_toy_data_and_reports_every_epoch(fake_cifar):

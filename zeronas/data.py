@@ -27,6 +27,8 @@ from zeronas.errors import ZeronasError
 __all__ = [
     "CIFAR_MEAN",
     "CIFAR_STD",
+    "CIFAR_FOLDERS",
+    "find_cifar",
     "load_cifar",
     "load_image_folder",
     "load_images",
@@ -45,7 +47,9 @@ CIFAR_STD: dict[str, tuple[float, float, float]] = {
     "imagenet16": (0.2605, 0.2533, 0.2683),
 }
 
-_BATCH_DIRS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
+#: the folder each CIFAR archive unpacks to (torchvision's ``base_folder``)
+CIFAR_FOLDERS = {"cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
+_BATCH_DIRS = CIFAR_FOLDERS
 _BATCH_FILES = {
     ("cifar10", "train"): [f"data_batch_{i}" for i in range(1, 6)],
     ("cifar10", "test"): ["test_batch"],
@@ -72,11 +76,24 @@ def _batches_dir(root: Path, dataset: str, split: str) -> Path | None:
     return None
 
 
-def load_cifar(root: str | Path, dataset: str = "cifar10", split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+def find_cifar(root: str | Path, dataset: str) -> Path | None:
+    """The CIFAR batches directory under ``root`` (``root`` itself or ``root/cifar-10-batches-py`` ...),
+    or None; a directory holding either split counts. None for datasets without python batches."""
+    name = canonical_dataset(dataset)
+    if name not in _BATCH_DIRS:
+        return None
+    root = Path(root).expanduser()
+    return _batches_dir(root, name, "train") or _batches_dir(root, name, "test")
+
+
+def load_cifar(
+    root: str | Path, dataset: str = "cifar10", split: str = "train", limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Load CIFAR python batches. Returns ``(uint8 N x 3 x 32 x 32, int64 N)``.
 
     ``root`` may be the ``cifar-10-batches-py`` / ``cifar-100-python`` directory
-    or its parent. CIFAR-100 uses the fine (100-class) labels.
+    or its parent. CIFAR-100 uses the fine (100-class) labels. ``limit`` keeps the first
+    ``limit`` images and reads no batch file past them.
     """
     name = _cifar_dataset(dataset)
     if split not in ("train", "test"):
@@ -103,7 +120,9 @@ def load_cifar(root: str | Path, dataset: str = "cifar10", split: str = "train")
             raise ZeronasError(f"CIFAR batch {path} has {len(data)} images but {len(target)} labels")
         images.append(data)
         labels.append(target)
-    return np.concatenate(images), np.concatenate(labels)
+        if limit is not None and sum(map(len, images)) >= limit:
+            break
+    return np.concatenate(images)[:limit], np.concatenate(labels)[:limit]
 
 
 def _png_files(root: Path, dataset: str | None) -> list[Path]:
@@ -144,11 +163,13 @@ def load_image_folder(root: str | Path, dataset: str | None = None) -> tuple[np.
     return np.stack(images), np.asarray(labels, dtype=np.int64)
 
 
-def load_images(root: str | Path, dataset: str, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+def load_images(
+    root: str | Path, dataset: str, split: str = "train", limit: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """CIFAR batches if ``root`` holds them, else an image folder filtered by ``dataset``.
 
     For batches, ``split`` is used when present, otherwise the other split; an
-    image folder has no splits.
+    image folder has no splits. ``limit`` keeps the first ``limit`` images.
     """
     root = Path(root)
     name = canonical_dataset(dataset)
@@ -158,8 +179,9 @@ def load_images(root: str | Path, dataset: str, split: str = "train") -> tuple[n
         other = "test" if split == "train" else "train"
         for which in (split, other):
             if _batches_dir(root, name, which) is not None:
-                return load_cifar(root, name, split=which)
-    return load_image_folder(root, name)
+                return load_cifar(root, name, split=which, limit=limit)
+    images, labels = load_image_folder(root, name)
+    return images[:limit], labels[:limit]
 
 
 def to_tensor(images: np.ndarray, dataset: str) -> torch.Tensor:

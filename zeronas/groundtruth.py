@@ -26,6 +26,7 @@ import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -37,7 +38,17 @@ from zeronas.datasets import DATASETS, canonical_dataset
 from zeronas.errors import ZeronasError
 from zeronas.spaces import SearchSpace, get_space
 
-__all__ = ["GroundTruth", "TableGroundTruth", "NatsBenchGroundTruth", "open_ground_truth", "export", "column_name"]
+__all__ = [
+    "GroundTruth",
+    "GroundTruthLocation",
+    "NatsBenchGroundTruth",
+    "TableGroundTruth",
+    "cached_table_path",
+    "column_name",
+    "export",
+    "locate_ground_truth",
+    "open_ground_truth",
+]
 
 METRICS = ("test", "valid")
 #: default training schedule per space: NATS-Bench's full training (epochs), NAS-Bench-301's protocol
@@ -320,21 +331,59 @@ def _default_dir(space: SearchSpace) -> Path:
     return Path(get_torch_home()) / NATS_DIRS[space.name]
 
 
+def cached_table_path(space: str | SearchSpace) -> Path:
+    """Where ``zeronas benchmark export`` writes by default: ``<zeronas home>/benchmarks/<space>.parquet``."""
+    from zeronas._home import benchmarks_dir
+
+    return benchmarks_dir() / f"{_space(space).name}.parquet"
+
+
+@dataclass(frozen=True)
+class GroundTruthLocation:
+    """Where a run's ground truth comes from: ``path`` and how it was found, or None and how to get one."""
+
+    path: Path | None
+    found_in: str | None = None
+    hint: str | None = None
+
+    def describe(self) -> str:
+        """One line for the run's output."""
+        if self.path is None:
+            return f"ground truth: none, so accuracies are '-'. {self.hint}"
+        return f"ground truth: {self.path} ({self.found_in})"
+
+
+def locate_ground_truth(path: str | Path | None, space: str | SearchSpace) -> GroundTruthLocation:
+    """``path`` when given; else the NATS-Bench fast-mode directory under ``$TORCH_HOME``; else the table
+    ``zeronas benchmark export`` wrote to zeronas's cache (``.parquet``, or a ``.csv`` put there by hand)."""
+    space = _space(space)
+    if path is not None:
+        return GroundTruthLocation(Path(path).expanduser(), "--benchmark")
+    directory = _default_dir(space)
+    if directory.is_dir():
+        return GroundTruthLocation(directory, "found under $TORCH_HOME")
+    table = cached_table_path(space)
+    for candidate in (table, table.with_suffix(".csv")):
+        if candidate.is_file():
+            return GroundTruthLocation(candidate, "found in zeronas's cache, $ZERONAS_HOME")
+    hint = (
+        f"No {NATS_DIRS[space.name]} under $TORCH_HOME ({directory.parent}) and no {table}: put NATS-Bench's "
+        f"fast-mode directory there, or run `zeronas benchmark export --space {space.name} --from DIR` once, "
+        "or pass --benchmark PATH."
+    )
+    return GroundTruthLocation(None, hint=hint)
+
+
 def open_ground_truth(path: str | Path | None, space: str | SearchSpace) -> GroundTruth:
     """Open a ground-truth table (``.parquet``/``.csv``) or NATS-Bench fast-mode directory.
 
-    ``path=None`` looks for the official directory under ``$TORCH_HOME``.
+    ``path=None`` looks where :func:`locate_ground_truth` looks.
     """
     space = _space(space)
-    if path is None:
-        directory = _default_dir(space)
-        if not directory.is_dir():
-            raise ZeronasError(
-                f"no NATS-Bench {space.name.upper()} benchmark at {directory}; pass --benchmark PATH "
-                f"(a ground-truth table or the {NATS_DIRS[space.name]} directory) or set $TORCH_HOME"
-            )
-        path = directory
-    path = Path(path).expanduser()
+    located = locate_ground_truth(path, space)
+    if located.path is None:
+        raise ZeronasError(f"no NATS-Bench {space.name.upper()} ground truth found. {located.hint}")
+    path = located.path
     if not path.exists():
         raise ZeronasError(
             f"benchmark {path} not found; pass --benchmark PATH (a .parquet/.csv table or the "

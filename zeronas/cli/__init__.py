@@ -11,21 +11,19 @@ from collections.abc import Sequence
 from zeronas import __version__
 from zeronas.errors import ZeronasError
 
-_SUBCOMMANDS = ["_spaces", "_benchmark", "_score", "_search", "_analyze", "_predict"]
+DESCRIPTION = (
+    "Zero-shot neural architecture search: score architectures with zero-cost proxies, search NATS-Bench "
+    "spaces with them on a Ray pool of scorers, and analyse the Parquet logs."
+)
+_SUBCOMMANDS = ["_spaces", "_benchmark", "_data", "_score", "_search", "_analyze", "_predict"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zeronas", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="zeronas", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"zeronas {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"zeronas.cli.{name}")
-        except ModuleNotFoundError as err:  # a subcommand still being written
-            if err.name != f"zeronas.cli.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+        importlib.import_module(f"zeronas.cli.{name}").add_parser(sub)
     return parser
 
 

@@ -20,14 +20,20 @@ def add_parser(subparsers) -> None:
     export.add_argument(
         "--from", dest="source", metavar="DIR", help="the benchmark directory (default: under $TORCH_HOME)"
     )
-    export.add_argument("--out", required=True, metavar="FILE", help="output table, .parquet or .csv")
+    export.add_argument(
+        "--out",
+        metavar="FILE",
+        help="output table, .parquet or .csv (default: <space>.parquet in zeronas's cache, $ZERONAS_HOME/benchmarks, "
+        "where `zeronas search` finds it without --benchmark)",
+    )
     export.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     export.set_defaults(func=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from zeronas.groundtruth import export
+    from zeronas.groundtruth import cached_table_path, export
 
-    rows = export(args.source, args.space, args.out, progress=not args.no_progress and sys.stderr.isatty())
-    print(f"wrote {rows} {args.space} architectures to {args.out}")
+    out = args.out or cached_table_path(args.space)
+    rows = export(args.source, args.space, out, progress=not args.no_progress and sys.stderr.isatty())
+    print(f"wrote {rows} {args.space} architectures to {out}")
     return 0

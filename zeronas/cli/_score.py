@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from zeronas.errors import ZeronasError
+from zeronas.inputs import INPUT_KINDS
 
 
 def add_parser(subparsers) -> None:
@@ -28,7 +30,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="network init, inputs and --sample draw (default 0)")
     parser.add_argument("--out", type=Path, required=True, help="output Parquet file")
     parser.add_argument("--dataset", default="cifar10", help="cifar10, cifar100 or imagenet16 (default cifar10)")
-    parser.add_argument("--data", help="CIFAR batches directory or PNG folder; default: Gaussian noise inputs")
+    parser.add_argument(
+        "--data",
+        help="CIFAR batches directory or PNG folder; default: a copy found in $ZERONAS_DATA, $ZERONAS_HOME/data "
+        "(`zeronas data download`), ./data, ~/data or ~/.torch, else Gaussian noise",
+    )
+    parser.add_argument(
+        "--input",
+        choices=INPUT_KINDS,
+        default="auto",
+        help="auto (real images when a copy is found, else noise; default), real (fail without one) or noise",
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="mini-batch for batch proxies (default 64)")
     parser.add_argument("--workers", type=int, default=0, help="Ray scorer actors; 0 = in this process (default)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (in-process scoring; default cpu)")
@@ -89,11 +101,11 @@ def _progress(results: Iterator, total: int) -> Iterator:
     return iter(tqdm(results, total=total, unit="arch", desc="scoring", file=sys.stderr))
 
 
-def _protocol(args: argparse.Namespace, space: str):
+def _protocol(args: argparse.Namespace, space: str, data: str | None):
     from zeronas.datasets import canonical_dataset
     from zeronas.predictors import ProxyProtocol
 
-    return ProxyProtocol.of_scorer(space, canonical_dataset(args.dataset), args.data, args.batch_size, args.seed)
+    return ProxyProtocol.of_scorer(space, canonical_dataset(args.dataset), data, args.batch_size, args.seed)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
     from zeronas.cli._predict import load_for_scoring
     from zeronas.predictors import score_file_metadata
+    from zeronas.inputs import resolve_proxy_input
     from zeronas.proxies import ArchScorer, resolve_proxy, scores_to_table, write_parquet_atomic
     from zeronas.spaces import get_space
 
@@ -114,11 +127,13 @@ def run(args: argparse.Namespace) -> int:
         raise ZeronasError(f"--out {args.out} should end in .parquet")
     if args.threads is not None and args.threads < 1:
         raise ZeronasError(f"--threads must be a positive integer, got {args.threads}")
-    protocol = _protocol(args, space.name)
+    proxy_input = resolve_proxy_input(args.data, args.dataset, args.input)
+    protocol = _protocol(args, space.name, proxy_input.data)
     predictor = load_for_scoring(args.predictor, protocol, proxies) if args.predictor else None
     archs = select_archs(args, space)
+    print(proxy_input.describe())
     kwargs = dict(
-        space=space.name, proxies=proxies, dataset=args.dataset, data=args.data, seed=args.seed,
+        space=space.name, proxies=proxies, dataset=args.dataset, data=proxy_input.data, seed=args.seed,
         batch_size=args.batch_size,
     )
     if args.workers == 0:
@@ -142,6 +157,9 @@ def run(args: argparse.Namespace) -> int:
         predicted = predictor.predict([s.values for s in ordered], archs)
         table = table.append_column("predicted_acc", pa.array(predicted, pa.float64()))
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **score_file_metadata(protocol)})
+    record = {**proxy_input.record(), "batch_size": args.batch_size, "seed": args.seed}
+    metadata = {**(table.schema.metadata or {}), b"zeronas.proxy_input": json.dumps(record)}
+    table = table.replace_schema_metadata(metadata)
     write_parquet_atomic(table, args.out)
     failed = {p: sum(s.values[p] is None for s in ordered) for p in proxies}
     notes = ", ".join(f"{p}: {n} null" for p, n in failed.items() if n)

@@ -6,10 +6,16 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zeronas.errors import ZeronasError
+from zeronas.inputs import INPUT_KINDS
+
+if TYPE_CHECKING:
+    from zeronas.groundtruth import GroundTruthLocation
+    from zeronas.inputs import ProxyInput
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,13 +33,21 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--extra-proxies", default=S, metavar="LIST", help="more proxies to compute and log, not used by the search")
     p.add_argument("--budget", default=S, help="per search: proxy evaluations (1000, default) or time (120s, 5m)")
     p.add_argument("--top-k", type=int, default=S, help="candidates validated per search (default 10)")
-    p.add_argument("--benchmark", default=S, metavar="PATH", help="ground truth: NATS-Bench table (CSV/Parquet) or fast-mode directory")
+    p.add_argument("--benchmark", default=S, metavar="PATH",
+                   help="ground truth: NATS-Bench table (CSV/Parquet) or fast-mode directory (default: the directory "
+                        "under $TORCH_HOME, else the table `zeronas benchmark export` wrote to $ZERONAS_HOME)")
     p.add_argument("--metric", choices=["test", "valid"], default=S, help="ground-truth accuracy used for validation (default test)")
     p.add_argument("--train-epochs", type=int, default=S, help="stage 3: short-train the top candidates for E epochs (0 = off)")
     p.add_argument("--train-top-k", type=int, default=S, help="how many of the top-k to train (default: all)")
     p.add_argument("--train-simulate", action="store_true", default=S, help="stage 3 from the benchmark's 12-epoch results instead of training")
-    p.add_argument("--train-samples", type=int, default=S, help="train on the first N training images only")
-    p.add_argument("--data", default=S, metavar="DIR", help="CIFAR python batches (or an image folder for proxies)")
+    p.add_argument("--train-samples", type=int, default=S,
+                   help="train on a random subset of N training images (drawn with the search seed)")
+    p.add_argument("--data", default=S, metavar="DIR",
+                   help="CIFAR python batches (or an image folder for proxies); default: a copy found in $ZERONAS_DATA, "
+                        "$ZERONAS_HOME/data (`zeronas data download`), ./data, ~/data or ~/.torch")
+    p.add_argument("--input", default=S, choices=INPUT_KINDS,
+                   help="proxy input: auto (real images when a copy is found, else Gaussian noise; default), "
+                        "real (fail without a copy) or noise (data-free)")
     p.add_argument("--workers", type=int, default=S, help="scorer actors (default: one per GPU, else one per CPU)")
     p.add_argument("--gpus-per-worker", type=float, default=S, help="GPU share per scorer (default 1 when the cluster has GPUs; 0.25 packs 4 per GPU)")
     p.add_argument("--cpus-per-worker", type=float, default=S, help="logical CPUs Ray reserves per scorer (default 0.5)")
@@ -159,17 +173,60 @@ def build_spec(opts: dict[str, Any]):
     return spec
 
 
+@dataclass(frozen=True)
+class Sources:
+    """Where a run's ground truth and proxy input come from."""
+
+    truth: GroundTruthLocation
+    proxy_input: ProxyInput
+
+    def lines(self) -> list[str]:
+        return [self.truth.describe() if self.truth.path else "ground truth: none", self.proxy_input.describe()]
+
+
+def resolve_sources(spec, input_kind: str = "auto") -> Sources:
+    """Fill ``spec.benchmark`` and ``spec.data`` from what is found without flags (see
+    :func:`~zeronas.groundtruth.locate_ground_truth` and :func:`~zeronas.inputs.resolve_proxy_input`)."""
+    from zeronas.groundtruth import locate_ground_truth
+    from zeronas.inputs import resolve_proxy_input
+
+    truth = locate_ground_truth(spec.benchmark, spec.space)
+    if truth.path is not None:
+        spec.benchmark = str(truth.path)
+    proxy_input = resolve_proxy_input(spec.data, spec.dataset, input_kind)
+    if proxy_input.kind == "noise" and spec.data:
+        if spec.train_epochs and not spec.train_simulate:
+            # one --data serves proxies and training in the pipeline today
+            raise ZeronasError("--input noise with --data and --train-epochs: the proxies would see --data too; "
+                               "drop --input noise or use --train-simulate")
+        spec.data = None
+    elif proxy_input.kind == "real":
+        spec.data = proxy_input.data
+    return Sources(truth, proxy_input)
+
+
 def _run(args: argparse.Namespace) -> int:
     from zeronas.pipeline import run_experiment
 
     opts = _options(args)
     resume = opts.get("resume", False)
+    input_kind = str(opts.pop("input", "auto"))
     spec = build_spec(opts)
+    sources = None if resume else resolve_sources(spec, input_kind)
+    if sources:
+        for line in sources.lines():
+            print(line, file=sys.stderr if opts.get("json") else sys.stdout)
     result = run_experiment(spec, resume=resume)
     if opts.get("json"):
-        print(json.dumps(_jsonable(result), indent=2, default=str))
+        record = _jsonable(result)
+        if sources:
+            record["ground_truth"] = spec.benchmark
+            record["proxy_input"] = sources.proxy_input.record()
+        print(json.dumps(record, indent=2, default=str))
     else:
         _print_result(result, spec)
+        if sources and sources.truth.path is None:
+            print(sources.truth.describe())
     return 0
 
 

@@ -116,7 +116,7 @@ class ArchScorer:
         else:
             from zeronas.data import load_images, to_tensor
 
-            images, labels = load_images(self.data, self.dataset)
+            images, labels = load_images(self.data, self.dataset, limit=self.batch_size * num_batches)
             if images.shape[-2:] != (r, r):
                 raise ZeronasError(
                     f"images in {self.data} are {images.shape[-1]}x{images.shape[-2]} but {self.dataset} networks "
