@@ -15,36 +15,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 from zeronas.proxies import ArchScorer, get_proxy, list_proxies
 from zeronas.spaces import get_space
 
-
-def reference_meco(model: nn.Module, x: torch.Tensor) -> float:
-    """The straightforward implementation: one float32 corrcoef + eig per hook call."""
-    results: list[torch.Tensor] = []
-
-    def hook(module, inputs, output):
-        if not isinstance(output, torch.Tensor) or output.dim() != 4:
-            return
-        fea = output[0].detach()
-        corr = torch.corrcoef(fea.reshape(fea.shape[0], -1))
-        corr = torch.nan_to_num(corr, nan=0.0, posinf=0.0, neginf=0.0)
-        results.append(torch.linalg.eig(corr)[0].real.min())
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return float(torch.stack(results).sum()) if results else 0.0
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from meco_reference import reference_meco  # noqa: E402  (the tests' plain MeCo: one implementation)
 
 
 def _best_of(fn, repeats: int) -> float:

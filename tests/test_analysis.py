@@ -430,7 +430,24 @@ def test_two_runs_with_different_proxies(tmp_path, truth, tss_csv, log_dir):
 
 
 def test_cli_formats_match_the_renderer():
-    from zeronas.analysis._report import FORMATS as RENDER_FORMATS
-    from zeronas.cli._analyze import FORMATS as CLI_FORMATS
+    """Every format `zeronas analyze --format` accepts renders a report in that format, and the
+    renderer knows no format the CLI does not offer."""
+    import csv
+    import io
+    import json
 
-    assert tuple(CLI_FORMATS) == tuple(RENDER_FORMATS)
+    from zeronas.analysis._report import FORMATS, AnalysisReport, ReportTable, render
+    from zeronas.cli import build_parser
+
+    parser = build_parser()
+    analyze = next(a for a in parser._subparsers._group_actions[0].choices["analyze"]._actions if a.dest == "format")
+    offered = tuple(analyze.choices)
+    report = AnalysisReport(tables=[ReportTable("Proxy quality", "Proxy quality", ["proxy", "rho"], [["meco", 0.88]])])
+    texts = {fmt: render(report, fmt, width=100) for fmt in offered}
+    assert json.loads(texts["json"])["tables"][0]["rows"] == [["meco", 0.88]]
+    assert ["meco", "0.88"] in list(csv.reader(io.StringIO(texts["csv"])))
+    assert "| meco | 0.88 |" in texts["markdown"]
+    assert "meco" in texts["table"] and "0.88" in texts["table"]
+    assert set(offered) == set(FORMATS)
+    with pytest.raises(ValueError, match="unknown format"):
+        render(report, "html")

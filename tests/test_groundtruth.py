@@ -17,7 +17,14 @@ from nats_bench.api_utils import ArchResults, ResultsCount, pickle_save
 
 from zeronas.cli import main as cli_main
 from zeronas.errors import ZeronasError
-from zeronas.groundtruth import NatsBenchGroundTruth, TableGroundTruth, column_name, export, open_ground_truth
+from zeronas.groundtruth import (
+    NatsBenchGroundTruth,
+    TableGroundTruth,
+    column_name,
+    export,
+    locate_ground_truth,
+    open_ground_truth,
+)
 from zeronas.spaces import get_space
 
 TSS_DIR = "NATS-tss-v1_0-3ffb9-simple"
@@ -169,12 +176,33 @@ def test_torch_home_lookup(tss_dir, monkeypatch, tmp_path):
     # the parent folder of the benchmark directory works too
     assert isinstance(open_ground_truth(tss_dir.parent, "tss"), NatsBenchGroundTruth)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    with pytest.raises(ZeronasError, match=rf"{tmp_path}.*--benchmark PATH.*\$TORCH_HOME"):
+    with pytest.raises(ZeronasError, match=rf"no NATS-Bench TSS ground truth found.*\$TORCH_HOME \({tmp_path}\)"):
         open_ground_truth(None, "tss")
     with pytest.raises(ZeronasError, match=r"not found; pass --benchmark PATH"):
         open_ground_truth(tmp_path / "nowhere.parquet", "tss")
     with pytest.raises(ZeronasError, match="no meta.pickle.pbz2"):
         open_ground_truth(tmp_path, "tss")
+
+
+def test_ground_truth_found_without_flags(tss_dir, monkeypatch, tmp_path, capsys):
+    """$TORCH_HOME's directory first, then the table `benchmark export` wrote to the cache, else a hint."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("ZERONAS_HOME", str(tmp_path / "home"))
+    table = tmp_path / "home" / "benchmarks" / "tss.parquet"
+    missing = locate_ground_truth(None, "tss")
+    assert missing.path is None and "\n" not in missing.describe()
+    assert missing.describe().startswith("ground truth: none, so accuracies are '-'. No NATS-tss-v1_0-3ffb9-simple")
+    assert f"no {table}" in missing.hint and "`zeronas benchmark export --space tss --from DIR`" in missing.hint
+    assert cli_main(["benchmark", "export", "--space", "tss", "--from", str(tss_dir)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote 3 tss architectures to {table}"
+    cached = locate_ground_truth(None, "tss")
+    assert (cached.path, cached.found_in) == (table, "found in zeronas's cache, $ZERONAS_HOME")
+    assert isinstance(open_ground_truth(None, "tss"), TableGroundTruth)
+    monkeypatch.setenv("TORCH_HOME", str(tss_dir.parent))
+    assert locate_ground_truth(None, "tss").describe() == f"ground truth: {tss_dir} (found under $TORCH_HOME)"
+    given = locate_ground_truth(tmp_path / "x.csv", "tss")
+    assert (given.path, given.found_in) == (tmp_path / "x.csv", "--benchmark")
+    assert locate_ground_truth(None, "sss").path is None  # the TSS files are no SSS ground truth
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
 )
 from zeronas.proxies._api import get_proxy, list_proxies, register_proxy, resolve_proxy
 from zeronas.proxies._base import Needs, Proxy, ProxyContext
-from zeronas.proxies._scorer import ArchScore, ArchScorer, score_archs
+from zeronas.proxies._scorer import ArchScore, ArchScorer
 from zeronas.proxies._table import scores_to_table, write_parquet_atomic
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "list_proxies",
     "register_proxy",
     "resolve_proxy",
-    "score_archs",
     "scores_to_table",
     "write_parquet_atomic",
 ]

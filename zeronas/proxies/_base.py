@@ -93,11 +93,6 @@ class ProxyContext:
             self._shared_owner[key] = self._current
         return self._shared[key]
 
-    def gaussian(self, *shape: int, salt: int = 0) -> torch.Tensor:
-        """Seeded standard-normal tensor on the device, identical on CPU and CUDA."""
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + salt)
-        return torch.randn(*shape, generator=generator).to(self.device)
-
 
 def weight_layers(model: nn.Module) -> list[nn.Module]:
     """Conv2d and Linear layers, the "prunable" layers of the pruning-at-init literature."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from zeronas.errors import ZeronasError
 from zeronas.proxies._api import get_proxy, resolve_proxy
 from zeronas.proxies._base import Proxy, ProxyContext
 
-__all__ = ["ArchScore", "ArchScorer", "score_archs"]
+__all__ = ["ArchScore", "ArchScorer"]
 
 
 @dataclass
@@ -237,22 +237,3 @@ def _restore(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
             v.copy_(state[k])
     model.zero_grad(set_to_none=True)
     model.train()
-
-
-def score_archs(
-    archs: Iterable[str],
-    *,
-    space: str = "tss",
-    proxies: Sequence[str] = ("meco",),
-    dataset: str = "cifar10",
-    data: str | Path | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-    batch_size: int = 64,
-) -> Iterator[ArchScore]:
-    """In-process counterpart of ``zeronas.pipeline.score_on_ray``: one ArchScore per arch, in order."""
-    scorer = ArchScorer(
-        space=space, proxies=proxies, dataset=dataset, data=data, seed=seed, device=device, batch_size=batch_size
-    )
-    for arch in archs:
-        yield scorer.score(arch)

@@ -37,6 +37,11 @@ def _gaussian_init(model: nn.Module, generator: torch.Generator) -> None:
             m.bias.zero_()
 
 
+def _noise(shape: tuple[int, ...], seed: int, salt: int) -> torch.Tensor:
+    """Seeded standard-normal noise, drawn on the CPU so that CPU and CUDA runs see the same input."""
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed * 1_000_003 + salt))
+
+
 @register_proxy("zen")
 class Zen(Proxy):
     needs = Needs(inputs="batches")
@@ -50,8 +55,8 @@ class Zen(Proxy):
             net.to(ctx.device).train()
             batch = ctx.batches[0][0].shape[0]
             shape = (batch, 3, ctx.resolution, ctx.resolution)
-            x = ctx.gaussian(*shape, salt=1)
-            mixed = x + _MIXUP_GAMMA * ctx.gaussian(*shape, salt=2)
+            x = _noise(shape, ctx.seed, salt=1).to(ctx.device)
+            mixed = x + _MIXUP_GAMMA * _noise(shape, ctx.seed, salt=2).to(ctx.device)
             diff = (net.forward_features(x) - net.forward_features(mixed)).abs().double()
             response = float(diff.sum(dim=(1, 2, 3)).mean())
             if response == 0.0:
