@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -19,8 +20,12 @@ def test_score_sample_writes_one_row_per_arch(tmp_path: Path, capsys):
     rc = main(["score", "--space", "tss", "--proxies", "meco,synflow,nwot", "--sample", "4", "--seed", "3",
                "--batch-size", "4", "--out", str(out)])
     assert rc == 0
-    assert "wrote 4 architectures x 3 proxies" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert printed.startswith("proxy input: Gaussian noise (no cifar10 copy in ")
+    assert "wrote 4 architectures x 3 proxies" in printed
     table = pq.read_table(out)
+    assert json.loads(table.schema.metadata[b"zeronas.proxy_input"]) == {
+        "input": "noise", "data": None, "found_in": None, "batch_size": 4, "seed": 3}
     assert table.column_names == ["arch", "index", "meco", "meco_seconds", "meco_error", "synflow",
                                   "synflow_seconds", "synflow_error", "nwot", "nwot_seconds", "nwot_error"]
     rows = table.to_pylist()
@@ -88,6 +93,8 @@ def test_score_with_shared_images(tmp_path: Path, images_dir: Path):
                  "--batch-size", "8", "--out", str(out)]) == 0
     rows = pq.read_table(out).to_pylist()
     assert all(r["meco"] is not None and r["zico"] is not None for r in rows)
+    recorded = json.loads(pq.read_table(out).schema.metadata[b"zeronas.proxy_input"])
+    assert recorded["input"] == "real" and recorded["data"] == str(images_dir) and recorded["found_in"] == "--data"
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path, monkeypatch):
