@@ -331,11 +331,19 @@ def _default_dir(space: SearchSpace) -> Path:
     return Path(get_torch_home()) / NATS_DIRS[space.name]
 
 
+def _space_name(space: str | SearchSpace) -> str:
+    """The canonical name, or the name as given for a space whose plugin is not loaded yet."""
+    try:
+        return _space(space).name
+    except ZeronasError:
+        return str(space).strip().lower()
+
+
 def cached_table_path(space: str | SearchSpace) -> Path:
     """Where ``zeronas benchmark export`` writes by default: ``<zeronas home>/benchmarks/<space>.parquet``."""
     from zeronas._home import benchmarks_dir
 
-    return benchmarks_dir() / f"{_space(space).name}.parquet"
+    return benchmarks_dir() / f"{_space_name(space)}.parquet"
 
 
 @dataclass(frozen=True)
@@ -356,21 +364,25 @@ class GroundTruthLocation:
 def locate_ground_truth(path: str | Path | None, space: str | SearchSpace) -> GroundTruthLocation:
     """``path`` when given; else the NATS-Bench fast-mode directory under ``$TORCH_HOME``; else the table
     ``zeronas benchmark export`` wrote to zeronas's cache (``.parquet``, or a ``.csv`` put there by hand)."""
-    space = _space(space)
     if path is not None:
         return GroundTruthLocation(Path(path).expanduser(), "--benchmark")
-    directory = _default_dir(space)
-    if directory.is_dir():
-        return GroundTruthLocation(directory, "found under $TORCH_HOME")
-    table = cached_table_path(space)
+    name = _space_name(space)
+    places = []
+    if name in NATS_DIRS:
+        from nats_bench.api_utils import get_torch_home
+
+        directory = Path(get_torch_home()) / NATS_DIRS[name]
+        if directory.is_dir():
+            return GroundTruthLocation(directory, "found under $TORCH_HOME")
+        places.append(f"no {NATS_DIRS[name]} under $TORCH_HOME ({directory.parent})")
+    table = cached_table_path(name)
     for candidate in (table, table.with_suffix(".csv")):
         if candidate.is_file():
             return GroundTruthLocation(candidate, "found in zeronas's cache, $ZERONAS_HOME")
-    hint = (
-        f"No {NATS_DIRS[space.name]} under $TORCH_HOME ({directory.parent}) and no {table}: put NATS-Bench's "
-        f"fast-mode directory there, or run `zeronas benchmark export --space {space.name} --from DIR` once, "
-        "or pass --benchmark PATH."
-    )
+    places.append(f"no {table}")
+    how = f"run `zeronas benchmark export --space {name} --from DIR` once" if name in NATS_DIRS else "put a table there"
+    missing = " and ".join(places)
+    hint = f"{missing[0].upper()}{missing[1:]}: {how}, or pass --benchmark PATH."
     return GroundTruthLocation(None, hint=hint)
 
 
