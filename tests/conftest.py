@@ -87,7 +87,8 @@ def write_fake_cifar(root: Path, dataset: str = "cifar10", n_train: int = 200, n
         return {"data": images, "labels": labels.tolist()}
 
     if cifar100:
-        files = {"train": batch(n_train), "test": batch(n_test), "meta": {"fine_label_names": [f"c{i}" for i in range(100)]}}
+        meta = {"fine_label_names": [f"c{i}" for i in range(100)]}
+        files = {"train": batch(n_train), "test": batch(n_test), "meta": meta}
     else:
         per = max(1, n_train // 5)
         files = {f"data_batch_{i}": batch(per) for i in range(1, 6)}

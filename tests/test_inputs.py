@@ -39,15 +39,21 @@ def test_data_is_looked_for_in_order(tmp_path, home, monkeypatch):
     assert resolve_proxy_input(None, "CIFAR-10").path == cached
     env = write_fake_cifar(tmp_path / "env", n_train=5, n_test=2)
     monkeypatch.setenv("ZERONAS_DATA", str(env))  # the batches folder itself works too
-    assert resolve_proxy_input(None, "cifar10").record() == {"input": "real", "data": str(env),
-                                                               "found_in": "found in $ZERONAS_DATA"}
+    assert resolve_proxy_input(None, "cifar10").record() == {
+        "input": "real",
+        "data": str(env),
+        "found_in": "found in $ZERONAS_DATA",
+    }
     given = resolve_proxy_input(tmp_path / "mine", "cifar10")
     assert (given.path, given.found_in) == (tmp_path / "mine", "--data")
     # CIFAR-10 copies are not CIFAR-100 copies
     assert resolve_proxy_input(None, "cifar100").kind == "noise"
     # asked for noise: noise, although data is at hand
     assert resolve_proxy_input(tmp_path / "mine", "cifar10", "noise").record() == {
-        "input": "noise", "data": None, "found_in": None}
+        "input": "noise",
+        "data": None,
+        "found_in": None,
+    }
 
 
 def test_no_copy_means_noise_with_one_line_saying_how_to_get_one(home):

@@ -31,8 +31,18 @@ def _batch(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _context(model: nn.Module, batches: list, seed: int = 0) -> ProxyContext:
-    return ProxyContext(arch="", space=None, model=model, dataset="cifar10", num_classes=CLASSES, resolution=R,
-                        seed=seed, device=torch.device("cpu"), sample=batches[0][0][:1], batches=batches)
+    return ProxyContext(
+        arch="",
+        space=None,
+        model=model,
+        dataset="cifar10",
+        num_classes=CLASSES,
+        resolution=R,
+        seed=seed,
+        device=torch.device("cpu"),
+        sample=batches[0][0][:1],
+        batches=batches,
+    )
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -96,8 +106,9 @@ def test_grasp_is_minus_w_times_hessian_gradient_product():
 
 def test_synflow_on_absolute_weights_without_batchnorm():
     torch.manual_seed(7)
-    model = nn.Sequential(nn.Flatten(), nn.Linear(D, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.ReLU(),
-                          nn.Linear(HIDDEN, CLASSES))
+    model = nn.Sequential(
+        nn.Flatten(), nn.Linear(D, HIDDEN), nn.BatchNorm1d(HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, CLASSES)
+    )
     w1, b1, w2 = (np.abs(_np(model[1].weight)), np.abs(_np(model[1].bias)), np.abs(_np(model[4].weight)))
     # R = 1^T (|W2| (|W1| 1 + |b1|) + |b2|): every unit is positive, so ReLU passes it and BN is gone
     h = w1 @ np.ones(D) + b1
