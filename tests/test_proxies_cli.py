@@ -94,7 +94,7 @@ def test_score_with_shared_images(tmp_path: Path, images_dir: Path):
     rows = pq.read_table(out).to_pylist()
     assert all(r["meco"] is not None and r["zico"] is not None for r in rows)
     recorded = json.loads(pq.read_table(out).schema.metadata[b"zeronas.proxy_input"])
-    assert recorded["input"] == "real" and recorded["data"] == str(images_dir) and recorded["found_in"] == "--data"
+    assert (recorded["input"], recorded["data"], recorded["found_in"]) == ("real", str(images_dir.resolve()), "--data")
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path: Path, monkeypatch):
