@@ -112,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
     import pyarrow as pa
 
     from zeronas.cli._predict import load_for_scoring
-    from zeronas.predictors import score_file_metadata
     from zeronas.inputs import resolve_proxy_input
+    from zeronas.predictors import score_file_metadata
     from zeronas.proxies import ArchScorer, resolve_proxy, scores_to_table, write_parquet_atomic
     from zeronas.spaces import get_space
 
