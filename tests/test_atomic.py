@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import zeronas
-from zeronas._atomic import atomic_write
+from zeronas._atomic import atomic_directory, atomic_write
 
 
 def test_writes_the_file_with_the_usual_mode_and_leaves_no_temp(tmp_path: Path):
@@ -44,6 +44,20 @@ def test_bad_mode_is_rejected(tmp_path: Path):
     with pytest.raises(ValueError, match="mode"):
         with atomic_write(tmp_path / "a", "a"):
             pass
+
+
+def test_a_directory_appears_whole_or_not_at_all(tmp_path: Path):
+    out = tmp_path / "model"
+    with pytest.raises(OSError, match="disk full"):
+        with atomic_directory(out) as tmp:
+            (tmp / "a").write_text("half")
+            raise OSError("disk full")
+    assert list(tmp_path.iterdir()) == []
+    for content in ("first", "second"):  # the second replaces the first
+        with atomic_directory(out) as tmp:
+            (tmp / "a").write_text(content)
+            assert not out.exists() or (out / "a").read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"] and (out / "a").read_text() == "second"
 
 
 def test_no_module_renames_files_by_itself():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,3 +33,19 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO[Any]]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_directory(path: str | Path) -> Iterator[Path]:
+    """A hidden temp directory beside ``path`` to fill; renamed to ``path`` when the block ends
+    normally, removed when it raises. An existing directory at ``path`` is replaced (POSIX cannot
+    rename over a non-empty directory, so it is removed just before the rename)."""
+    path = Path(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from zeronas._atomic import atomic_directory
 from zeronas.errors import ZeronasError
 from zeronas.predictors._features import ENCODING, feature_matrix
 from zeronas.predictors._protocol import ProxyProtocol
@@ -148,18 +146,11 @@ class AccuracyPredictor:
         if path.exists() and not (path / META_FILE).is_file():
             raise ZeronasError(f"{path} exists and is not a saved predictor; choose a new --out path")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with atomic_directory(path) as tmp:
             joblib.dump(self.estimator, tmp / ESTIMATOR_FILE)
             (tmp / META_FILE).write_text(json.dumps(self.metadata(), indent=2) + "\n")
             if self.train_archs:
                 (tmp / TRAIN_ARCHS_FILE).write_text("".join(f"{a}\n" for a in self.train_archs))
-            if path.exists():
-                shutil.rmtree(path)
-            os.replace(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return path
 
     @classmethod
