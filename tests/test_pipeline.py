@@ -172,6 +172,80 @@ def test_pool_serves_concurrent_callers_in_order_and_balances_actors(ray_session
     ray.kill(pool)
 
 
+def _tss_archs(n: int, seed: int) -> list[str]:
+    import numpy as np
+
+    from zeronas.spaces import get_space
+
+    space, rng = get_space("tss"), np.random.default_rng(seed)
+    return [space.sample(rng) for _ in range(n)]
+
+
+def test_a_worker_that_cannot_be_placed_gets_no_work_and_the_live_one_does_it(ray_session):
+    import ray
+
+    from zeronas.pipeline._pool import PoolConfig, start_pool
+
+    # The session has 2 GPUs: the first actor takes both, the second can never be placed.
+    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8)
+    pool = start_pool(PoolConfig(kwargs, workers=2, gpus_per_worker=2, cpus_per_worker=0.1, wait_for_workers=10))
+    try:
+        archs = _tss_archs(10, seed=7)
+        rows = ray.get(pool.score.remote(archs), timeout=120)
+        assert [r["result"]["arch"] for r in rows] == archs and all(r["result"]["values"]["meco"] for r in rows)
+        stats = ray.get(pool.stats.remote())
+        assert (stats["workers"], stats["workers_up"], len(stats["per_worker"])) == (2, 1, 1)
+        assert stats["unavailable"] is None
+    finally:
+        ray.get(pool.shutdown.remote(), timeout=30)
+        ray.kill(pool)
+
+
+def test_a_pool_with_no_worker_up_gives_up_after_the_wait(ray_session):
+    import time
+
+    import ray
+
+    from zeronas.pipeline._pool import PoolConfig, start_pool
+
+    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8)
+    pool = start_pool(PoolConfig(kwargs, workers=2, gpus_per_worker=3, cpus_per_worker=0.1, wait_for_workers=3))
+    started = time.monotonic()
+    try:
+        with pytest.raises(ray.exceptions.RayTaskError, match="no scorer worker was up for") as err:
+            ray.get(pool.score.remote(_tss_archs(4, seed=8)), timeout=60)
+        assert "2 worker(s) asking for CPU 0.1, GPU 3" in str(err.value)
+        assert time.monotonic() - started < 30
+        with pytest.raises(ray.exceptions.RayTaskError, match="no scorer worker was up for"):
+            ray.get(pool.score.remote(_tss_archs(2, seed=9)), timeout=10)  # later calls fail at once
+    finally:
+        ray.kill(pool)
+
+
+def test_a_search_whose_workers_never_start_fails_cleanly_and_can_resume(ray_session, tmp_path, capsys):
+    import ray
+
+    from zeronas.pipeline._pool import PoolConfig, start_pool
+
+    # Another pool holds both GPUs, so this search's one-GPU worker waits and the search gives up.
+    kwargs = dict(space="tss", proxies=["params"], dataset="cifar10", data=None, seed=0, batch_size=8)
+    holder = start_pool(PoolConfig(kwargs, workers=1, gpus_per_worker=2, cpus_per_worker=0.1))
+    ray.get(holder.warm_up.remote(), timeout=120)
+    out = tmp_path / "runs"
+    argv = ["search", "--budget", "8", "--proxy", "params", "--out", str(out), "--gpus-per-worker", "1",
+            "--workers", "1", "--wait-for-workers", "5s", "--quiet"]
+    try:
+        assert main(argv) == 2
+    finally:
+        ray.get(holder.shutdown.remote(), timeout=30)
+        ray.kill(holder)
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "no scorer worker was up for" in err and "--resume" in err and "GPU 1" in err, err
+    assert main(["search", "--out", str(out), "--resume", "--quiet"]) == 0  # the GPUs are free again
+    rows = log_rows(out)
+    assert len(rows) == 8 and len({r["arch"] for r in rows}) == 8
+
+
 _SEARCH_SIDE_WITHOUT_TORCH = """
 import pickle, sys
 import numpy as np

@@ -52,3 +52,16 @@ def test_score_command_logs_progress_lines(monkeypatch, capsys, tmp_path):
     assert main(["score", "--space", "tss", "--sample", "3", "--proxies", "params", "--out", str(tmp_path / "s.parquet")]) == 0
     err = capsys.readouterr().err
     assert "scored archs: 1/3 (33%)" in err and "scored archs: 3/3 in " in err
+
+
+def test_search_progress_shows_workers_still_coming_up(monkeypatch, capsys):
+    monkeypatch.setenv("ZERONAS_PROGRESS_SECONDS", "0")
+    with SearchProgress(["rea-s0"], budget=10) as progress:
+        progress.workers(0, 4, "GPU")
+        progress.update("t1", [{"search_id": "rea-s0"}], {"evals": 2, "best_score": 1.0})
+        progress.workers(4, 4, "GPU")
+        progress.update("t1", [{"search_id": "rea-s0"}], {"evals": 6, "best_score": 1.0})
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("searches: 0/10 proxy evals (0%), 0/1 searches done, waiting for GPU workers: 0 of 4 up")
+    assert "2/10 proxy evals" in lines[1] and "waiting for GPU workers: 0 of 4 up" in lines[1]
+    assert "6/10 proxy evals" in lines[2] and "workers" not in lines[2]

@@ -48,8 +48,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", default=S, choices=INPUT_KINDS,
                    help="proxy input: auto (real images when a copy is found, else Gaussian noise; default), "
                         "real (fail without a copy) or noise (data-free)")
-    p.add_argument("--workers", type=int, default=S, help="scorer actors (default: one per GPU, else one per CPU)")
-    p.add_argument("--gpus-per-worker", type=float, default=S, help="GPU share per scorer (default 1 when the cluster has GPUs; 0.25 packs 4 per GPU)")
+    p.add_argument("--workers", type=int, default=S,
+                   help="scorer actors (default: one per GPU the cluster has or can launch, else one per CPU)")
+    p.add_argument("--gpus-per-worker", type=float, default=S,
+                   help="GPU share per scorer (default 1 if the cluster has or can launch GPUs; 0.25 packs 4 per GPU)")
+    p.add_argument("--wait-for-workers", default=S, metavar="DURATION",
+                   help="give up when no scorer worker has been up this long (default 10m; e.g. 90s, 30m)")
     p.add_argument("--cpus-per-worker", type=float, default=S, help="logical CPUs Ray reserves per scorer (default 0.5)")
     p.add_argument("--threads-per-worker", type=int, default=S, help="torch threads per scorer (default 1)")
     p.add_argument("--address", default=S, help="Ray cluster to join, e.g. auto (default: start a local Ray)")
@@ -142,6 +146,7 @@ def _key_values(items: Any) -> dict[str, Any]:
 
 def build_spec(opts: dict[str, Any]):
     from zeronas.pipeline import ExperimentSpec, parse_budget
+    from zeronas.pipeline._placement import parse_duration
 
     opts = dict(opts)
     spec = ExperimentSpec()
@@ -156,6 +161,8 @@ def build_spec(opts: dict[str, Any]):
         spec.seeds = _seeds(opts.pop("seeds"))
     if "budget" in opts:
         spec.budget, spec.budget_seconds = parse_budget(opts.pop("budget"))
+    if "wait_for_workers" in opts:
+        spec.wait_for_workers = parse_duration(opts.pop("wait_for_workers"))
     if "extra_proxies" in opts:
         spec.extra_proxies = _as_list(opts.pop("extra_proxies"))
     if "algo_options" in opts:  # from a config file: a mapping

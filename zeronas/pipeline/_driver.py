@@ -32,6 +32,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
 
     from zeronas.logs import LogWriter
     from zeronas.pipeline._log_callback import LogCallback, Sink, register_sink, unregister_sink
+    from zeronas.pipeline._placement import WorkerWatch, read_capacity, scorer_pool_config
     from zeronas.pipeline._pool import start_pool
     from zeronas.pipeline._progress import SearchProgress
     from zeronas.pipeline._proposal import proposal_trial
@@ -48,25 +49,20 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     _check_writable(out)
 
     ensure_ray(spec.address)
-    pool_config = _pool_config(spec, run)
+    pool_config = scorer_pool_config(spec, run, read_capacity())
     run = dataclasses.replace(
         run,
         run_id=run_id,
         run_dir=str(out / f"run={run_id}"),
         pool_name=f"zeronas-pool-{run_id}",
         max_in_flight=max(16, 4 * pool_config.workers * pool_config.chunk_size * pool_config.in_flight_per_worker),
+        result_timeout=spec.wait_for_workers + 120,
     )
 
     import ray
 
     pool = start_pool(pool_config, name=run.pool_name)
-    try:
-        ray.get(pool.warm_up.remote(), timeout=600)
-    except ray.exceptions.GetTimeoutError:
-        raise ZeronasError(
-            "scorer workers did not start in 10 min: the cluster lacks the resources asked for "
-            "(--workers, --gpus-per-worker)"
-        ) from None
+    ray.get(pool.start.remote(), timeout=60)
 
     recorded = {k: v for k, v in dataclasses.asdict(run).items() if k != "scorer_kwargs"}
     config = {"spec": spec.to_config(), "run": recorded}
@@ -82,7 +78,8 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     tune_dir = out / "_tune" / run_id
     try:
         trainable = tune.with_resources(tune.with_parameters(proposal_trial, run=run), {"cpu": 0.01})
-        with progress:
+        kind = "GPU" if pool_config.gpus_per_worker else "CPU"
+        with progress, WorkerWatch(pool, lambda up, wanted: progress.workers(up, wanted, kind)):
             if resume and tune.Tuner.can_restore(str(tune_dir / "proposal")):
                 tuner = tune.Tuner.restore(
                     str(tune_dir / "proposal"), trainable, resume_unfinished=True, resume_errored=True
@@ -102,10 +99,13 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
                 )
             results = tuner.fit()
         writer.flush()
+        pool_stats = ray.get(pool.stats.remote(), timeout=60)
+        if pool_stats["unavailable"]:
+            raise ZeronasError(f"{pool_stats['unavailable']}; the rows scored so far are in {run.run_dir}: "
+                               f"continue with `zeronas search --out {spec.out} --resume {run_id}`")
         errors = [r.error for r in results if r.error is not None]
         if errors:
             raise ZeronasError(f"{len(errors)} search(es) failed: {errors[0]}")
-        pool_stats = ray.get(pool.stats.remote())
     finally:
         try:
             ray.get(pool.shutdown.remote(), timeout=30)
@@ -124,32 +124,6 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
         unregister_sink(run_id)
     top = collect_top(run, [s["search_id"] for s in searches])
     return ExperimentResult(run_id, Path(run.run_dir), top, pool_stats, time.monotonic() - t0)
-
-
-def _pool_config(spec: ExperimentSpec, run: RunConfig):
-    import ray
-
-    from zeronas.pipeline._pool import PoolConfig
-
-    resources = ray.cluster_resources()
-    gpus = float(resources.get("GPU", 0))
-    gpus_per_worker = spec.gpus_per_worker if spec.gpus_per_worker is not None else (1.0 if gpus else 0.0)
-    if gpus_per_worker > 0 and gpus == 0:
-        raise ZeronasError(f"--gpus-per-worker {gpus_per_worker} but the Ray cluster has no GPU; use --gpus-per-worker 0")
-    if spec.workers is not None:
-        workers = spec.workers
-    elif gpus_per_worker > 0:
-        workers = max(1, int(gpus / gpus_per_worker))
-    else:
-        workers = max(1, int(resources.get("CPU", 1) / max(spec.threads_per_worker, 1)))
-    return PoolConfig(
-        scorer_kwargs=run.scorer_kwargs,
-        workers=workers,
-        gpus_per_worker=gpus_per_worker,
-        cpus_per_worker=spec.cpus_per_worker,
-        threads_per_worker=spec.threads_per_worker,
-        plugins=tuple(spec.plugins),
-    )
 
 
 def _check_writable(out: Path) -> None:

@@ -7,6 +7,12 @@ requests in flight per actor, so every caller gets its fair share and no actor i
 work is queued. When an actor dies (a crash, a node removed), its chunk goes back to the
 front of the queue and a replacement actor is started: no architecture is lost and, since a
 chunk's result is delivered once, none is reported twice.
+
+A chunk goes only to an actor that has answered ``ready``: an actor Ray cannot place yet (its
+node is still being launched, or no capacity is left) holds no work, so scoring starts with
+the first worker up and takes more as nodes arrive. The wait is bounded: with no worker up for
+``wait_for_workers`` seconds the pool gives up, failing every queued and later request with
+:class:`WorkersUnavailable`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +45,11 @@ class PoolConfig:
     chunk_size: int = 2
     max_attempts: int = 3
     plugins: tuple[str, ...] = ()
+    wait_for_workers: float = 600.0
+
+
+class WorkersUnavailable(RuntimeError):
+    """No scorer worker was up for longer than the pool may wait."""
 
 
 @dataclass
@@ -54,6 +66,7 @@ class _Stats:
     retried_chunks: int = 0
     replaced_workers: int = 0
     failed_archs: int = 0
+    failed_starts: int = 0
     per_worker: dict[str, int] = field(default_factory=dict)
     per_node: dict[str, int] = field(default_factory=dict)
 
@@ -64,6 +77,9 @@ class ScorerBroker:
         self._queue: collections.deque[_Chunk] = collections.deque()
         self._wakeup: asyncio.Condition | None = None
         self._actors: dict[str, Any] = {}
+        self._live: dict[str, dict[str, Any]] = {}  # actors that answered ready(): their description
+        self._no_live_since: float | None = time.monotonic()
+        self._unavailable: str | None = None
         self._stats = _Stats()
         self._next_actor = 0
         self._started = False
@@ -77,8 +93,10 @@ class ScorerBroker:
             return
         self._started = True
         self._wakeup = asyncio.Condition()
+        self._no_live_since = time.monotonic()
         for _ in range(self.config.workers):
             self._spawn()
+        asyncio.get_running_loop().create_task(self._watch())
 
     def _spawn(self) -> None:
         name = f"a{self._next_actor}"
@@ -87,8 +105,51 @@ class ScorerBroker:
             self.config.scorer_kwargs, self.config.threads_per_worker, tuple(self.config.plugins)
         )
         self._actors[name] = actor
+        asyncio.get_running_loop().create_task(self._start(name, actor))
+
+    async def _start(self, name: str, actor: Any) -> None:
+        """Wait (as long as it takes) for Ray to place and start the actor, then let it take chunks."""
+        try:
+            info = await actor.ready.remote()
+        except (RayActorError, ActorDiedError, ActorUnavailableError) as err:
+            if name not in self._actors:
+                return  # retired while waiting
+            log.warning("scorer %s did not start (%s); starting another", name, type(err).__name__)
+            self._stats.failed_starts += 1
+            if self._stats.failed_starts >= self.config.max_attempts * max(1, self.config.workers):
+                self._give_up(f"scorer workers keep failing to start: {_first_line(err)}")
+                return
+            self._retire(name, actor)
+            return
+        if name not in self._actors:
+            return
+        self._live[name] = info
+        self._no_live_since = None
         for _ in range(max(1, self.config.in_flight_per_worker)):
             asyncio.get_running_loop().create_task(self._serve(name, actor))
+
+    async def _watch(self) -> None:
+        """Give up when no worker has been up for ``wait_for_workers`` seconds."""
+        while self._unavailable is None:
+            await asyncio.sleep(0.5)
+            if self._live or self._no_live_since is None:
+                continue
+            waited = time.monotonic() - self._no_live_since
+            if waited > self.config.wait_for_workers:
+                want = {"CPU": self.config.cpus_per_worker, "GPU": self.config.gpus_per_worker}
+                asks = ", ".join(f"{k} {v:g}" for k, v in want.items() if v)
+                self._give_up(
+                    f"no scorer worker was up for {waited:.0f} s (--wait-for-workers): Ray could not place "
+                    f"{len(self._actors)} worker(s) asking for {asks}"
+                )
+
+    def _give_up(self, reason: str) -> None:
+        self._unavailable = reason
+        log.error("scorer pool gives up: %s", reason)
+        while self._queue:
+            chunk = self._queue.popleft()
+            if not chunk.future.done():
+                chunk.future.set_exception(WorkersUnavailable(reason))
 
     async def _next_chunk(self) -> _Chunk:
         assert self._wakeup is not None
@@ -99,14 +160,17 @@ class ScorerBroker:
 
     async def _put(self, chunk: _Chunk, *, front: bool = False) -> None:
         assert self._wakeup is not None
+        if self._unavailable is not None:
+            chunk.future.set_exception(WorkersUnavailable(self._unavailable))
+            return
         async with self._wakeup:
             (self._queue.appendleft if front else self._queue.append)(chunk)
             self._wakeup.notify()
 
     async def _serve(self, name: str, actor: Any) -> None:
-        while name in self._actors:
+        while name in self._actors and self._unavailable is None:
             chunk = await self._next_chunk()
-            if name not in self._actors:  # replaced while waiting
+            if name not in self._actors or self._unavailable is not None:  # replaced or given up while waiting
                 await self._put(chunk, front=True)
                 return
             chunk.attempts += 1
@@ -134,6 +198,9 @@ class ScorerBroker:
     def _retire(self, name: str, actor: Any) -> None:
         if self._actors.pop(name, None) is None:
             return  # another in-flight request already replaced it
+        self._live.pop(name, None)
+        if not self._live and self._no_live_since is None:
+            self._no_live_since = time.monotonic()
         try:
             ray.kill(actor, no_restart=True)
         except Exception:  # already gone
@@ -142,8 +209,10 @@ class ScorerBroker:
         self._spawn()
 
     async def score(self, archs: list[str]) -> list[dict[str, Any]]:
-        """Score ``archs``; results in the same order."""
+        """Score ``archs``; results in the same order. Raises :class:`WorkersUnavailable` once the pool gave up."""
         await self._ensure_started()
+        if self._unavailable is not None:
+            raise WorkersUnavailable(self._unavailable)
         loop = asyncio.get_running_loop()
         size = max(1, self.config.chunk_size)
         chunks = [_Chunk(archs[i : i + size], loop.create_future()) for i in range(0, len(archs), size)]
@@ -153,14 +222,23 @@ class ScorerBroker:
         results = await asyncio.gather(*(c.future for c in chunks))
         return [row for rows in results for row in rows]
 
+    async def start(self) -> None:
+        """Start the workers (scoring starts them too); returns at once."""
+        await self._ensure_started()
+
     async def warm_up(self) -> list[dict[str, Any]]:
         """Wait until every worker has started; returns their descriptions."""
         await self._ensure_started()
         return await asyncio.gather(*(a.ready.remote() for a in list(self._actors.values())))
 
+    async def workers_up(self) -> dict[str, Any]:
+        """How many workers are up of how many the pool wants, and why it gave up, if it did."""
+        return {"up": len(self._live), "wanted": self.config.workers, "unavailable": self._unavailable}
+
     async def worker_handles(self) -> dict[str, Any]:
+        """The workers that are up (placed and started)."""
         await self._ensure_started()
-        return dict(self._actors)
+        return {name: self._actors[name] for name in self._live if name in self._actors}
 
     async def stats(self) -> dict[str, Any]:
         s = self._stats
@@ -172,13 +250,22 @@ class ScorerBroker:
             "failed_archs": s.failed_archs,
             "per_worker": dict(s.per_worker),
             "per_node": dict(s.per_node),
+            "failed_starts": s.failed_starts,
             "workers": len(self._actors),
+            "workers_up": len(self._live),
+            "unavailable": self._unavailable,
         }
 
     async def shutdown(self) -> None:
         for actor in list(self._actors.values()):
             ray.kill(actor, no_restart=True)
         self._actors.clear()
+        self._live.clear()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"[:300]
 
 
 def _worker_failure(arch: str, err: BaseException, attempts: int) -> dict[str, Any]:

@@ -27,6 +27,8 @@ class SearchProgress:
         self._trial_to_search: dict[str, str] = {}
         self._evals: dict[str, int] = {sid: 0 for sid in search_ids}
         self._best: dict[str, float] = {}
+        self._workers: tuple[int, int, str] | None = None
+        self._workers_task = None
         # not a terminal (a `ray job` log, nohup): rich would stay silent until the end
         self._lines = None if quiet or self._progress.console.is_terminal else PeriodicLines()
 
@@ -56,7 +58,21 @@ class SearchProgress:
         if self._best:
             sid = max(self._best, key=self._best.get)
             text += f", best score {self._best[sid]:.4g} ({sid})"
+        if self._workers is not None and self._workers[0] < self._workers[1]:
+            text += f", {workers_text(*self._workers)}"
         return text + f", {self._lines.elapsed():.0f} s"
+
+    def workers(self, up: int, wanted: int, kind: str) -> None:
+        """How many scorer workers are up; shown while fewer than wanted are."""
+        self._workers = (up, wanted, kind)
+        if self._lines is not None:
+            if up < wanted and self._lines.due():
+                self._lines.write(self._summary())
+            return
+        if self._workers_task is None:
+            self._workers_task = self._progress.add_task("", total=wanted, best="")
+        self._progress.update(self._workers_task, completed=up, total=wanted,
+                              description=workers_text(up, wanted, kind))
 
     def update(self, trial_id: str, rows: list[dict], result: dict) -> None:
         sid = self._trial_to_search.get(trial_id)
@@ -78,3 +94,7 @@ class SearchProgress:
         )
         if self._lines is not None and self._lines.due():
             self._lines.write(self._summary())
+
+
+def workers_text(up: int, wanted: int, kind: str) -> str:
+    return f"waiting for {kind} workers: {up} of {wanted} up" if up < wanted else f"{kind} workers: {up} of {wanted} up"

@@ -117,6 +117,7 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
 
     batch = run.ask_batch
     max_in_flight = run.max_in_flight
+    result_timeout = run.result_timeout
     stale_asks = 0
 
     while not out_of_budget() or pending:
@@ -142,7 +143,9 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
             pending_archs.update(fresh)
         if not pending:
             break
-        ready, _ = ray.wait(list(pending), num_returns=1)
+        ready, _ = ray.wait(list(pending), num_returns=1, timeout=result_timeout)
+        if not ready:  # the pool bounds its own waits; this catches a pool that stopped answering
+            raise TimeoutError(f"the scorer pool returned no result for {result_timeout:.0f} s")
         ref = ready[0]
         archs = pending.pop(ref)
         pending_archs.difference_update(archs)

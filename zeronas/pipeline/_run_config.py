@@ -44,3 +44,5 @@ class RunConfig:
     pool_name: str | None = None
     #: proxy evaluations one search keeps in flight
     max_in_flight: int | None = None
+    #: seconds a search waits for any result from the pool before it fails (the pool gives up sooner: no hang)
+    result_timeout: float | None = None

@@ -31,24 +31,23 @@ def score_on_ray(
     """
     import ray
 
+    from zeronas.pipeline._placement import plan_scorers, read_capacity
     from zeronas.pipeline._pool import PoolConfig, start_pool
     from zeronas.pipeline._ray_session import ensure_ray
 
     ensure_ray(address)
-    gpus = float(ray.cluster_resources().get("GPU", 0))
-    if gpus_per_worker is None:
-        gpus_per_worker = 1.0 if gpus else 0.0
+    placement = plan_scorers(read_capacity(), workers=workers, gpus_per_worker=gpus_per_worker,
+                             cpus_per_worker=cpus_per_worker, threads_per_worker=threads_per_worker)
     config = PoolConfig(
         scorer_kwargs=dict(space=space, proxies=list(proxies), dataset=dataset, data=data, seed=seed, batch_size=batch_size),
-        workers=workers,
-        gpus_per_worker=gpus_per_worker,
+        workers=placement.workers,
+        gpus_per_worker=placement.gpus_per_worker,
         cpus_per_worker=cpus_per_worker,
         threads_per_worker=threads_per_worker,
         plugins=tuple(plugins),
     )
     pool = start_pool(config)
     try:
-        ray.get(pool.warm_up.remote())
         todo = list(archs)
         limit = calls_in_flight or max(2, 2 * workers)
         pending: list[Any] = []

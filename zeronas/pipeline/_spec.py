@@ -47,10 +47,13 @@ class ExperimentSpec:
     cpus_per_worker: float = 0.5
     threads_per_worker: int = 1
     address: str | None = None
+    #: seconds the scorer pool (and the training stage) may go without a worker up
+    wait_for_workers: float = 600.0
     ask_batch: int = 4
     quiet: bool = False
 
-    RUNTIME_FIELDS = ("workers", "gpus_per_worker", "cpus_per_worker", "threads_per_worker", "address", "quiet", "out")
+    RUNTIME_FIELDS = ("workers", "gpus_per_worker", "cpus_per_worker", "threads_per_worker", "address", "quiet", "out",
+                      "wait_for_workers")
 
     def to_config(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -31,11 +31,11 @@ def training_candidates(run: RunConfig, searches: list[dict[str, Any]], k: int) 
 
 
 def run_training_stage(spec: ExperimentSpec, run: RunConfig, searches: list[dict[str, Any]], tune_dir: Path) -> None:
-    import ray
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
 
-    from zeronas.pipeline._training_stage import TrainingLogCallback, training_trial
+    from zeronas.pipeline._placement import read_capacity, training_resources
+    from zeronas.pipeline._training_stage import TrainingLogCallback, TrialsWaitBound, training_trial
 
     cands = training_candidates(run, searches, spec.train_top_k or spec.top_k)
     if not cands:
@@ -44,8 +44,7 @@ def run_training_stage(spec: ExperimentSpec, run: RunConfig, searches: list[dict
     if spec.train_simulate:
         resources = {"cpu": 0.01}
     else:
-        gpus = ray.cluster_resources().get("GPU", 0)
-        resources = {"cpu": 1, "gpu": 1} if gpus else {"cpu": 1}
+        resources = training_resources(read_capacity(), spec.gpus_per_worker)
     scheduler = ASHAScheduler(time_attr="epoch", metric="val_acc", mode="max", max_t=max(epochs, 1),
                               grace_period=1, reduction_factor=2)
     tuner = tune.Tuner(
@@ -53,7 +52,8 @@ def run_training_stage(spec: ExperimentSpec, run: RunConfig, searches: list[dict
         param_space={"candidate": tune.grid_search(cands)},
         tune_config=tune.TuneConfig(scheduler=scheduler, reuse_actors=True),
         run_config=tune.RunConfig(name="training", storage_path=str(tune_dir),
-                                  callbacks=[TrainingLogCallback(run)], verbose=0),
+                                  callbacks=[TrainingLogCallback(run), TrialsWaitBound(spec.wait_for_workers)],
+                                  verbose=0),
     )
     results = tuner.fit()
     errors = [r.error for r in results if r.error is not None]

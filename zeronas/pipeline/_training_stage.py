@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ray import tune
 from ray.tune import Callback
 
+from zeronas.errors import ZeronasError
 from zeronas.pipeline._log_callback import sink_for
+from zeronas.pipeline._placement import format_duration
 
 if TYPE_CHECKING:
     from zeronas.pipeline._run_config import RunConfig
@@ -86,3 +89,24 @@ class TrainingLogCallback(Callback):
                 "error": error,
             }
         )
+
+
+class TrialsWaitBound(Callback):
+    """Ends a Tune run whose trials have all been waiting for resources for longer than ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._waiting_since: float | None = None
+
+    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        waiting = [t for t in trials if t.status == "PENDING"]
+        if not waiting or any(t.status == "RUNNING" for t in trials):
+            self._waiting_since = None
+            return
+        self._waiting_since = self._waiting_since or time.monotonic()
+        if time.monotonic() - self._waiting_since > self.seconds:
+            asks = waiting[0].placement_group_factory.required_resources
+            raise ZeronasError(
+                f"no training trial could start for {format_duration(self.seconds)} (--wait-for-workers): Ray could "
+                f"not place {len(waiting)} trial(s) asking for {', '.join(f'{k} {v:g}' for k, v in asks.items())}"
+            )

@@ -1,0 +1,52 @@
+"""Searches on a simulated autoscaling cluster (Ray's fake multi-node provider), in its own Ray."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SCRIPT = Path(__file__).parent / "scripts" / "autoscaling_search.py"
+
+
+def test_gpu_workers_are_launched_on_demand_and_impossible_requests_fail_clearly():
+    # A short base path: Ray's socket paths under it must stay below the 107-byte limit.
+    base = Path(tempfile.mkdtemp(prefix="zr-as-"))
+    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
+    # Its own session, so that killing its process group ends the cluster it started and nothing else.
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(base)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=420)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        shutil.rmtree(base, ignore_errors=True)
+    assert proc.returncode == 0, stderr[-3000:]
+    report = json.loads(stdout.strip().splitlines()[-1])
+
+    gpu = report["gpu_search"]
+    assert len(gpu["gpu_nodes"]) == 2  # launched by the autoscaler: the head has no GPU
+    assert gpu["pool"]["workers"] == 2 and gpu["pool"]["workers_up"] == 2  # default: one per launchable GPU
+    assert len(gpu["archs"]) == 24 and len(set(gpu["archs"])) == 24
+    head_label = report["head"][:8]
+    assert gpu["nodes"] and all(not n.endswith("/" + head_label) for n in gpu["nodes"])  # scored on GPU nodes only
+    assert 1 <= len(gpu["workers"]) <= 2
+
+    three = report["three_workers"]
+    assert three["pool"]["workers"] == 3 and three["pool"]["workers_up"] == 2 and three["pool"]["unavailable"] is None
+    assert len(three["archs"]) == 12 and len(set(three["archs"])) == 12
+
+    two = report["two_gpus"]
+    assert two["error"] and "GPU 2" in two["error"] and "gpu_worker (CPU 1, GPU 1)" in two["error"], two
+    assert "--gpus-per-worker" in two["error"] and two["seconds"] < 30 and not two["wrote"]
+    print({k: v for k, v in report.items() if k.endswith("seconds")},
+          {k: report[k]["seconds"] for k in ("gpu_search", "three_workers", "two_gpus")})
