@@ -30,6 +30,12 @@ def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
     assert sorted(report["per_search"]) == ["random-s0", "rea-s0"]
     for archs in report["per_search"].values():
         assert len(archs) == BUDGET and len(set(archs)) == BUDGET
+    # The only GPU node lost: no replacement can be placed, so the search stops after its 5 s wait,
+    # keeps what it scored, and finishes with --resume once a GPU node is back.
+    lost = report["gpu_lost"]
+    assert lost["error"] and "no scorer worker was up for" in lost["error"] and "--resume" in lost["error"], lost
+    assert lost["seconds_to_error"] < 90 and 4 <= lost["logged"] < BUDGET
+    assert len(report["gpu_resumed"]) == BUDGET and len(set(report["gpu_resumed"])) == BUDGET
 
 
 def _rows(out: Path) -> list[dict]:

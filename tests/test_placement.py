@@ -44,6 +44,8 @@ def test_the_repository_cluster_gets_a_gpu_scorer_per_launchable_gpu_without_fla
     placement = plan(capacity)
     assert (placement.workers, placement.gpus_per_worker, placement.kind) == (8, 1.0, "GPU")
     assert plan(capacity, gpus_per_worker=0.25).workers == 32
+    launched = Capacity([HEAD] + [{"CPU": 4.0, "GPU": 1.0}] * 3, types)  # launched nodes are not counted twice
+    assert plan(launched).workers == 8
     assert training_resources(capacity, None) == {"cpu": 1.0, "gpu": 1.0}
     assert training_resources(capacity, 0) == {"cpu": 1.0}
 

@@ -1,12 +1,15 @@
 """Run a search on a two-node local Ray cluster and remove the worker node mid-search.
 
+Then the same with the only GPU node, so that no replacement worker can be placed: that
+search must stop after --wait-for-workers, and go on with --resume once a GPU node is back.
 Used by tests/test_pipeline_recovery.py in a subprocess (a Cluster needs its own Ray).
-Prints one JSON line with what the log holds.
+Prints one JSON line with what the logs hold.
 """
 
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +19,8 @@ import pyarrow.dataset as ds  # noqa: E402
 import ray  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from zeronas.pipeline import ExperimentSpec  # noqa: E402
+from zeronas.errors import ZeronasError  # noqa: E402
+from zeronas.pipeline import ExperimentSpec, run_experiment  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
 from _running import start_in_thread, wait_for_pool  # noqa: E402
@@ -41,13 +45,44 @@ cluster.remove_node(worker_node, allow_graceful=False)
 removed_at = ray.get(pool.stats.remote())["scored"]
 thread.join(timeout=300)
 rows = ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
-print(json.dumps({
+report = {
     "finished": "result" in outcome,
     "removed_at": removed_at,
     "scored_on_before_removal": scored_on,
     "stats": outcome["result"].pool_stats if "result" in outcome else None,
     "nodes": sorted({r["node"] for r in rows}),
     "per_search": {s: [r["arch"] for r in rows if r["search_id"] == s] for s in sorted({r["search_id"] for r in rows})},
-}))
+}
+
+# The only GPU node goes away: its replacement cannot be placed anywhere.
+gpu_out = str(Path(out) / "gpu")
+gpu_node = cluster.add_node(num_cpus=1, num_gpus=1)
+cluster.wait_for_nodes()
+spec = ExperimentSpec(budget=budget, out=gpu_out, quiet=True, workers=1, gpus_per_worker=1, cpus_per_worker=0.5,
+                      wait_for_workers=5)
+outcome = {}
+
+
+def search() -> None:
+    try:
+        outcome["result"] = run_experiment(spec)
+    except ZeronasError as err:
+        outcome["error"] = str(err)
+
+
+thread = threading.Thread(target=search)
+thread.start()
+pool = wait_for_pool(min_scored=4)
+cluster.remove_node(gpu_node, allow_graceful=False)
+removed = time.monotonic()
+thread.join(timeout=180)
+report["gpu_lost"] = {"error": outcome.get("error"), "seconds_to_error": round(time.monotonic() - removed, 1),
+                      "logged": len(ds.dataset(gpu_out, format="parquet", partitioning="hive").to_table())}
+cluster.add_node(num_cpus=1, num_gpus=1)
+cluster.wait_for_nodes()
+run_experiment(spec, resume=True)
+rows = ds.dataset(gpu_out, format="parquet", partitioning="hive").to_table().to_pylist()
+report["gpu_resumed"] = [r["arch"] for r in rows]
+print(json.dumps(report))
 ray.shutdown()
 cluster.shutdown()

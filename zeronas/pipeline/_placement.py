@@ -47,12 +47,12 @@ class Capacity:
         return sum(n.get(resource, 0.0) for n in self.nodes)
 
     def most(self, resource: str) -> float:
-        """The most of ``resource`` the cluster can have once its autoscaler has launched all it may."""
-        now = self.total(resource)
-        extra = [t.resources.get(resource, 0.0) * t.max_count for t in self.launchable if t.max_count >= 0]
+        """How much of ``resource`` the cluster can have: what it has, or what its autoscaler's node types
+        add up to at their maximum counts (the launched ones are among the live nodes), whichever is more."""
         if any(t.max_count < 0 and t.resources.get(resource, 0.0) > 0 for t in self.launchable):
             return math.inf
-        return now + sum(extra)
+        launchable = sum(t.resources.get(resource, 0.0) * t.max_count for t in self.launchable)
+        return max(self.total(resource), launchable)
 
     def can_ever_place(self, bundle: dict[str, float]) -> bool:
         shapes = self.nodes + [t.resources for t in self.launchable]
