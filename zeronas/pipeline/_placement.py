@@ -17,9 +17,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zeronas.errors import ZeronasError
+
+if TYPE_CHECKING:
+    from zeronas.pipeline._pool import PoolConfig
+    from zeronas.pipeline._run_config import RunConfig
+    from zeronas.pipeline._spec import ExperimentSpec
 
 LAUNCHER_CONFIG = "~/ray_bootstrap_config.yaml"
 DEFAULT_WAIT_SECONDS = 600.0
@@ -218,7 +223,7 @@ def _node_types_from_launcher_config(reported: set[str], path: str = LAUNCHER_CO
 
 
 
-def scorer_pool_config(spec: Any, run: dict[str, Any], capacity: Capacity) -> Any:
+def scorer_pool_config(spec: ExperimentSpec, run: RunConfig, capacity: Capacity) -> PoolConfig:
     """An experiment's scorer pool: its requests (``--workers``, ``--gpus-per-worker``) resolved on ``capacity``."""
     from zeronas.pipeline._pool import PoolConfig
 
