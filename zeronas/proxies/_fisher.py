@@ -11,6 +11,8 @@ Conv2d/Linear output ``a`` with gradient ``g = dL/da``: per sample ``n`` and cha
 
 from __future__ import annotations
 
+import torch
+
 from zeronas.proxies._api import register_proxy
 from zeronas.proxies._base import Needs, Proxy, ProxyContext
 from zeronas.proxies._gradients import cross_entropy_grads
@@ -21,9 +23,9 @@ class Fisher(Proxy):
     needs = Needs(inputs="batches", labels=True, backward=True)
 
     def compute(self, ctx: ProxyContext) -> float:
-        total = 0.0
+        saliencies = []
         for act, grad in cross_entropy_grads(ctx).activations:
             prod = (act * grad).double()
             per_channel = prod.sum(dim=(2, 3)) if prod.dim() == 4 else prod
-            total += float(per_channel.pow(2).mean(dim=0).mul(0.5).sum())
-        return total
+            saliencies.append(per_channel.pow(2).mean(dim=0).mul(0.5).sum())
+        return float(torch.stack(saliencies).sum()) if saliencies else 0.0

@@ -44,7 +44,7 @@ class NASWOT(Proxy):
         finally:
             for handle in handles:
                 handle.remove()
-        sign, logdet = torch.linalg.slogdet(kernel)
+        sign, logdet = torch.stack(torch.linalg.slogdet(kernel)).tolist()
         if sign == 0:
             raise FloatingPointError("singular activation kernel (identical binary codes)")
         return float(logdet)

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from zeronas._device import parse_device
+from zeronas._device import full_precision, parse_device
 from zeronas.datasets import canonical_dataset
 from zeronas.datasets import num_classes as dataset_classes
 from zeronas.datasets import resolution as dataset_resolution
@@ -160,7 +160,16 @@ class ArchScorer:
         )
 
     def score(self, arch: str) -> ArchScore:
-        """All proxies for one arch. A numerical failure gives ``None`` and a reason, never an exception."""
+        """All proxies for one arch. A numerical failure gives ``None`` and a reason, never an exception.
+
+        TF32 is off while scoring (:func:`~zeronas._device.full_precision`), so that a GPU
+        computes the same function as a CPU; each proxy ends by reading its value back, so
+        its time is the device's time too.
+        """
+        with full_precision():
+            return self._score(arch)
+
+    def _score(self, arch: str) -> ArchScore:
         try:
             arch = self.space.validate(arch)
         except ValueError as err:

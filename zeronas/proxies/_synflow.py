@@ -44,8 +44,9 @@ class Synflow(Proxy):
         net.zero_grad(set_to_none=True)
         x = torch.ones(1, 3, ctx.resolution, ctx.resolution, dtype=torch.float64, device=ctx.device)
         net(x).sum().backward()
-        total = 0.0
-        for layer in weight_layers(net):
-            if layer.weight.grad is not None:
-                total += float((layer.weight.detach() * layer.weight.grad).abs().sum())
-        return total
+        flows = [
+            (layer.weight.detach() * layer.weight.grad).abs().sum()
+            for layer in weight_layers(net)
+            if layer.weight.grad is not None
+        ]
+        return float(torch.stack(flows).sum()) if flows else 0.0

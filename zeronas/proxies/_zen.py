@@ -58,11 +58,15 @@ class Zen(Proxy):
             x = _noise(shape, ctx.seed, salt=1).to(ctx.device)
             mixed = x + _MIXUP_GAMMA * _noise(shape, ctx.seed, salt=2).to(ctx.device)
             diff = (net.forward_features(x) - net.forward_features(mixed)).abs().double()
-            response = float(diff.sum(dim=(1, 2, 3)).mean())
+            variances = [
+                m.running_var.double().mean()
+                for m in net.modules()
+                if isinstance(m, nn.BatchNorm2d) and m.running_var is not None
+            ]
+            response, *variances = torch.stack([diff.sum(dim=(1, 2, 3)).mean(), *variances]).tolist()
             if response == 0.0:
                 raise FloatingPointError("zero response to the input perturbation (output ignores the input)")
             score = math.log(response)
-            for m in net.modules():
-                if isinstance(m, nn.BatchNorm2d) and m.running_var is not None:
-                    score += math.log(math.sqrt(float(m.running_var.double().mean())))
+            for variance in variances:
+                score += math.log(math.sqrt(variance))
         return score

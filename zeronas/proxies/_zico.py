@@ -39,12 +39,15 @@ class ZiCo(Proxy):
                 g = layer.weight.grad
                 grads.append((g if g is not None else torch.zeros_like(layer.weight)).detach().double().flatten())
         model.zero_grad(set_to_none=True)
-        total = 0.0
+        # per layer on the device (masking, not indexing, so nothing waits for the values); one read-back
+        per_layer = []
         for grads in per_batch:
             stacked = torch.stack(grads)
             std = stacked.std(dim=0, unbiased=False)
-            nonzero = std != 0
-            s = float((stacked.abs().mean(dim=0)[nonzero] / std[nonzero]).sum())
+            ratio = stacked.abs().mean(dim=0) / std
+            per_layer.append(torch.where(std != 0, ratio, 0.0).sum())
+        total = 0.0
+        for s in torch.stack(per_layer).tolist() if per_layer else []:
             if s > 0:
                 total += math.log(s)
         return total
