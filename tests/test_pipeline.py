@@ -27,7 +27,7 @@ def csv_truth(path: Path, column: str = "cifar10_test_acc_200ep") -> dict[str, f
 
 
 def test_search_logs_each_arch_once_and_validates_its_top_k(ray_session, tss_csv, tmp_path):
-    spec = ExperimentSpec(budget=24, top_k=5, benchmark=str(tss_csv), out=str(tmp_path), quiet=True)
+    spec = ExperimentSpec(budget=24, top_k=5, benchmark=str(tss_csv), out=str(tmp_path), quiet=True, device="cpu")
     result = run_experiment(spec)
 
     rows = log_rows(tmp_path)
@@ -56,7 +56,8 @@ def test_search_logs_each_arch_once_and_validates_its_top_k(ray_session, tss_csv
 
 
 def test_compare_runs_all_searches_on_one_shared_pool_into_one_log(ray_session, tmp_path):
-    spec = ExperimentSpec(algos=["random", "rea", "tpe"], seeds=[0, 1], budget=10, out=str(tmp_path), quiet=True, workers=2)
+    spec = ExperimentSpec(algos=["random", "rea", "tpe"], seeds=[0, 1], budget=10, out=str(tmp_path), quiet=True, workers=2,
+                          device="cpu")
     result = run_experiment(spec)
     rows = log_rows(tmp_path)
     by_search: dict[str, list[dict]] = {}
@@ -90,7 +91,7 @@ def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
 
 def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_session, tmp_path):
     spec = ExperimentSpec(proxy="nan_on_1x1", extra_proxies=["meco"], plugins=[PLUGIN], budget=20, out=str(tmp_path),
-                          quiet=True, algos=["random"])
+                          quiet=True, algos=["random"], device="cpu")
     run_experiment(spec)
     rows = log_rows(tmp_path)
     assert len(rows) == 20
@@ -105,7 +106,7 @@ def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_se
 
 def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_csv, tmp_path):
     spec = ExperimentSpec(proxy="meco:1,synflow:0.5", budget=16, top_k=3, benchmark=str(tss_csv), train_epochs=12,
-                          train_simulate=True, out=str(tmp_path), quiet=True)
+                          train_simulate=True, out=str(tmp_path), quiet=True, device="cpu")
     run_experiment(spec)
     rows = log_rows(tmp_path)
     proxy = [r for r in rows if r["stage"] == "proxy"]
@@ -121,7 +122,8 @@ def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_c
 def test_real_short_training_stage(ray_session, fake_cifar, tmp_path):
     data = fake_cifar
     out = tmp_path / "runs"
-    spec = ExperimentSpec(budget=6, top_k=2, train_epochs=2, data=str(data), train_samples=100, out=str(out), quiet=True)
+    spec = ExperimentSpec(budget=6, top_k=2, train_epochs=2, data=str(data), train_samples=100, out=str(out), quiet=True,
+                          device="cpu")
     run_experiment(spec)
     trained = [r for r in log_rows(out) if r["stage"] == "train"]
     assert len(trained) == 2
@@ -139,7 +141,7 @@ def test_gpu_workers_get_their_own_gpu_or_a_fraction(ray_session):
 
     from zeronas.pipeline._pool import PoolConfig, start_pool
 
-    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8)
+    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8, device="cpu")
     for workers, share, per_gpu in [(2, 1.0, 1), (4, 0.5, 2)]:
         pool = start_pool(PoolConfig(kwargs, workers=workers, gpus_per_worker=share, cpus_per_worker=0.1))
         ready = ray.get(pool.warm_up.remote())
@@ -434,7 +436,7 @@ def test_sss_search_with_nsga2_logs_costs_for_every_arch(ray_session, tmp_path):
     from zeronas.spaces import get_space
 
     spec = ExperimentSpec(space="sss", algos=["nsga2"], extra_proxies=["params"], budget=12, top_k=3,
-                          out=str(tmp_path), quiet=True)
+                          out=str(tmp_path), quiet=True, device="cpu")
     result = run_experiment(spec)
     rows = log_rows(tmp_path)
     assert len(rows) == 12 and {r["space"] for r in rows} == {"sss"}

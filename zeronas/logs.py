@@ -37,6 +37,7 @@ __all__ = [
     "log_schema",
     "proxy_columns",
     "LogWriter",
+    "PartFiles",
     "open_log",
     "find_part_files",
     "find_run_dirs",
@@ -126,6 +127,34 @@ def _as_timestamp(value: Any) -> datetime | None:
     raise ValueError(f"timestamp must be a datetime or epoch seconds, got {type(value).__name__}")
 
 
+class PartFiles:
+    """Numbered Parquet part files in one directory, each written atomically.
+
+    ``part-<seq:06d>-<uuid8>.parquet`` through :func:`~zeronas._atomic.atomic_write`, so a
+    reader (``pyarrow.dataset`` skips names starting with ``.`` or ``_``) never sees a torn
+    file and a process killed mid-write leaves no visible part. Shared by the search log and
+    ``zeronas score``.
+    """
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        existing = self.existing()
+        self._next_seq = max((int(_PART_NAME.match(p.name).group(1)) for p in existing), default=-1) + 1
+
+    def existing(self) -> list[Path]:
+        """The complete part files already in the directory, in write order."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(p for p in self.directory.iterdir() if _PART_NAME.match(p.name))
+
+    def write(self, table: pa.Table) -> Path:
+        final = self.directory / f"part-{self._next_seq:06d}-{uuid.uuid4().hex[:8]}.parquet"
+        with atomic_write(final) as fh:
+            pq.write_table(table, fh, compression="zstd")
+        self._next_seq += 1
+        return final
+
+
 class LogWriter:
     """Buffers rows of one run and writes them as atomic Parquet part files.
 
@@ -163,7 +192,7 @@ class LogWriter:
         self._lock = threading.Lock()
         self._buffer: list[dict] = []
         self._keys: set[tuple[str, str, str]] = set()
-        self._next_seq = 0
+        self._parts = PartFiles(self.run_dir)
         self._closed = False
         self.rows_written = 0
         self._load_existing()
@@ -172,10 +201,9 @@ class LogWriter:
 
     # -- setup -----------------------------------------------------------------
     def _load_existing(self) -> None:
-        parts = [p for p in self.run_dir.iterdir() if _PART_NAME.match(p.name)]
+        parts = self._parts.existing()
         if not parts:
             return
-        self._next_seq = max(int(_PART_NAME.match(p.name).group(1)) for p in parts) + 1
         keys = ds.dataset([str(p) for p in parts], format="parquet").to_table(columns=list(_KEY))
         self._keys.update(zip(*(keys.column(c).to_pylist() for c in _KEY)))
 
@@ -261,11 +289,7 @@ class LogWriter:
         if not self._buffer:
             return
         table = pa.Table.from_pylist(self._buffer, schema=self.schema)
-        name = f"part-{self._next_seq:06d}-{uuid.uuid4().hex[:8]}.parquet"
-        final = self.run_dir / name
-        with atomic_write(final) as fh:
-            pq.write_table(table, fh, compression="zstd")
-        self._next_seq += 1
+        self._parts.write(table)
         self.rows_written += table.num_rows
         self._buffer.clear()
 

@@ -57,6 +57,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cpus-per-worker", type=float, default=S, help="logical CPUs Ray reserves per scorer (default 0.5)")
     p.add_argument("--threads-per-worker", type=int, default=S, help="torch threads per scorer (default 1)")
     p.add_argument("--address", default=S, help="Ray cluster to join, e.g. auto (default: start a local Ray)")
+    p.add_argument("--device", default=S, choices=["auto", "cpu", "cuda"],
+                   help="where workers compute: auto (default) = the GPU Ray gives them, else CPU; a worker given a "
+                        "GPU that torch cannot use is an error. cpu = keep the GPU placement, compute on the CPU")
     p.add_argument("--out", default=S, metavar="DIR", help="log root (default ./zeronas-runs)")
     p.add_argument("--resume", nargs="?", const=True, default=S, metavar="RUN_ID", help="continue the newest (or the given) run in --out")
     p.add_argument("--dedup-isomorphic", action="store_true", default=S, help="never propose two isomorphic TSS cells")

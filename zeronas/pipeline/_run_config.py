@@ -39,6 +39,8 @@ class RunConfig:
     train_samples: int | None
     #: ``ArchScorer`` arguments of the scorer pool (not recorded: the fields above carry them)
     scorer_kwargs: dict[str, Any]
+    #: where workers compute: auto (the GPU Ray gives them, else CPU) or cpu (see ``_worker_device.py``)
+    device: str = "auto"
     run_id: str | None = None
     run_dir: str | None = None
     pool_name: str | None = None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 
 def score_on_ray(
-    archs: Sequence[str],
+    archs: Iterable[str],
     *,
     space: str,
     proxies: Sequence[str],
@@ -27,19 +28,32 @@ def score_on_ray(
 ) -> Iterator[Any]:
     """Yield an ``ArchScore`` per arch, in completion order, computed by ``workers`` actors.
 
-    ``device`` is ignored: each worker scores on the GPU Ray gives it, else on CPU.
+    ``archs`` is read lazily, ``calls_in_flight`` calls of ``call_size`` archs ahead of the
+    results, so scoring a whole space holds no list of it. ``device`` is the workers' policy
+    (``auto``, ``cpu`` or ``cuda``; see ``pipeline/_worker_device.py``): a worker that Ray
+    gives a GPU its torch cannot use stops the pool start with one line.
     """
     import ray
 
     from zeronas.pipeline._placement import plan_scorers, read_capacity
     from zeronas.pipeline._pool import PoolConfig, start_pool
     from zeronas.pipeline._ray_session import ensure_ray
+    from zeronas.pipeline._worker_device import check_worker_device
 
+    device = check_worker_device(device)
     ensure_ray(address)
-    placement = plan_scorers(read_capacity(), workers=workers, gpus_per_worker=gpus_per_worker,
-                             cpus_per_worker=cpus_per_worker, threads_per_worker=threads_per_worker)
+    placement = plan_scorers(
+        read_capacity(),
+        workers=workers,
+        gpus_per_worker=gpus_per_worker,
+        cpus_per_worker=cpus_per_worker,
+        threads_per_worker=threads_per_worker,
+    )
     config = PoolConfig(
-        scorer_kwargs=dict(space=space, proxies=list(proxies), dataset=dataset, data=data, seed=seed, batch_size=batch_size),
+        scorer_kwargs=dict(
+            space=space, proxies=list(proxies), dataset=dataset, data=data, seed=seed, batch_size=batch_size,
+            device=device,
+        ),
         workers=placement.workers,
         gpus_per_worker=placement.gpus_per_worker,
         cpus_per_worker=cpus_per_worker,
@@ -48,14 +62,17 @@ def score_on_ray(
     )
     pool = start_pool(config)
     try:
-        todo = list(archs)
+        todo = iter(archs)
         limit = calls_in_flight or max(2, 2 * workers)
         pending: list[Any] = []
-        pos = 0
-        while pos < len(todo) or pending:
-            while pos < len(todo) and len(pending) < limit:
-                pending.append(pool.score.remote(todo[pos : pos + call_size]))
-                pos += call_size
+        while True:
+            while len(pending) < limit:
+                call = list(islice(todo, call_size))
+                if not call:
+                    break
+                pending.append(pool.score.remote(call))
+            if not pending:
+                break
             ready, pending = ray.wait(pending, num_returns=1)
             for out in ray.get(ready[0]):
                 yield to_arch_score(out, proxies)

@@ -10,14 +10,17 @@ from typing import Any
 import ray
 
 from zeronas.pipeline._ray_session import node_name
+from zeronas.pipeline._worker_device import worker_device
 
 
 class ScorerWorker:
     """Holds an :class:`~zeronas.proxies.ArchScorer` on its own device.
 
-    A GPU worker (``num_gpus > 0`` in its Ray options) scores on the GPU Ray
-    assigned to it; a CPU worker pins torch to ``threads`` threads so that
-    several workers share a node's cores instead of oversubscribing them.
+    A GPU worker (``num_gpus > 0`` in its Ray options) scores on the GPU Ray assigned to
+    it, unless ``scorer_kwargs["device"]`` is ``cpu``; one whose torch cannot use CUDA
+    fails to start (:func:`~zeronas.pipeline._worker_device.worker_device`). A CPU worker
+    pins torch to ``threads`` threads so that several workers share a node's cores
+    instead of oversubscribing them.
     """
 
     def __init__(self, scorer_kwargs: dict[str, Any], threads: int = 1, plugins: tuple[str, ...] = ()) -> None:
@@ -31,12 +34,12 @@ class ScorerWorker:
 
         torch.set_num_threads(max(1, threads))
         gpu_ids = ray.get_gpu_ids()
-        self.device = "cuda" if gpu_ids and torch.cuda.is_available() else "cpu"
+        node_id = ray.get_runtime_context().get_node_id()
+        self.node = f"{node_name()}/{node_id[:8]}"
+        self.device = worker_device(scorer_kwargs.get("device"), gpu_ids, self.node)
         self.scorer = ArchScorer(**{**scorer_kwargs, "device": self.device})
         self.space = get_space(scorer_kwargs["space"])
         self.worker_id = f"w-{uuid.uuid4().hex[:8]}"
-        node_id = ray.get_runtime_context().get_node_id()
-        self.node = f"{node_name()}/{node_id[:8]}"
         self.gpu_ids = [str(g) for g in gpu_ids]
         self.device_label = f"cuda:{gpu_ids[0]}" if self.device == "cuda" else "cpu"
 

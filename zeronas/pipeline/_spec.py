@@ -49,11 +49,13 @@ class ExperimentSpec:
     address: str | None = None
     #: seconds the scorer pool (and the training stage) may go without a worker up
     wait_for_workers: float = 600.0
+    #: auto: the GPU Ray gives a worker, else its CPU; cpu: keep a GPU placement, compute on the CPU
+    device: str = "auto"
     ask_batch: int = 4
     quiet: bool = False
 
     RUNTIME_FIELDS = ("workers", "gpus_per_worker", "cpus_per_worker", "threads_per_worker", "address", "quiet", "out",
-                      "wait_for_workers")
+                      "wait_for_workers", "device")
 
     def to_config(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -90,6 +92,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     """
     from zeronas.datasets import canonical_dataset, num_classes, resolution
     from zeronas.pipeline._objective import Objective
+    from zeronas.pipeline._worker_device import check_worker_device
     from zeronas.plugins import load_plugins
     from zeronas.proxies import ArchScorer, resolve_proxy
     from zeronas.search_algos import get_algorithm, resolve_algorithm
@@ -122,6 +125,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         raise ZeronasError(f"--gpus-per-worker must be >= 0, got {spec.gpus_per_worker}")
     if spec.train_epochs < 0:
         raise ZeronasError(f"--train-epochs must be >= 0, got {spec.train_epochs}")
+    spec.device = check_worker_device(spec.device)
 
     epochs = spec.epochs or (200 if space.name == "tss" else 90)
     accuracy_source = f"{spec.dataset}_{spec.metric}_acc_{epochs}ep"
@@ -151,6 +155,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         batch_size=spec.batch_size,
     )
     ArchScorer(**scorer_kwargs, device="cpu")  # proxies and data are usable
+    scorer_kwargs["device"] = spec.device  # the workers' policy (pipeline/_worker_device.py)
 
     run = RunConfig(
         space=space.name,
@@ -173,6 +178,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         train_simulate=spec.train_simulate,
         train_samples=spec.train_samples,
         scorer_kwargs=scorer_kwargs,
+        device=spec.device,
     )
     return spec, run
 

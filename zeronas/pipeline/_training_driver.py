@@ -58,4 +58,6 @@ def run_training_stage(spec: ExperimentSpec, run: RunConfig, searches: list[dict
     results = tuner.fit()
     errors = [r.error for r in results if r.error is not None]
     if errors and len(errors) == len(cands):
-        raise ZeronasError(f"every training trial failed: {errors[0]}")
+        from zeronas.pipeline._worker_device import worker_start_error
+
+        raise ZeronasError(f"every training trial failed: {worker_start_error(errors[0], 'training')}")

@@ -28,14 +28,17 @@ def training_trial(config: dict[str, Any], run: RunConfig) -> None:
         return
 
     import ray
-    import torch
 
+    from zeronas.pipeline._ray_session import node_name
     from zeronas.pipeline._training import train_arch
+    from zeronas.pipeline._worker_device import worker_device
 
-    device = "cuda" if ray.get_gpu_ids() and torch.cuda.is_available() else "cpu"
+    gpu_ids = ray.get_gpu_ids()
+    device = worker_device(run.device, gpu_ids, node_name())
+    label = f"cuda:{gpu_ids[0]}" if device == "cuda" else "cpu"
 
     def report(epoch: int, val_acc: float) -> None:
-        tune.report({"val_acc": val_acc, "epoch": epoch})
+        tune.report({"val_acc": val_acc, "epoch": epoch, "device": label})
 
     train_arch(
         run.space,
@@ -83,6 +86,7 @@ class TrainingLogCallback(Callback):
                 "epochs": result.get("epoch"),
                 "params": cand.get("params"),
                 "flops": cand.get("flops"),
+                "device": result.get("device"),
                 "iteration": cand["rank"],
                 "elapsed": result.get("time_total_s"),
                 "timestamp": datetime.now(timezone.utc),

@@ -30,7 +30,7 @@ from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
 from zeronas.proxies._api import get_proxy, list_proxies, register_proxy, resolve_proxy
 from zeronas.proxies._base import Needs, Proxy, ProxyContext
 from zeronas.proxies._scorer import ArchScore, ArchScorer
-from zeronas.proxies._table import scores_to_table, write_parquet_atomic
+from zeronas.proxies._table import ScoreWriter, scores_to_table, write_parquet_atomic
 
 __all__ = [
     "ArchScore",
@@ -38,6 +38,7 @@ __all__ = [
     "Needs",
     "Proxy",
     "ProxyContext",
+    "ScoreWriter",
     "get_proxy",
     "list_proxies",
     "register_proxy",
