@@ -65,8 +65,10 @@ class FeatureRecord:
         """Indices of maps with distinct contents: a map recomputed by another module
         (two ReLUs on the same input, two ``none`` ops) is kept once.
 
-        The fingerprints and the equality checks of candidate pairs are each read back
-        to the host once (not once per map): cheap on a CPU, and no stream of syncs on CUDA.
+        The fingerprints, and the equality of each map with the first of its fingerprint
+        bucket, are each read back to the host once (not once per map): no stream of
+        syncs on CUDA. Only a map that matches a bucket's fingerprint but not its first map
+        (rare) is compared one by one.
         """
         maps = self.maps
         if not maps:
@@ -75,16 +77,16 @@ class FeatureRecord:
         buckets: dict[tuple, list[int]] = {}
         for i, (m, fingerprint) in enumerate(zip(maps, sums, strict=True)):
             buckets.setdefault((tuple(m.shape), *fingerprint), []).append(i)
-        pairs = [(i, j) for members in buckets.values() for n, i in enumerate(members) for j in members[:n]]
-        equal: dict[tuple[int, int], bool] = {}
-        if pairs:
-            flags = torch.stack([(maps[i] == maps[j]).all() for i, j in pairs]).tolist()
-            equal = dict(zip(pairs, flags, strict=True))
+        later = [(i, members[0]) for members in buckets.values() for i in members[1:]]
+        same_as_first: dict[int, bool] = {}
+        if later:
+            flags = torch.stack([(maps[i] == maps[j]).all() for i, j in later]).tolist()
+            same_as_first = {i: flag for (i, _), flag in zip(later, flags, strict=True)}
         kept: list[int] = []
         for members in buckets.values():
-            kept_here: list[int] = []
-            for i in members:
-                if not any(equal[(i, j)] for j in kept_here):
+            kept_here = members[:1]
+            for i in members[1:]:
+                if not same_as_first[i] and not any(torch.equal(maps[i], maps[j]) for j in kept_here[1:]):
                     kept_here.append(i)
             kept += kept_here
         return sorted(kept)
