@@ -18,18 +18,18 @@ Steps, each printed in one summary table and written to ``--out`` as JSON:
    ``--benchmark`` is given: its wall time.
 
 With ``--device cpu`` steps 2-5 run on the CPU (step 2 then compares the CPU with itself: trivially equal, but
-the code path runs); ``--small`` shrinks every step to a few archs. Steps 4 and 5 run the real CLI in a
-subprocess that joins this script's Ray session.
+the code path runs); ``--small`` shrinks every step to a few archs. Steps 4 and 5 run the real CLI
+(``zeronas.cli.main``) in this process, on this script's Ray session.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import math
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -118,25 +118,27 @@ def meco_throughput(device: str, actors: list[int], n: int) -> list[dict[str, An
     return rows
 
 
-def _cli(args: list[str], timeout: float) -> tuple[float, str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
-                                                        os.environ.get("PYTHONPATH", "")])}
+def _cli(args: list[str]) -> tuple[float, str]:
+    """Run ``zeronas ARGS`` in this process (it joins this script's Ray session): wall seconds and stdout."""
+    from zeronas.cli import main
+
+    stdout = io.StringIO()
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "zeronas", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    with contextlib.redirect_stdout(stdout):
+        code = main(args)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"zeronas {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return wall, proc.stdout
+    if code != 0:
+        raise SystemExit(f"zeronas {' '.join(args)} failed with exit code {code}")
+    return wall, stdout.getvalue()
 
 
-def whole_space(device: str, best: dict[str, Any], address: str, small: bool, work: Path) -> dict[str, Any]:
+def whole_space(device: str, best: dict[str, Any], small: bool, work: Path) -> dict[str, Any]:
     which = ["--sample", "8"] if small else ["--all"]
     n = 8 if small else 15_625
     out = work / "tss_meco.parquet"
     args = ["score", "--space", "tss", *which, "--proxies", "meco", "--out", str(out), "--workers", str(best["actors"]),
-            "--gpus-per-worker", str(best["gpus_per_worker"]), "--device", device, "--address", address]
-    wall, _ = _cli(args, timeout=600)
+            "--gpus-per-worker", str(best["gpus_per_worker"]), "--device", device]
+    wall, _ = _cli(args)
     import pyarrow.parquet as pq
 
     rows = pq.read_table(out).num_rows
@@ -145,14 +147,14 @@ def whole_space(device: str, best: dict[str, Any], address: str, small: bool, wo
     return {"command": "zeronas " + " ".join(args), "archs": rows, "wall_s": wall, "arch_per_s": rows / wall}
 
 
-def search(device: str, best: dict[str, Any], address: str, small: bool, work: Path, benchmark: str | None):
+def search(device: str, best: dict[str, Any], small: bool, work: Path, benchmark: str | None):
     budget = 20 if small else 2000
     args = ["search", "--algo", "rea", "--budget", str(budget), "--out", str(work / "runs"), "--workers",
             str(best["actors"]), "--gpus-per-worker", str(best["gpus_per_worker"]), "--device", device,
-            "--address", address, "--quiet", "--json"]
+            "--quiet", "--json"]
     if benchmark:
         args += ["--benchmark", benchmark]
-    wall, stdout = _cli(args, timeout=600)
+    wall, stdout = _cli(args)
     result = json.loads(stdout)
     top = next(iter(result["top"].values()))
     return {"command": "zeronas " + " ".join(args), "evaluations": budget, "wall_s": wall,
@@ -211,13 +213,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ours = not ray.is_initialized()
     ensure_ray(None)
     try:
-        address = ray.get_runtime_context().gcs_address
         actors = [1, 2] if args.small else [1, 2, 4, 8]
         report["meco_actors"] = meco_throughput(args.device, actors, 8 if args.small else 600)
         best = max(report["meco_actors"], key=lambda r: r["arch_per_s"] if not math.isnan(r["arch_per_s"]) else -1)
         with tempfile.TemporaryDirectory(prefix="zeronas-gpu-check-") as work:
-            report["whole_space"] = whole_space(args.device, best, address, args.small, Path(work))
-            report["search"] = search(args.device, best, address, args.small, Path(work), args.benchmark)
+            report["whole_space"] = whole_space(args.device, best, args.small, Path(work))
+            report["search"] = search(args.device, best, args.small, Path(work), args.benchmark)
     finally:
         if ours:
             ray.shutdown()
