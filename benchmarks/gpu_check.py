@@ -48,8 +48,12 @@ AZ_NAS_ARCH_PER_S = 13.9
 def environment(device: str) -> dict[str, Any]:
     import torch
 
-    info = {"torch": torch.__version__, "cuda_build": torch.version.cuda, "device": device,
-            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None}
+    info = {
+        "torch": torch.__version__,
+        "cuda_build": torch.version.cuda,
+        "device": device,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+    }
     info["device_name"] = torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu"
     return info
 
@@ -90,8 +94,18 @@ def agreement(device: str, counts: dict[str, int], batch_size: int) -> list[dict
                 rho = 1.0 if len({y for _, y in both}) == 1 else float("nan")  # constant values: no ranking
             tolerance = TOLERANCE.get(p, DEFAULT_TOLERANCE)
             ok = null_mismatch == 0 and (not both or rel <= tolerance)
-            rows.append({"space": space_name, "proxy": p, "archs": n, "spearman": rho, "max_rel_error": rel,
-                         "null_mismatch": null_mismatch, "tolerance": tolerance, "ok": ok})
+            rows.append(
+                {
+                    "space": space_name,
+                    "proxy": p,
+                    "archs": n,
+                    "spearman": rho,
+                    "max_rel_error": rel,
+                    "null_mismatch": null_mismatch,
+                    "tolerance": tolerance,
+                    "ok": ok,
+                }
+            )
     return rows
 
 
@@ -106,15 +120,17 @@ def meco_throughput(device: str, actors: list[int], n: int) -> list[dict[str, An
         started = first = None
         done = 0
         started = time.perf_counter()
-        for _ in score_on_ray(archs, space="tss", proxies=["meco"], device=device, workers=k, gpus_per_worker=share,
-                              cpus_per_worker=0.5):
+        for _ in score_on_ray(
+            archs, space="tss", proxies=["meco"], device=device, workers=k, gpus_per_worker=share, cpus_per_worker=0.5
+        ):
             done += 1
             if first is None:
                 first = time.perf_counter()
         end = time.perf_counter()
         steady = (done - 1) / (end - first) if done > 1 and end > first else float("nan")
-        rows.append({"actors": k, "gpus_per_worker": share, "archs": done, "arch_per_s": steady,
-                     "wall_s": end - started})
+        rows.append(
+            {"actors": k, "gpus_per_worker": share, "archs": done, "arch_per_s": steady, "wall_s": end - started}
+        )
     return rows
 
 
@@ -136,8 +152,22 @@ def whole_space(device: str, best: dict[str, Any], small: bool, work: Path) -> d
     which = ["--sample", "8"] if small else ["--all"]
     n = 8 if small else 15_625
     out = work / "tss_meco.parquet"
-    args = ["score", "--space", "tss", *which, "--proxies", "meco", "--out", str(out), "--workers", str(best["actors"]),
-            "--gpus-per-worker", str(best["gpus_per_worker"]), "--device", device]
+    args = [
+        "score",
+        "--space",
+        "tss",
+        *which,
+        "--proxies",
+        "meco",
+        "--out",
+        str(out),
+        "--workers",
+        str(best["actors"]),
+        "--gpus-per-worker",
+        str(best["gpus_per_worker"]),
+        "--device",
+        device,
+    ]
     wall, _ = _cli(args)
     import pyarrow.parquet as pq
 
@@ -149,16 +179,35 @@ def whole_space(device: str, best: dict[str, Any], small: bool, work: Path) -> d
 
 def search(device: str, best: dict[str, Any], small: bool, work: Path, benchmark: str | None):
     budget = 20 if small else 2000
-    args = ["search", "--algo", "rea", "--budget", str(budget), "--out", str(work / "runs"), "--workers",
-            str(best["actors"]), "--gpus-per-worker", str(best["gpus_per_worker"]), "--device", device,
-            "--quiet", "--json"]
+    args = [
+        "search",
+        "--algo",
+        "rea",
+        "--budget",
+        str(budget),
+        "--out",
+        str(work / "runs"),
+        "--workers",
+        str(best["actors"]),
+        "--gpus-per-worker",
+        str(best["gpus_per_worker"]),
+        "--device",
+        device,
+        "--quiet",
+        "--json",
+    ]
     if benchmark:
         args += ["--benchmark", benchmark]
     wall, stdout = _cli(args)
     result = json.loads(stdout)
     top = next(iter(result["top"].values()))
-    return {"command": "zeronas " + " ".join(args), "evaluations": budget, "wall_s": wall,
-            "validated": bool(benchmark), "top1_accuracy": top[0].get("accuracy") if top else None}
+    return {
+        "command": "zeronas " + " ".join(args),
+        "evaluations": budget,
+        "wall_s": wall,
+        "validated": bool(benchmark),
+        "top1_accuracy": top[0].get("accuracy") if top else None,
+    }
 
 
 def _fmt(value: Any) -> str:
@@ -169,21 +218,31 @@ def _fmt(value: Any) -> str:
 
 def summary(report: dict[str, Any]) -> str:
     env = report["environment"]
-    lines = [f"torch {env['torch']} (CUDA build {env['cuda_build']}, cuDNN {env['cudnn']}), device {env['device']}: "
-             f"{env['device_name']}", "", "step                          figure"]
+    lines = [
+        f"torch {env['torch']} (CUDA build {env['cuda_build']}, cuDNN {env['cudnn']}), device {env['device']}: "
+        f"{env['device_name']}",
+        "",
+        "step                          figure",
+    ]
     bad = [r for r in report["agreement"] if not r["ok"]]
     for r in report["agreement"]:
-        lines.append(f"agreement {r['space']}/{r['proxy']:<15} spearman {_fmt(r['spearman'])}, max rel err "
-                     f"{_fmt(r['max_rel_error'])} (tolerance {r['tolerance']:g}){'' if r['ok'] else '  FAIL'}")
+        lines.append(
+            f"agreement {r['space']}/{r['proxy']:<15} spearman {_fmt(r['spearman'])}, max rel err "
+            f"{_fmt(r['max_rel_error'])} (tolerance {r['tolerance']:g}){'' if r['ok'] else '  FAIL'}"
+        )
     for r in report["meco_actors"]:
         lines.append(f"meco, {r['actors']} actor(s) x {_fmt(r['gpus_per_worker'])} GPU  {_fmt(r['arch_per_s'])} arch/s")
     ws = report["whole_space"]
-    lines.append(f"zeronas score tss meco        {ws['archs']} archs in {ws['wall_s']:.1f} s = "
-                 f"{ws['arch_per_s']:.1f} arch/s (target {TARGET_ARCH_PER_S:.0f} arch/s = 15,625 in 60 s on one "
-                 f"H100/H200; AZ-NAS {AZ_NAS_ARCH_PER_S} arch/s)")
+    lines.append(
+        f"zeronas score tss meco        {ws['archs']} archs in {ws['wall_s']:.1f} s = "
+        f"{ws['arch_per_s']:.1f} arch/s (target {TARGET_ARCH_PER_S:.0f} arch/s = 15,625 in 60 s on one "
+        f"H100/H200; AZ-NAS {AZ_NAS_ARCH_PER_S} arch/s)"
+    )
     s = report["search"]
-    lines.append(f"REA search, {s['evaluations']} evaluations   {s['wall_s']:.1f} s"
-                 + (f", top-1 validated accuracy {_fmt(s['top1_accuracy'])}" if s["validated"] else ""))
+    lines.append(
+        f"REA search, {s['evaluations']} evaluations   {s['wall_s']:.1f} s"
+        + (f", top-1 validated accuracy {_fmt(s['top1_accuracy'])}" if s["validated"] else "")
+    )
     verdict = "all within tolerance" if not bad else f"{len(bad)} FAIL"
     lines.append(f"total {report['seconds']:.0f} s; agreement: {verdict}")
     return "\n".join(lines)

@@ -81,8 +81,9 @@ def pool_run(archs: list[str], workers: int) -> tuple[float, float]:
     from zeronas.pipeline._pool import PoolConfig, start_pool
 
     t0 = time.perf_counter()
-    pool = start_pool(PoolConfig({**_scorer_kwargs(), "device": "cpu"}, workers=workers, gpus_per_worker=0,
-                                 threads_per_worker=1))
+    pool = start_pool(
+        PoolConfig({**_scorer_kwargs(), "device": "cpu"}, workers=workers, gpus_per_worker=0, threads_per_worker=1)
+    )
     ray.get(pool.warm_up.remote())
     ray.get(pool.score.remote(archs[:workers]))  # each worker's first build, as in the baselines
     started = time.perf_counter()
@@ -130,10 +131,14 @@ def main() -> None:
     _, fair_b = process_pool_run(archs[half:], args.cores)
     loop = bare_loop(archs[:half], args.cores) + bare_loop(archs[half:], args.cores)
     fair, pooled = fair_a + fair_b, pooled_a + pooled_b
-    print(f"archs: {n} TSS cells, MeCo (reference-exact), CPU, {args.cores} cores; "
-          f"1-min load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end")
-    print(f"excluded: ray start-up {ray_start:.2f} s, scorer pool start {pool_start:.2f} s, "
-          f"process pool start {fair_start:.2f} s")
+    print(
+        f"archs: {n} TSS cells, MeCo (reference-exact), CPU, {args.cores} cores; "
+        f"1-min load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+    )
+    print(
+        f"excluded: ray start-up {ray_start:.2f} s, scorer pool start {pool_start:.2f} s, "
+        f"process pool start {fair_start:.2f} s"
+    )
     print(f"fair baseline, multiprocessing pool {args.cores} processes x 1 thread: {n / fair:.2f} arch/s")
     print(f"scorer pool, {args.cores} Ray workers x 1 thread:                {n / pooled:.2f} arch/s")
     print(f"single-process loop, 1 process x {args.cores} threads (extra row):   {n / loop:.2f} arch/s")

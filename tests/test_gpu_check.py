@@ -21,7 +21,8 @@ def test_gpu_check_small_cpu_run_writes_every_figure(ray_session, tmp_path, caps
 
     assert report["environment"]["device"] == "cpu" and report["environment"]["torch"]
     assert {(r["space"], r["proxy"]) for r in report["agreement"]} == {
-        (s, p) for s in ("tss", "sss") for p in list_proxies()}
+        (s, p) for s in ("tss", "sss") for p in list_proxies()
+    }
     assert all(r["ok"] and r["null_mismatch"] == 0 for r in report["agreement"])  # CPU vs CPU: equal
     assert all(r["max_rel_error"] == 0.0 for r in report["agreement"] if r["max_rel_error"] == r["max_rel_error"])
     assert [r["actors"] for r in report["meco_actors"]] == [1, 2]

@@ -48,8 +48,20 @@ def test_resume_skips_the_archs_already_scored_and_ends_as_a_fresh_run(tmp_path:
 
 def test_rows_are_readable_while_the_run_goes_on_and_a_killed_run_resumes(tmp_path: Path):
     out = tmp_path / "s.parquet"
-    cmd = [sys.executable, "-m", "zeronas", "score", "--proxies", "meco", "--sample", "120", "--flush-rows", "3",
-           "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "zeronas",
+        "score",
+        "--proxies",
+        "meco",
+        "--sample",
+        "120",
+        "--flush-rows",
+        "3",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:

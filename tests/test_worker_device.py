@@ -41,8 +41,15 @@ def test_gpu_placement_without_cuda_fails_the_start_and_device_cpu_is_recorded(r
     assert "was given GPU" in err and f"torch.version.cuda={torch.version.cuda}" in err and "on node " in err
     assert not list(out.glob("run=*/part-*"))
     with pytest.raises(ZeronasError, match="cannot use CUDA"):
-        list(score_on_ray(["|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"], space="tss", proxies=["params"],
-                          workers=1, gpus_per_worker=0.5))
+        list(
+            score_on_ray(
+                ["|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"],
+                space="tss",
+                proxies=["params"],
+                workers=1,
+                gpus_per_worker=0.5,
+            )
+        )
 
     # --device cpu keeps the (logical) GPU placement, computes on the CPU and says so
     spec = ExperimentSpec(budget=4, workers=1, gpus_per_worker=1, device="cpu", out=str(out), quiet=True)

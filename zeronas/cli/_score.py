@@ -53,18 +53,25 @@ def add_parser(subparsers) -> None:
         help="auto (real images when a copy is found, else noise; default), real (fail without one) or noise",
     )
     parser.add_argument("--batch-size", type=int, default=64, help="mini-batch for batch proxies (default 64)")
-    parser.add_argument("--device", default="auto",
-                        help="in-process: cpu, cuda or cuda:N (auto = cuda when torch sees one); with --workers: "
-                             "auto = the GPU Ray gives each worker, else CPU; cpu = compute on the CPU even on a GPU "
-                             "placement; a worker given a GPU that torch cannot use is an error (default auto)")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="in-process: cpu, cuda or cuda:N (auto = cuda when torch sees one); with --workers: "
+        "auto = the GPU Ray gives each worker, else CPU; cpu = compute on the CPU even on a GPU "
+        "placement; a worker given a GPU that torch cannot use is an error (default auto)",
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads for in-process scoring (default: torch's)")
     parser.add_argument("--predictor", type=Path, metavar="MODEL", help="add a predicted_acc column ('predict fit')")
     placement = parser.add_argument_group("Ray scorer pool (as for search)")
     placement.add_argument("--workers", type=int, default=0, help="Ray scorer actors; 0 = in this process (default)")
-    placement.add_argument("--gpus-per-worker", type=float,
-                           help="GPU share per scorer (default 1 when the cluster has GPUs; 0.25 packs 4 per GPU)")
-    placement.add_argument("--cpus-per-worker", type=float, default=0.5,
-                           help="logical CPUs Ray reserves per scorer (default 0.5)")
+    placement.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        help="GPU share per scorer (default 1 when the cluster has GPUs; 0.25 packs 4 per GPU)",
+    )
+    placement.add_argument(
+        "--cpus-per-worker", type=float, default=0.5, help="logical CPUs Ray reserves per scorer (default 0.5)"
+    )
     placement.add_argument("--address", help="Ray cluster address for --workers (default: start a local one)")
     parser.set_defaults(func=run)
 
@@ -212,7 +219,11 @@ def run(args: argparse.Namespace) -> int:
     archs, total = select_archs(args, space)
     print(proxy_input.describe())
     kwargs = dict(
-        space=space.name, proxies=proxies, dataset=args.dataset, data=proxy_input.data, seed=args.seed,
+        space=space.name,
+        proxies=proxies,
+        dataset=args.dataset,
+        data=proxy_input.data,
+        seed=args.seed,
         batch_size=args.batch_size,
     )
     if args.workers == 0:
@@ -248,8 +259,13 @@ def run(args: argparse.Namespace) -> int:
         except ImportError:
             raise ZeronasError("Ray scoring not available; use --workers 0") from None
         results = score_on_ray(
-            todo, device=args.device, workers=args.workers, gpus_per_worker=args.gpus_per_worker,
-            cpus_per_worker=args.cpus_per_worker, address=args.address, **kwargs,
+            todo,
+            device=args.device,
+            workers=args.workers,
+            gpus_per_worker=args.gpus_per_worker,
+            cpus_per_worker=args.cpus_per_worker,
+            address=args.address,
+            **kwargs,
         )
     existed = args.out.exists()
     _write_settings(args.out, settings)
@@ -270,6 +286,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     notes = ", ".join(f"{p}: {n} null" for p, n in failed.items() if n)
     skipped = f"; {already} already there" if already else ""
-    print(f"wrote {writer.rows_written} architectures x {len(proxies)} proxies to {args.out}{skipped}"
-          + (f" ({notes})" if notes else ""))
+    print(
+        f"wrote {writer.rows_written} architectures x {len(proxies)} proxies to {args.out}{skipped}"
+        + (f" ({notes})" if notes else "")
+    )
     return 0

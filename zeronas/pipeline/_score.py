@@ -51,7 +51,12 @@ def score_on_ray(
     )
     config = PoolConfig(
         scorer_kwargs=dict(
-            space=space, proxies=list(proxies), dataset=dataset, data=data, seed=seed, batch_size=batch_size,
+            space=space,
+            proxies=list(proxies),
+            dataset=dataset,
+            data=data,
+            seed=seed,
+            batch_size=batch_size,
             device=device,
         ),
         workers=placement.workers,
