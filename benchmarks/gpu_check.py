@@ -199,7 +199,7 @@ def search(device: str, best: dict[str, Any], small: bool, work: Path, benchmark
     if benchmark:
         args += ["--benchmark", benchmark]
     wall, stdout = _cli(args)
-    result = json.loads(stdout)
+    result = json.loads(stdout[stdout.rfind("\n{\n") + 1 :])  # after what Tune prints to stdout
     top = next(iter(result["top"].values()))
     return {
         "command": "zeronas " + " ".join(args),
