@@ -29,28 +29,11 @@ def test_device_policy_for_a_worker():
     assert str(lost) == "the pool failed to start: node lost"
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only torch build's error")
-def test_gpu_placement_without_cuda_fails_the_start_and_device_cpu_is_recorded(ray_session, tmp_path, capsys):
+def test_device_cpu_keeps_the_gpu_placement_and_is_recorded(ray_session, tmp_path):
     from zeronas.logs import open_log, read_run_config
-    from zeronas.pipeline import ExperimentSpec, run_experiment, score_on_ray
+    from zeronas.pipeline import ExperimentSpec, run_experiment
 
     out = tmp_path / "runs"
-    code = main(["search", "--budget", "4", "--workers", "1", "--gpus-per-worker", "1", "--out", str(out), "--quiet"])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and len(err.splitlines()) == 1, err
-    assert "was given GPU" in err and f"torch.version.cuda={torch.version.cuda}" in err and "on node " in err
-    assert not list(out.glob("run=*/part-*"))
-    with pytest.raises(ZeronasError, match="cannot use CUDA"):
-        list(
-            score_on_ray(
-                ["|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"],
-                space="tss",
-                proxies=["params"],
-                workers=1,
-                gpus_per_worker=0.5,
-            )
-        )
-
     # --device cpu keeps the (logical) GPU placement, computes on the CPU and says so
     spec = ExperimentSpec(budget=4, workers=1, gpus_per_worker=1, device="cpu", out=str(out), quiet=True)
     result = run_experiment(spec)
