@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zeronas.cli import main
 from zeronas.errors import ZeronasError
 from zeronas.pipeline._worker_device import check_worker_device, worker_device, worker_start_error
 
