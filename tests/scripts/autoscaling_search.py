@@ -78,7 +78,7 @@ def rows(out: Path) -> list[dict]:
 
 # 1. defaults: the cluster has no GPU yet, its autoscaler can launch two
 t1 = time.monotonic()
-result = run_experiment(ExperimentSpec(budget=24, out=str(base / "gpu"), quiet=True, wait_for_workers=120))
+result = run_experiment(ExperimentSpec(budget=24, out=str(base / "gpu"), quiet=True, wait_for_workers=120, device="cpu"))
 logged = rows(base / "gpu")
 report["gpu_search"] = {
     "seconds": round(time.monotonic() - t1, 1),
@@ -91,14 +91,15 @@ report["gpu_search"] = {
 
 # 2. more workers than the autoscaler may launch: the third never starts, the others do the work
 t2 = time.monotonic()
-result = run_experiment(ExperimentSpec(budget=12, workers=3, out=str(base / "three"), quiet=True, wait_for_workers=60))
+result = run_experiment(ExperimentSpec(budget=12, workers=3, out=str(base / "three"), quiet=True, wait_for_workers=60,
+                                        device="cpu"))
 report["three_workers"] = {"seconds": round(time.monotonic() - t2, 1), "pool": result.pool_stats,
                            "archs": [r["arch"] for r in rows(base / "three")]}
 
 # 3. a request no node type can hold fails at once, naming what the cluster can launch
 t3 = time.monotonic()
 try:
-    run_experiment(ExperimentSpec(budget=12, gpus_per_worker=2, out=str(base / "two-gpus"), quiet=True))
+    run_experiment(ExperimentSpec(budget=12, gpus_per_worker=2, out=str(base / "two-gpus"), quiet=True, device="cpu"))
     report["two_gpus"] = {"error": None}
 except ZeronasError as err:
     report["two_gpus"] = {"error": str(err), "seconds": round(time.monotonic() - t3, 1),

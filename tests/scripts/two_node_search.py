@@ -59,7 +59,7 @@ gpu_out = str(Path(out) / "gpu")
 gpu_node = cluster.add_node(num_cpus=1, num_gpus=1)
 cluster.wait_for_nodes()
 spec = ExperimentSpec(budget=budget, out=gpu_out, quiet=True, workers=1, gpus_per_worker=1, cpus_per_worker=0.5,
-                      wait_for_workers=5)
+                      wait_for_workers=5, device="cpu")
 outcome = {}
 
 
