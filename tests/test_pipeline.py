@@ -189,7 +189,7 @@ def test_a_worker_that_cannot_be_placed_gets_no_work_and_the_live_one_does_it(ra
     from zeronas.pipeline._pool import PoolConfig, start_pool
 
     # The session has 2 GPUs: the first actor takes both, the second can never be placed.
-    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8)
+    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8, device="cpu")
     pool = start_pool(PoolConfig(kwargs, workers=2, gpus_per_worker=2, cpus_per_worker=0.1, wait_for_workers=10))
     try:
         archs = _tss_archs(10, seed=7)
@@ -210,7 +210,7 @@ def test_a_pool_with_no_worker_up_gives_up_after_the_wait(ray_session):
 
     from zeronas.pipeline._pool import PoolConfig, start_pool
 
-    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8)
+    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8, device="cpu")
     pool = start_pool(PoolConfig(kwargs, workers=2, gpus_per_worker=3, cpus_per_worker=0.1, wait_for_workers=3))
     started = time.monotonic()
     try:
@@ -230,11 +230,11 @@ def test_a_search_whose_workers_never_start_fails_cleanly_and_can_resume(ray_ses
     from zeronas.pipeline._pool import PoolConfig, start_pool
 
     # Another pool holds both GPUs, so this search's one-GPU worker waits and the search gives up.
-    kwargs = dict(space="tss", proxies=["params"], dataset="cifar10", data=None, seed=0, batch_size=8)
+    kwargs = dict(space="tss", proxies=["params"], dataset="cifar10", data=None, seed=0, batch_size=8, device="cpu")
     holder = start_pool(PoolConfig(kwargs, workers=1, gpus_per_worker=2, cpus_per_worker=0.1))
     ray.get(holder.warm_up.remote(), timeout=120)
     out = tmp_path / "runs"
-    argv = ["search", "--budget", "8", "--proxy", "params", "--out", str(out), "--gpus-per-worker", "1",
+    argv = ["search", "--budget", "8", "--proxy", "params", "--out", str(out), "--gpus-per-worker", "1", "--device", "cpu",
             "--workers", "1", "--wait-for-workers", "5s", "--quiet"]
     try:
         assert main(argv) == 2
@@ -243,7 +243,7 @@ def test_a_search_whose_workers_never_start_fails_cleanly_and_can_resume(ray_ses
         ray.kill(holder)
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "no scorer worker was up for" in err and "--resume" in err and "GPU 1" in err, err
-    assert main(["search", "--out", str(out), "--resume", "--quiet"]) == 0  # the GPUs are free again
+    assert main(["search", "--out", str(out), "--resume", "--quiet", "--device", "cpu"]) == 0  # the GPUs are free again
     rows = log_rows(out)
     assert len(rows) == 8 and len({r["arch"] for r in rows}) == 8
 
