@@ -248,6 +248,24 @@ def test_a_search_whose_workers_never_start_fails_cleanly_and_can_resume(ray_ses
     assert len(rows) == 8 and len({r["arch"] for r in rows}) == 8
 
 
+def test_a_gpu_worker_whose_torch_has_no_cuda_fails_the_search_with_one_line(ray_session, tmp_path, capsys):
+    import time
+
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine's torch can use CUDA")
+    out = tmp_path / "runs"
+    argv = ["search", "--budget", "4", "--proxy", "params", "--out", str(out), "--gpus-per-worker", "1",
+            "--workers", "1", "--wait-for-workers", "60s", "--quiet"]
+    started = time.monotonic()
+    assert main(argv) == 2
+    assert time.monotonic() - started < 50  # at once, not after the wait: a new worker would fail alike
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "but its torch cannot use CUDA" in err and f"torch {torch.__version__}" in err and "--device cpu" in err, err
+    assert not list(out.rglob("part-*.parquet"))  # nothing scored, nothing logged
+
+
 _SEARCH_SIDE_WITHOUT_TORCH = """
 import pickle, sys
 import numpy as np

@@ -28,6 +28,7 @@ import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
 from zeronas.pipeline._scorer_actor import scorer_actor_class
+from zeronas.pipeline._worker_device import worker_start_error
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,14 @@ class ScorerBroker:
         except (RayActorError, ActorDiedError, ActorUnavailableError) as err:
             if name not in self._actors:
                 return  # retired while waiting
+            reason = str(worker_start_error(err, "a scorer worker"))
+            if "ZeronasError" in str(err):  # the worker's own configuration error: a new one fails alike
+                self._give_up(reason)
+                return
             log.warning("scorer %s did not start (%s); starting another", name, type(err).__name__)
             self._stats.failed_starts += 1
             if self._stats.failed_starts >= self.config.max_attempts * max(1, self.config.workers):
-                self._give_up(f"scorer workers keep failing to start: {_first_line(err)}")
+                self._give_up(f"scorer workers keep failing to start: {reason}")
                 return
             self._retire(name, actor)
             return
@@ -261,11 +266,6 @@ class ScorerBroker:
             ray.kill(actor, no_restart=True)
         self._actors.clear()
         self._live.clear()
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}"[:300]
 
 
 def _worker_failure(arch: str, err: BaseException, attempts: int) -> dict[str, Any]:
