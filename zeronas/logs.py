@@ -74,6 +74,7 @@ _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("epochs", pa.int64()),
     ("params", pa.int64()),
     ("flops", pa.float64()),
+    ("supernet", pa.bool_()),
     ("worker_id", pa.string()),
     ("node", pa.string()),
     ("device", pa.string()),

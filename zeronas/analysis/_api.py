@@ -55,6 +55,11 @@ def analyze(
     ctx = _Context(data, truths, gt, top_k, n_resamples, seed)
     if data.missing:
         report.notes.append(f"log lacks the columns {', '.join(data.missing)}: figures that need them are left out")
+    if data.supernet_rows:
+        report.notes.append(
+            f"{data.supernet_rows} supernet evaluation(s) (meco-pt) are left out of every table; "
+            "they count in the budget"
+        )
     report.tables.append(_overview(ctx))
     report.tables += _proxy_quality(ctx, report)
     figures = [_search_figures(ctx, s) for s in data.searches]

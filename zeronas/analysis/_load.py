@@ -1,5 +1,9 @@
 """Read the log with projection and filters pushed down to ``pyarrow.dataset`` and
-arrange the proxy rows per search as numpy arrays (no pandas round trip)."""
+arrange the proxy rows per search as numpy arrays (no pandas round trip).
+
+Supernet rows (``supernet`` true, scored by meco-pt for its own decisions) are left out of the
+proxy rows: proxy quality, regret and top-k are about architectures; ``LogData.supernet_rows``
+counts them. Their evaluations still count in ``iteration``, so anytime curves keep the budget axis."""
 
 from __future__ import annotations
 
@@ -47,6 +51,7 @@ class LogData:
     other: pa.Table  # validate / train rows
     proxies: list[str]  # proxy_<name> columns with at least one value
     missing: list[str]  # log columns absent from every file
+    supernet_rows: int = 0  # proxy-stage rows of supernets, not in ``proxy``
     searches: list[Search] = field(default_factory=list)
     n_runs: int = 0
     _arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -111,7 +116,12 @@ def load(paths: Sequence[str | Path], dataset: str | None = None, space: str | N
         return expr if dataset_filter is None else expr & dataset_filter
 
     pcols = proxy_columns(dset.schema)
-    proxy, missing = _project(dset, _PROXY_STAGE_COLUMNS + pcols, filt(ds.field("stage") == "proxy"))
+    proxy_stage = ds.field("stage") == "proxy"
+    plain = proxy_stage
+    if "supernet" in dset.schema.names:  # a search's own supernets (meco-pt) are no candidates: left out
+        plain = proxy_stage & (ds.field("supernet").is_null() | ~ds.field("supernet"))
+    proxy, missing = _project(dset, _PROXY_STAGE_COLUMNS + pcols, filt(plain))
+    supernets = dset.count_rows(filter=filt(proxy_stage)) - proxy.num_rows
     other, _ = _project(dset, _OTHER_STAGE_COLUMNS, filt(ds.field("stage") != "proxy"))
     if proxy.num_rows == 0 and other.num_rows == 0:
         where = f" for dataset {dataset!r}" if dataset else ""
@@ -123,7 +133,7 @@ def load(paths: Sequence[str | Path], dataset: str | None = None, space: str | N
     other = other.append_column("search", _search_key(other))
     proxy = proxy.sort_by([("search", "ascending"), ("iteration", "ascending"), ("elapsed", "ascending")])
     used = [c for c in pcols if proxy.column(c).null_count < proxy.num_rows]
-    data = LogData(proxy=proxy, other=other, proxies=used, missing=missing)
+    data = LogData(proxy=proxy, other=other, proxies=used, missing=missing, supernet_rows=supernets)
     data.n_runs = len(pc.unique(pc.coalesce(proxy.column(RUN_PARTITION), proxy.column("run_id"))))
     data.searches = _split_searches(data, space or "?", dataset or "?")
     return data

@@ -51,8 +51,8 @@ def _replay(run: RunConfig, search_id: str) -> tuple[list[dict], list[dict]]:
     except Exception:  # no part file yet
         return [], []
     names = set(dataset.schema.names)
-    wanted = [c for c in ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed", "params", "flops"]
-              if c in names]
+    wanted = [c for c in ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed", "params", "flops",
+                          "supernet"] if c in names]
     wanted += [f"proxy_{p}" for p in run.proxies if f"proxy_{p}" in names]
     table = dataset.to_table(columns=wanted, filter=ds.field("search_id") == search_id)
     rows = sorted(table.to_pylist(), key=lambda r: r["iteration"] or 0)
@@ -89,7 +89,8 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
         values = {p: r.get(f"proxy_{p}") for p in run.proxies}
         score = objective.observe(values)
         costs = _costs(r)
-        evaluated[r["arch"]] = EvaluatedArch(r["arch"], r["canonical"], values, score, r["iteration"], costs)
+        evaluated[r["arch"]] = EvaluatedArch(r["arch"], r["canonical"], values, score, r["iteration"], costs,
+                                          bool(r.get("supernet")))
         algo.tell(r["arch"], score, costs)
         elapsed_before = max(elapsed_before, r["elapsed"] or 0.0)
         n_proposed = max(n_proposed, r["n_proposed"] or 0)
@@ -111,7 +112,7 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
         rows = unreported + (rows or [])
         if not rows and not done:
             return
-        best = max((e.score for e in evaluated.values() if e.score is not None), default=None)
+        best = max((e.score for e in evaluated.values() if e.score is not None and not e.supernet), default=None)
         tune.report({"evals": len(evaluated), "best_score": best, "n_proposed": n_proposed, "rows": rows, "done": done})
         unreported, last_report = [], time.monotonic()
 
@@ -120,9 +121,9 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
     result_timeout = run.result_timeout
     stale_asks = 0
 
-    while not out_of_budget() or pending:
+    while (not out_of_budget() and not algo.finished) or pending:
         # keep the pool busy: propose until enough archs are in flight
-        while not out_of_budget() and len(pending_archs) < max_in_flight and stale_asks < 50:
+        while not out_of_budget() and not algo.finished and len(pending_archs) < max_in_flight and stale_asks < 50:
             room = min(batch, budget - len(evaluated) - len(pending_archs))
             if room <= 0:
                 break
@@ -135,6 +136,8 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
                 elif arch not in pending_archs and arch not in fresh:
                     fresh.append(arch)
             if not fresh:
+                if pending and not algo.finished:  # it waits for results (e.g. meco-pt's variants): wait with it
+                    break
                 stale_asks += 1
                 continue
             stale_asks = 0
@@ -178,7 +181,8 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
     score = objective.observe(values)
     canonical = space.canonical(arch)
     costs = _costs(out)
-    evaluated[arch] = EvaluatedArch(arch, canonical, values, score, len(evaluated) + 1, costs)
+    supernet = space.is_supernet(arch)
+    evaluated[arch] = EvaluatedArch(arch, canonical, values, score, len(evaluated) + 1, costs, supernet)
     algo.tell(arch, score, costs)
     row = {
         **base,
@@ -191,6 +195,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "proxy_seconds": sum(result["seconds"].values()) if result is not None else None,
         "params": out.get("params"),
         "flops": out.get("flops"),
+        "supernet": supernet,
         "worker_id": out.get("worker_id"),
         "node": out.get("node"),
         "device": out.get("device"),

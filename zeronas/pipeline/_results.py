@@ -23,10 +23,16 @@ class EvaluatedArch:
     iteration: int
     #: ``{"params": ..., "flops": ...}`` when the space counts them
     costs: dict[str, float] | None = None
+    #: a supernet (scored for the search's own use, e.g. by meco-pt): never a top-k candidate
+    supernet: bool = False
 
 
 def top_k(evaluated: list[EvaluatedArch], objective: Objective, k: int) -> list[tuple[EvaluatedArch, float]]:
-    """The k best distinct (by canonical form) candidates, best first, with their final scores."""
+    """The k best distinct (by canonical form) plain archs, best first, with their final scores.
+
+    Supernets are left out, also from the rank combination of a multi-proxy objective: they are
+    not architectures anyone would train, and their values would shift the plain archs' ranks."""
+    evaluated = [e for e in evaluated if not e.supernet]
     final = objective.final_scores([e.values for e in evaluated])
     ranked = sorted(
         ((e, s) for e, s in zip(evaluated, final, strict=True) if s is not None),
@@ -60,7 +66,8 @@ def collect_top(run: RunConfig, search_ids: list[str]) -> dict[str, list[dict[st
             objective = Objective(dict(run.objective))
             evaluated = [
                 EvaluatedArch(
-                    r["arch"], r["canonical"], {p: r.get(f"proxy_{p}") for p in run.proxies}, r["score"], r["iteration"]
+                    r["arch"], r["canonical"], {p: r.get(f"proxy_{p}") for p in run.proxies}, r["score"], r["iteration"],
+                    supernet=bool(r.get("supernet")),
                 )
                 for r in proxy_rows
             ]

@@ -95,6 +95,13 @@ class SearchAlgorithm(ABC):
         """The best ``(arch, score)`` told so far, or None."""
         return self._best
 
+    @property
+    def finished(self) -> bool:
+        """True once the algorithm will propose nothing more, whatever it is told (most never finish:
+        a budget stops them). A driver stops asking then, and waits for results while ``ask`` returns
+        nothing but the algorithm is not finished."""
+        return False
+
     # -- for subclasses ------------------------------------------------------
     @abstractmethod
     def _ask(self, n: int) -> list[str]:

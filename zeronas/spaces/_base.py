@@ -95,6 +95,25 @@ class SearchSpace(ABC):
         """True if the network's output does not depend on its input."""
         return False
 
+    # -- supernets (MeCo-PT) ----------------------------------------------------
+    # A supernet is an architecture string of the space whose edges may hold a *set* of ops;
+    # it is built as a DARTS supernet at initialisation. Spaces without supernets keep these defaults.
+    def is_supernet(self, arch: str) -> bool:
+        """True when some edge of ``arch`` holds more than one op."""
+        return False
+
+    def supernet(self) -> str:
+        """The full supernet: every candidate op on every edge."""
+        raise ValueError(f"the {self.name} space has no supernets (its edges cannot hold a set of ops)")
+
+    def edge_op_sets(self, arch: str) -> list[tuple[str, ...]]:
+        """The ops each edge of ``arch`` (plain or supernet) holds, in edge order."""
+        raise ValueError(f"the {self.name} space has no supernets (its edges cannot hold a set of ops)")
+
+    def with_edge_ops(self, arch: str, edge: int, ops: Sequence[str]) -> str:
+        """``arch`` with edge ``edge`` (an index into ``edge_op_sets``) holding exactly ``ops``."""
+        raise ValueError(f"the {self.name} space has no supernets (its edges cannot hold a set of ops)")
+
     # -- networks and costs --------------------------------------------------
     @abstractmethod
     def build(self, arch: str, num_classes: int = 10) -> nn.Module:

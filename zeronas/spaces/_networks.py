@@ -13,12 +13,37 @@ import torch.nn as nn
 
 from zeronas.spaces._ops import OPS, ResNetBasicblock
 
-#: a cell genotype: for nodes 1..3, the (op, source node) pairs feeding it
-Genotype = Sequence[Sequence[tuple[str, int]]]
+#: a cell genotype: for nodes 1..3, the (op, source node) pairs feeding it; a tuple of ops is a supernet edge
+Genotype = Sequence[Sequence[tuple[str | tuple[str, ...], int]]]
+
+
+class MixedOp(nn.Module):
+    """A DARTS supernet edge at initialisation: ``sum_k softmax(alpha)_k * op_k(x)`` with ``alpha = 0``.
+
+    With zero architecture weights the softmax is uniform, so the edge outputs the mean of its ops'
+    outputs. Zero-cost proxies score the untrained supernet, so ``alpha`` is never trained here and is
+    not a parameter (it would otherwise count in parameter totals and gradient-based proxies).
+    """
+
+    def __init__(self, ops: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self._ops = nn.ModuleList(ops)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return sum(op(x) for op in self._ops) / len(self._ops)
+
+
+def edge_module(ops: str | Sequence[str], C_in: int, C_out: int, stride: int) -> nn.Module:
+    """One op, or a :class:`MixedOp` of several, mapping ``C_in`` to ``C_out`` channels."""
+    if isinstance(ops, str):
+        return OPS[ops](C_in, C_out, stride)
+    return MixedOp([OPS[op](C_in, C_out, stride) for op in ops])
 
 
 class InferCell(nn.Module):
-    """A fixed NAS-Bench-201 cell; edges from the cell input map C_in -> C_out, the others C_out -> C_out."""
+    """A NAS-Bench-201 cell; edges from the cell input map C_in -> C_out, the others C_out -> C_out.
+
+    An edge given a tuple of ops is a supernet edge (:class:`MixedOp`)."""
 
     def __init__(self, genotype: Genotype, C_in: int, C_out: int, stride: int = 1) -> None:
         super().__init__()
@@ -29,9 +54,9 @@ class InferCell(nn.Module):
             layer_ids, sources = [], []
             for op_name, source in node_inputs:
                 if source == 0:
-                    layer = OPS[op_name](C_in, C_out, stride)
+                    layer = edge_module(op_name, C_in, C_out, stride)
                 else:
-                    layer = OPS[op_name](C_out, C_out, 1)
+                    layer = edge_module(op_name, C_out, C_out, 1)
                 layer_ids.append(len(self.layers))
                 sources.append(source)
                 self.layers.append(layer)

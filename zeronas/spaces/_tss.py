@@ -36,6 +36,10 @@ class TopologySpace(CategoricalSpace):
     def parse(self, arch: str) -> tuple[int, ...]:
         return cell.parse_cell(arch)
 
+    def validate(self, arch: str) -> str:
+        """The normalised arch string (a supernet's op sets spelled in ``TSS_OPS`` order), or ValueError."""
+        return cell.format_cell_sets(cell.parse_cell_sets(arch))
+
     def format(self, code: Sequence[int]) -> str:
         return cell.format_cell(self.check_code(code))
 
@@ -54,9 +58,32 @@ class TopologySpace(CategoricalSpace):
         for value in by_index:
             yield cell.format_cell(cell.int_to_code(int(value)))
 
+    # -- supernets ------------------------------------------------------------
+    def is_supernet(self, arch: str) -> bool:
+        return any(len(ops) > 1 for ops in cell.parse_cell_sets(arch))
+
+    def supernet(self) -> str:
+        return cell.format_cell_sets([range(len(TSS_OPS))] * len(cell.EDGES))
+
+    def edge_op_sets(self, arch: str) -> list[tuple[str, ...]]:
+        return [tuple(TSS_OPS[i] for i in ops) for ops in cell.parse_cell_sets(arch)]
+
+    def with_edge_ops(self, arch: str, edge: int, ops: Sequence[str]) -> str:
+        sets = list(cell.parse_cell_sets(arch))
+        if not 0 <= int(edge) < len(sets):
+            raise ValueError(f"TSS edge {edge} is outside 0..{len(sets) - 1}")
+        unknown = [op for op in ops if op not in TSS_OPS]
+        if unknown or not ops:
+            raise ValueError(f"edge ops {list(ops)!r} must be a non-empty subset of: {', '.join(TSS_OPS)}")
+        sets[int(edge)] = tuple(TSS_OPS.index(op) for op in ops)
+        return cell.format_cell_sets(sets)
+
     # -- isomorphisms ----------------------------------------------------------
     def canonical(self, arch: str) -> str:
-        """The member with the smallest NATS-Bench index of the arch's NATS-Bench isomorphism class."""
+        """The member with the smallest NATS-Bench index of the arch's NATS-Bench isomorphism class;
+        a supernet is its own canonical form (no isomorphism classes are defined for supernets)."""
+        if self.is_supernet(arch):
+            return self.validate(arch)
         return self.arch_at(int(cell.canonical_indices()[self.index_of(arch)]))
 
     def unique_key(self, arch: str) -> str:
@@ -68,13 +95,15 @@ class TopologySpace(CategoricalSpace):
         return int(len(set(cell.canonical_indices().tolist())))
 
     def is_degenerate(self, arch: str) -> bool:
-        return cell.is_degenerate_code(self.parse(arch))
+        return cell.is_degenerate_sets(cell.parse_cell_sets(arch))
 
     # -- networks and costs --------------------------------------------------
-    def genotype(self, arch: str) -> list[list[tuple[str, int]]]:
-        return cell.genotype(self.parse(arch))
+    def genotype(self, arch: str) -> list[list[tuple[str | tuple[str, ...], int]]]:
+        """Per node, its (op, source) inputs; a supernet edge gives the tuple of its ops instead of one op."""
+        return cell.genotype_sets(cell.parse_cell_sets(arch))
 
     def build(self, arch: str, num_classes: int = 10) -> nn.Module:
+        """The NATS-Bench network; a supernet edge is a :class:`~zeronas.spaces._networks.MixedOp`."""
         from zeronas.spaces._networks import TinyNetwork
 
         return TinyNetwork(TSS_CHANNELS, TSS_CELLS_PER_STAGE, self.genotype(arch), int(num_classes))
@@ -98,8 +127,8 @@ def _flops(arch: str, num_classes: int, resolution: int, convention: str) -> flo
 
 @functools.lru_cache(maxsize=16_384)
 def _edge_ops(arch: str) -> tuple[str, ...]:
-    space = TopologySpace()
-    return tuple(TSS_OPS[i] for i in space.parse(arch))
+    """Every op instance of the cell; a supernet edge contributes each op it holds (its MixedOp runs them all)."""
+    return tuple(TSS_OPS[i] for ops in cell.parse_cell_sets(arch) for i in ops)
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,11 +1,15 @@
 """The NAS-Bench-201 cell: arch strings, codes, NATS-Bench index order, isomorphism classes.
 
+A supernet (for MeCo-PT) is an arch string whose edges may hold a *set* of ops, ``op+op~src``;
+it has no code and no NATS-Bench index.
+
 Code = 6 op indices (into ``TSS_OPS``) in edge order 1←0, 2←0, 2←1, 3←0, 3←1, 3←2.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -22,18 +26,27 @@ _OP_INDEX = {op: i for i, op in enumerate(TSS_OPS)}
 _ORDER_FILE = "tss_order.npy"
 
 
-def parse_cell(arch: str) -> tuple[int, ...]:
-    """``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` -> code; ValueError names the bad part."""
+#: joins the ops of an edge that holds a set of ops (a supernet edge): ``|nor_conv_3x3+skip_connect~0|``
+OP_SET_JOIN = "+"
+#: a ``+`` between two ``|`` separates node groups; one between op names joins an op set
+_GROUP_SPLIT = re.compile(r"(?<=\|)\+(?=\|)")
+
+
+def parse_cell_sets(arch: str) -> tuple[tuple[int, ...], ...]:
+    """``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` -> per edge, the sorted op indices it holds.
+
+    An edge entry is ``op~src`` or, for a supernet edge, ``op+op+...~src`` (each op at most once).
+    ValueError names the bad part.
+    """
     if not isinstance(arch, str):
         raise ValueError(f"a TSS arch must be a string like '|nor_conv_3x3~0|+|...|', got {type(arch).__name__}")
-    text = arch.strip()
-    groups = text.split("+")
+    groups = _GROUP_SPLIT.split(arch.strip())
     if len(groups) != 3:
         raise ValueError(
             f"TSS arch {arch!r} must have 3 node groups joined by '+', found {len(groups)} "
             "(expected '|op~0|+|op~0|op~1|+|op~0|op~1|op~2|')"
         )
-    code: list[int] = []
+    sets: list[tuple[int, ...]] = []
     for node, group in enumerate(groups, start=1):
         if not (group.startswith("|") and group.endswith("|") and len(group) > 1):
             raise ValueError(f"node {node} group {group!r} of TSS arch must start and end with '|'")
@@ -41,32 +54,62 @@ def parse_cell(arch: str) -> tuple[int, ...]:
         if len(entries) != node:
             raise ValueError(f"node {node} group {group!r} needs {node} input edge(s), found {len(entries)}")
         for source, entry in enumerate(entries):
-            op, sep, src = entry.rpartition("~")
-            if not sep or not op:
+            ops, sep, src = entry.rpartition("~")
+            if not sep or not ops:
                 raise ValueError(f"edge {node}←{source} entry {entry!r} must look like 'op~{source}'")
             if src != str(source):
                 raise ValueError(f"edge {node}←{source} entry {entry!r} names source {src!r}; expected '~{source}'")
-            if op not in _OP_INDEX:
-                raise ValueError(f"unknown op {op!r} on edge {node}←{source}; choose one of: {', '.join(TSS_OPS)}")
-            code.append(_OP_INDEX[op])
-    return tuple(code)
+            indices: list[int] = []
+            for op in ops.split(OP_SET_JOIN):
+                if op not in _OP_INDEX:
+                    raise ValueError(
+                        f"unknown op {op!r} on edge {node}←{source}; choose one of: {', '.join(TSS_OPS)}"
+                    )
+                if _OP_INDEX[op] in indices:
+                    raise ValueError(f"op {op!r} appears twice on edge {node}←{source} ({entry!r})")
+                indices.append(_OP_INDEX[op])
+            sets.append(tuple(sorted(indices)))
+    return tuple(sets)
+
+
+def parse_cell(arch: str) -> tuple[int, ...]:
+    """``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`` -> code; ValueError names the bad part (a supernet has no code)."""
+    sets = parse_cell_sets(arch)
+    for (dst, src), ops in zip(EDGES, sets, strict=True):
+        if len(ops) > 1:
+            raise ValueError(
+                f"edge {dst}←{src} of {arch!r} holds {len(ops)} ops: a supernet, which has no code; "
+                "give one op per edge"
+            )
+    return tuple(ops[0] for ops in sets)
 
 
 def format_cell(code: Sequence[int]) -> str:
-    ops = [TSS_OPS[int(c)] for c in code]
+    return format_cell_sets([(int(c),) for c in code])
+
+
+def format_cell_sets(sets: Sequence[Sequence[int]]) -> str:
+    """Per-edge op-index sets -> arch string; a set's ops in ``TSS_OPS`` order (the one spelling of a supernet)."""
+    entries = [OP_SET_JOIN.join(TSS_OPS[i] for i in sorted({int(c) for c in ops})) for ops in sets]
     groups, k = [], 0
     for node in (1, 2, 3):
-        groups.append("|" + "|".join(f"{ops[k + s]}~{s}" for s in range(node)) + "|")
+        groups.append("|" + "|".join(f"{entries[k + s]}~{s}" for s in range(node)) + "|")
         k += node
     return "+".join(groups)
 
 
+def genotype_sets(sets: Sequence[Sequence[int]]) -> list[list[tuple[str | tuple[str, ...], int]]]:
+    """``genotype`` for op sets: a one-op edge gives its op name, a supernet edge the tuple of its op names."""
+    nodes: list[list[tuple[str | tuple[str, ...], int]]] = [[], [], []]
+    for (dst, src), ops in zip(EDGES, sets, strict=True):
+        names = tuple(TSS_OPS[int(i)] for i in ops)
+        nodes[dst - 1].append((names[0] if len(names) == 1 else names, src))
+    return nodes
+
+
 def genotype(code: Sequence[int]) -> list[list[tuple[str, int]]]:
     """Code -> per-node list of (op, source), the form ``InferCell`` takes."""
-    nodes: list[list[tuple[str, int]]] = [[], [], []]
-    for (dst, src), op in zip(EDGES, code):
-        nodes[dst - 1].append((TSS_OPS[int(op)], src))
-    return nodes
+    return genotype_sets([(int(op),) for op in code])  # type: ignore[return-value]
 
 
 def code_to_int(code: Sequence[int]) -> int:
@@ -133,9 +176,14 @@ def nats_unique_key(code: Sequence[int]) -> str:
 
 def is_degenerate_code(code: Sequence[int]) -> bool:
     """True when no chain of non-``none`` edges leads from the cell input to its output."""
+    return is_degenerate_sets([(int(op),) for op in code])
+
+
+def is_degenerate_sets(sets: Sequence[Sequence[int]]) -> bool:
+    """``is_degenerate_code`` for op sets: an edge carries signal when any of its ops is not ``none``."""
     reached = {0}
-    for (dst, src), op in zip(EDGES, code):
-        if TSS_OPS[int(op)] != "none" and src in reached:
+    for (dst, src), ops in zip(EDGES, sets, strict=True):
+        if any(TSS_OPS[int(op)] != "none" for op in ops) and src in reached:
             reached.add(dst)
     return 3 not in reached
 

@@ -1,0 +1,195 @@
+"""Supernets in the TSS space (op sets on edges, DARTS mixed edges) and the meco-pt search
+(MeCo paper, Algorithm 1): in-process ask/tell, tell order, resume by replay, and the pipeline."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pyarrow.dataset as ds
+import pytest
+import torch
+
+from zeronas.errors import ZeronasError
+from zeronas.search_algos import MecoPT, get_algorithm
+from zeronas.spaces import TSS_OPS, get_space
+from zeronas.spaces._costs import count_params
+from zeronas.spaces._networks import MixedOp, edge_module
+from zeronas.spaces._ops import OPS
+
+TSS = get_space("tss")
+PLAIN = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+TWO_OPS = "|skip_connect+nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
+
+
+# -- TSS supernets ---------------------------------------------------------------------
+def test_tss_op_sets_parse_to_one_spelling_and_plain_archs_are_unchanged():
+    assert TSS.validate(TWO_OPS.replace("skip_connect+nor_conv_3x3", "nor_conv_3x3+skip_connect")) == TWO_OPS
+    assert TSS.is_supernet(TWO_OPS) and not TSS.is_supernet(PLAIN)
+    assert TSS.validate(PLAIN) == PLAIN and TSS.parse(PLAIN) == (3, 3, 4, 1, 3, 1)
+    assert TSS.canonical(TWO_OPS) == TWO_OPS  # supernets have no isomorphism classes
+    assert TSS.edge_op_sets(TWO_OPS)[0] == ("skip_connect", "nor_conv_3x3")
+    assert TSS.with_edge_ops(TWO_OPS, 0, ["nor_conv_3x3"]) == PLAIN
+    full = TSS.supernet()
+    assert all(ops == TSS_OPS for ops in TSS.edge_op_sets(full))
+    assert full.count("~") == 6 and not TSS.is_degenerate(full)
+    with pytest.raises(ValueError, match="edge 1←0 .* holds 2 ops: a supernet"):
+        TSS.parse(TWO_OPS)  # a supernet has no code ...
+    with pytest.raises(ValueError):
+        TSS.index_of(TWO_OPS)  # ... and no NATS-Bench index
+
+
+@pytest.mark.parametrize(
+    ("arch", "message"),
+    [
+        (TWO_OPS.replace("nor_conv_3x3~0|+|nor", "conv~0|+|nor", 1), r"unknown op 'conv' on edge 1←0"),
+        (TWO_OPS.replace("skip_connect+", "skip_connect+skip_connect+", 1), "'skip_connect' appears twice on edge 1←0"),
+        (TWO_OPS.replace("skip_connect+", "+", 1), r"unknown op '' on edge 1←0"),
+    ],
+)
+def test_tss_bad_op_sets_name_the_bad_part(arch, message):
+    with pytest.raises(ValueError, match=message):
+        TSS.validate(arch)
+
+
+def test_mixed_edge_outputs_the_mean_of_its_ops():
+    ops = ("nor_conv_3x3", "skip_connect", "avg_pool_3x3", "none")
+    torch.manual_seed(0)
+    mixed = edge_module(ops, 8, 8, 1)
+    torch.manual_seed(0)  # the same draws, op by op
+    singles = [OPS[op](8, 8, 1) for op in ops]
+    x = torch.randn(2, 8, 6, 6)
+    assert isinstance(mixed, MixedOp)
+    expected = sum(op(x) for op in singles) / len(ops)
+    assert torch.allclose(mixed(x), expected, atol=1e-6)
+    assert not torch.allclose(mixed(x), singles[0](x))
+
+
+def test_supernet_costs_count_every_op_it_runs():
+    full = TSS.supernet()
+    with torch.device("meta"):
+        assert count_params(TSS.build(full)) == TSS.params(full)
+        assert count_params(TSS.build(TWO_OPS)) == TSS.params(TWO_OPS)
+    assert TSS.params(PLAIN) == TSS.params(TWO_OPS) < TSS.params(full)  # skip_connect has no weights
+    assert TSS.flops(PLAIN) == TSS.flops(TWO_OPS) < TSS.flops(full)
+
+
+# -- meco-pt through ask/tell --------------------------------------------------------------
+WEIGHTS = np.random.default_rng(7).random((6, len(TSS_OPS)))
+
+
+def additive_score(arch: str) -> float:
+    """Each op on an edge adds its weight: removing op k from edge e lowers the score by w[e, k]."""
+    return float(sum(WEIGHTS[e, TSS_OPS.index(op)] for e, ops in enumerate(TSS.edge_op_sets(arch)) for op in ops))
+
+
+BEST_BY_EDGE = TSS.format(WEIGHTS.argmax(axis=1).tolist())
+
+
+def drive(algo, score=additive_score, batch=7, shuffle: np.random.Generator | None = None) -> list[str]:
+    """Ask until finished, telling each batch (shuffled if asked to); returns every proposal in order."""
+    proposals: list[str] = []
+    while not algo.finished:
+        archs = algo.ask(batch)
+        assert archs, "meco-pt returned nothing with no result outstanding"
+        proposals += archs
+        told = list(archs) if shuffle is None else [archs[i] for i in shuffle.permutation(len(archs))]
+        for arch in told:
+            algo.tell(arch, score(arch))
+    assert algo.ask(batch) == []
+    return proposals
+
+
+def test_meco_pt_keeps_on_each_edge_the_op_whose_removal_lowers_the_score_most():
+    algo = get_algorithm("meco-pt", space="tss", seed=0, candidates=3)
+    proposals = drive(algo)
+    assert len(proposals) == len(set(proposals))  # never asks an arch twice
+    assert [arch for arch, _ in algo.candidates] == [BEST_BY_EDGE] * 3
+    assert algo.best == (BEST_BY_EDGE, additive_score(BEST_BY_EDGE))
+    supernets = [a for a in proposals if TSS.is_supernet(a)]
+    assert len(proposals) - len(supernets) == 1  # the three candidates coincide: one plain arch asked
+    assert len(supernets) < 3 * 6 * 5  # and they share the variants of the full supernet
+
+
+def test_meco_pt_edge_order_is_seeded_and_matters_only_for_what_is_asked():
+    def steps(seed):
+        algo = get_algorithm("meco-pt", space="tss", seed=seed, candidates=1)
+        return drive(algo)
+
+    assert steps(1) == steps(1)
+    assert steps(1) != steps(2)  # another edge order
+    assert len(steps(1)) == 6 * 5 + 1  # every edge starts with 5 ops; then the plain candidate
+
+
+def test_meco_pt_result_does_not_depend_on_tell_order():
+    """Non-additive score: decisions must be keyed by arch, not by which result came last."""
+
+    def score(arch):
+        sets = TSS.edge_op_sets(arch)
+        return additive_score(arch) + 0.3 * len(sets[0]) * len(sets[5]) - 0.2 * ("none" in sets[3])
+
+    runs = []
+    for k in range(3):
+        algo = get_algorithm("meco-pt", space="tss", seed=4, candidates=4)
+        proposals = drive(algo, score, batch=3 + 5 * k, shuffle=np.random.default_rng(k))
+        runs.append((sorted(proposals), algo.candidates))
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_meco_pt_resumes_by_replay_with_identical_future_proposals():
+    first = get_algorithm("meco-pt", space="tss", seed=3, candidates=2)
+    logged = []
+    for _ in range(4):  # part of the search, every ask answered
+        for arch in first.ask(6):
+            logged.append((arch, additive_score(arch)))
+            first.tell(arch, logged[-1][1])
+    resumed = get_algorithm("meco-pt", space="tss", seed=3, candidates=2)
+    for i in np.random.default_rng(0).permutation(len(logged)):  # a log comes back in any order
+        resumed.tell(*logged[int(i)])
+    clone = pickle.loads(pickle.dumps(first))
+    assert drive(resumed) == drive(first) == drive(clone)
+    assert resumed.candidates == first.candidates
+
+
+def test_meco_pt_waits_while_its_step_is_being_scored_and_skips_failed_variants():
+    algo = get_algorithm("meco-pt", space="tss", seed=0, candidates=1)
+    variants = algo.ask(100)
+    assert len(variants) == 5 and all(TSS.is_supernet(v) for v in variants)
+    assert algo.ask(100) == [] and not algo.finished  # nothing to propose until they are told
+    edge = next(e for e, ops in enumerate(TSS.edge_op_sets(variants[0])) if len(ops) == 4)
+    for k, arch in enumerate(variants):
+        algo.tell(arch, None if k == 0 else float(k))  # removing op 0 'failed'; op 1's removal scores lowest
+    nxt = algo.ask(100)
+    assert len(nxt) == 5 and all(TSS.edge_op_sets(a)[edge] == (TSS_OPS[1],) for a in nxt)
+
+
+def test_meco_pt_options_and_spaces_without_supernets():
+    assert isinstance(get_algorithm("zero-cost-pt", space="tss"), MecoPT)
+    with pytest.raises(ZeronasError, match="meco-pt cannot search the sss space"):
+        get_algorithm("meco-pt", space="sss")
+    with pytest.raises(ZeronasError, match="candidates must be a positive integer"):
+        get_algorithm("meco-pt", space="tss", candidates=0)
+
+
+# -- the pipeline ------------------------------------------------------------------------------
+def test_meco_pt_search_logs_marked_supernets_and_validates_only_its_candidate(ray_session, tss_csv, tmp_path):
+    """``params`` as the proxy (a cost model: cheap, and its answer is known): removing the op with the most
+    parameters lowers it most, so meco-pt keeps nor_conv_3x3 on every edge."""
+    from zeronas.analysis import analyze
+    from zeronas.pipeline import ExperimentSpec, run_experiment
+
+    spec = ExperimentSpec(algos=["meco-pt"], proxy="params", algo_options={"candidates": 1}, budget=100, top_k=3,
+                          benchmark=str(tss_csv), out=str(tmp_path), quiet=True, workers=1)
+    result = run_experiment(spec)
+    rows = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
+    proxy = [r for r in rows if r["stage"] == "proxy"]
+    assert len(proxy) == 6 * 5 + 1  # the search finished before its budget
+    assert all(r["supernet"] == TSS.is_supernet(r["arch"]) for r in proxy)
+    assert all(r["index"] is None and r["canonical"] == r["arch"] for r in proxy if r["supernet"])
+    all_conv = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    assert [r["arch"] for r in proxy if not r["supernet"]] == [all_conv]
+    validated = [r for r in rows if r["stage"] == "validate"]
+    assert [r["arch"] for r in validated] == [all_conv] == [r["arch"] for r in result.top["meco-pt-s0"]]
+
+    report = analyze([tmp_path])
+    assert any("30 supernet evaluation(s)" in note for note in report.notes)
