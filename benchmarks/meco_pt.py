@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH, help="TSS cifar10.csv ground truth")
     parser.add_argument("--cache", type=Path, help="score cache (default /tmp/zeronas-meco-pt-<proxy>.json)")
+    parser.add_argument("--rea-population", type=int, default=16, help="REA population (default 16)")
+    parser.add_argument("--rea-sample", type=int, default=4, help="REA tournament size (default 4)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -97,8 +99,8 @@ def main(argv: list[str] | None = None) -> None:
     score = CachedScorer(args.proxy, args.data, args.batch_size, cache)
     print(f"protocol: TSS CIFAR-10, proxy {args.proxy} ({'real images' if args.data else 'Gaussian noise'} inputs, "
           f"batch {args.batch_size}, proxy seed 0, CPU, {args.threads} thread), seeds 0..{args.seeds - 1}, "
-          f"meco-pt candidates {args.candidates}; REA defaults (population 64, sample 16) at the same evaluations",
-          flush=True)
+          f"meco-pt candidates {args.candidates}; REA population {args.rea_population}, sample {args.rea_sample}, "
+          "at the same evaluations", flush=True)
 
     rows: dict[str, list[dict]] = {"meco-pt": [], "rea": []}
     for seed in range(args.seeds):
@@ -109,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
         rows["meco-pt"].append(_summary(told, cands, cands, test, valid12, time.monotonic() - t0))
 
         t0 = time.monotonic()
-        rea = get_algorithm("rea", space=space, seed=seed, avoid_repeats=True)
+        rea = get_algorithm("rea", space=space, seed=seed, avoid_repeats=True,
+                            population_size=args.rea_population, sample_size=args.rea_sample)
         rea_told = drive(rea, score, budget=len(told))
         ranked = sorted(((a, s) for a, (s, _) in rea_told.items() if s is not None), key=lambda a_s: -a_s[1])
         rows["rea"].append(_summary(rea_told, ranked, ranked[: args.candidates], test, valid12, time.monotonic() - t0))
@@ -118,13 +121,17 @@ def main(argv: list[str] | None = None) -> None:
             print(f"seed {seed} {name:<8} evals {r['evals']:>4}  proxy-pick {r['proxy']:.2f}  valid12-pick "
                   f"{r['valid12']:.2f}  proxy s {r['proxy_seconds']:.0f}  wall s {r['wall']:.0f}  {r['arch']}",
                   flush=True)
+        _print_table(rows, args.proxy, seed + 1)
 
-    print(f"\n| search | test acc. (200 ep), pick by {args.proxy} | pick by 12-ep valid among N | proxy evals "
-          "| proxy seconds | wall seconds |\n| --- | --- | --- | --- | --- | --- |")
+
+def _print_table(rows: dict[str, list[dict]], proxy: str, seeds: int) -> None:
+    print(f"\n{seeds} seed(s); test acc. (%) after 200 epochs of the arch picked by {proxy} / by 12-epoch validation\n"
+          "| search | pick by proxy | pick by 12-ep valid among N | proxy evals | proxy seconds | wall seconds |\n"
+          "| --- | --- | --- | --- | --- | --- |", flush=True)
     for name, rs in rows.items():
         print(f"| {name} | {_mean_std([r['proxy'] for r in rs])} | {_mean_std([r['valid12'] for r in rs])} "
               f"| {_mean_std([r['evals'] for r in rs], 0)} | {_mean_std([r['proxy_seconds'] for r in rs], 0)} "
-              f"| {_mean_std([r['wall'] for r in rs], 0)} |")
+              f"| {_mean_std([r['wall'] for r in rs], 0)} |", flush=True)
 
 
 def _summary(told, by_proxy, pool, test, valid12, wall) -> dict:

@@ -136,7 +136,7 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
                 elif arch not in pending_archs and arch not in fresh:
                     fresh.append(arch)
             if not fresh:
-                if pending and not algo.finished:  # it waits for results (e.g. meco-pt's variants): wait with it
+                if pending:  # the algorithm waits for results (e.g. meco-pt's step): wait with it, don't spin
                     break
                 stale_asks += 1
                 continue

@@ -18,7 +18,8 @@ Choices where the paper is silent:
 * Every decision is a function of the scores told, keyed by arch string, never of the order of tells;
   the first score told for an arch is the one used. Replaying a log therefore restores the state
   exactly, and an architecture is never asked twice (two candidates needing the same supernet share
-  its score).
+  its score). (A weighted multi-proxy objective scores an arch by its percentile among the values
+  seen so far, which does depend on order; use one proxy for a reproducible meco-pt.)
 * ``dedup_isomorphic`` and ``avoid_repeats`` are accepted for the common interface; meco-pt never
   repeats a proposal, and supernets have no isomorphism classes, so they change nothing.
 * Spaces whose cells choose their inputs (DARTS) also prune edges in the paper; that step is not
