@@ -172,6 +172,11 @@ def test_meco_pt_options_and_spaces_without_supernets():
 
 
 # -- the pipeline ------------------------------------------------------------------------------
+def csv_accuracy(path, arch: str) -> float:
+    table = ds.dataset(path, format="csv").to_table(filter=ds.field("arch") == arch)
+    return table.column("cifar10_test_acc_200ep")[0].as_py()
+
+
 def test_meco_pt_search_logs_marked_supernets_and_validates_only_its_candidate(ray_session, tss_csv, tmp_path):
     """``params`` as the proxy (a cost model: cheap, and its answer is known): removing the op with the most
     parameters lowers it most, so meco-pt keeps nor_conv_3x3 on every edge."""
@@ -191,5 +196,10 @@ def test_meco_pt_search_logs_marked_supernets_and_validates_only_its_candidate(r
     validated = [r for r in rows if r["stage"] == "validate"]
     assert [r["arch"] for r in validated] == [all_conv] == [r["arch"] for r in result.top["meco-pt-s0"]]
 
-    report = analyze([tmp_path])
+    report = analyze([tmp_path], benchmark=tss_csv, space="tss")
     assert any("30 supernet evaluation(s)" in note for note in report.notes)
+    budget = next(t for t in report.tables if t.title == "Search budget")
+    assert budget.column("evals") == [31] and budget.column("proposed") == [31]  # supernets count in the budget
+    anytime = next(t for t in report.tables if t.title.startswith("Anytime"))
+    assert max(anytime.column("evaluations")) == 31
+    assert anytime.column("accuracy")[-1] == pytest.approx(csv_accuracy(tss_csv, all_conv))

@@ -63,6 +63,18 @@ def _band(label: str, x: np.ndarray, values: np.ndarray) -> CurveBand:
     return CurveBand(label, x, mean, std, lo, hi, values.shape[0])
 
 
+def over_iterations(curve: np.ndarray, iterations: np.ndarray) -> np.ndarray:
+    """Spread a curve over the rows' ``iteration`` numbers when some evaluations are not rows (a search's
+    supernets): the value at an evaluation is the last one reached by then, NaN before the first row."""
+    finite = iterations[np.isfinite(iterations)]
+    if len(finite) != len(curve) or not len(curve) or finite.max() <= len(curve):
+        return curve
+    spread = np.full(int(finite.max()), np.nan)
+    spread[finite.astype(int) - 1] = curve
+    reached = np.maximum.accumulate(np.where(np.isfinite(spread), np.arange(len(spread)), -1))
+    return np.where(reached >= 0, spread[np.maximum(reached, 0)], np.nan)
+
+
 def by_evaluations(label: str, curves: list[np.ndarray]) -> CurveBand:
     """Seeds on the grid 1..max n; a search that stopped earlier keeps its final value."""
     n_max = max(len(c) for c in curves)

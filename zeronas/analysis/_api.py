@@ -93,6 +93,14 @@ class _Context:
             self._curves[s.key] = _anytime.topk_curve(self.score[s.rows], self.gt[s.rows], self.top_k)
         return self._curves[s.key]
 
+    def evals_curve(self, s: Search) -> np.ndarray:
+        """``curve`` with one value per proxy evaluation, the supernets left out of the rows included."""
+        return _anytime.over_iterations(self.curve(s), self.data.array("iteration")[s.rows])
+
+    def n_evals(self, s: Search) -> int:
+        """Distinct proxy evaluations of the search: its rows and the supernets left out of them."""
+        return max(s.rows.stop - s.rows.start, len(self.evals_curve(s)))
+
     def groups(self) -> list[tuple[str, str]]:
         return sorted({(s.space, s.dataset) for s in self.data.searches})
 
@@ -245,7 +253,7 @@ def _short(column: str) -> str:
 def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
     data = ctx.data
     sl = s.rows
-    n = sl.stop - sl.start
+    n = ctx.n_evals(s)
     n_proposed, dup = _compare.duplicate_share(n, data.array("n_proposed")[sl])
     other = data.other.filter(pc.equal(data.other.column("search"), s.key))
     stage = other.column("stage")
@@ -362,7 +370,7 @@ def _anytime_tables(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
         t_max = max((_compare.nanmax(elapsed[s.rows]) for s in searches), default=math.nan)
         grid = np.linspace(0.0, t_max if np.isfinite(t_max) and t_max > 0 else 1.0, 200)
         for algo, ss in sorted(algos.items()):
-            band = _anytime.by_evaluations(algo, [ctx.curve(s) for s in ss])
+            band = _anytime.by_evaluations(algo, [ctx.evals_curve(s) for s in ss])
             eval_bands.append(band)
             if np.isfinite(elapsed[ss[0].rows]).any():
                 time_bands.append(_anytime.by_time(algo, [(elapsed[s.rows], ctx.curve(s)) for s in ss], grid))
