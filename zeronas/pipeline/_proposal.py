@@ -51,8 +51,8 @@ def _replay(run: RunConfig, search_id: str) -> tuple[list[dict], list[dict]]:
     except Exception:  # no part file yet
         return [], []
     names = set(dataset.schema.names)
-    wanted = [c for c in ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed", "params", "flops",
-                          "supernet"] if c in names]
+    columns = ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed", "params", "flops"]
+    wanted = [c for c in [*columns, "supernet"] if c in names]
     wanted += [f"proxy_{p}" for p in run.proxies if f"proxy_{p}" in names]
     table = dataset.to_table(columns=wanted, filter=ds.field("search_id") == search_id)
     rows = sorted(table.to_pylist(), key=lambda r: r["iteration"] or 0)

@@ -66,8 +66,8 @@ def collect_top(run: RunConfig, search_ids: list[str]) -> dict[str, list[dict[st
             objective = Objective(dict(run.objective))
             evaluated = [
                 EvaluatedArch(
-                    r["arch"], r["canonical"], {p: r.get(f"proxy_{p}") for p in run.proxies}, r["score"], r["iteration"],
-                    supernet=bool(r.get("supernet")),
+                    r["arch"], r["canonical"], {p: r.get(f"proxy_{p}") for p in run.proxies}, r["score"],
+                    r["iteration"], supernet=bool(r.get("supernet")),
                 )
                 for r in proxy_rows
             ]
