@@ -46,8 +46,9 @@ class CachedScorer:
 
     def __init__(self, proxy: str, data: str | None, batch_size: int, cache: Path) -> None:
         self.proxy = proxy
-        self.scorer = ArchScorer(space="tss", proxies=[proxy], dataset="cifar10", data=data, seed=0,
-                                 device="cpu", batch_size=batch_size)
+        self.scorer = ArchScorer(
+            space="tss", proxies=[proxy], dataset="cifar10", data=data, seed=0, device="cpu", batch_size=batch_size
+        )
         self.path = cache
         self.cache: dict[str, list] = json.loads(cache.read_text()) if cache.is_file() else {}
 
@@ -97,10 +98,13 @@ def main(argv: list[str] | None = None) -> None:
     valid12 = dict(zip(truth["arch"], truth["cifar10_valid_acc_12ep"], strict=True))
     cache = args.cache or Path(f"/tmp/zeronas-meco-pt-{args.proxy}.json")
     score = CachedScorer(args.proxy, args.data, args.batch_size, cache)
-    print(f"protocol: TSS CIFAR-10, proxy {args.proxy} ({'real images' if args.data else 'Gaussian noise'} inputs, "
-          f"batch {args.batch_size}, proxy seed 0, CPU, {args.threads} thread), seeds 0..{args.seeds - 1}, "
-          f"meco-pt candidates {args.candidates}; REA population {args.rea_population}, sample {args.rea_sample}, "
-          "at the same evaluations", flush=True)
+    print(
+        f"protocol: TSS CIFAR-10, proxy {args.proxy} ({'real images' if args.data else 'Gaussian noise'} inputs, "
+        f"batch {args.batch_size}, proxy seed 0, CPU, {args.threads} thread), seeds 0..{args.seeds - 1}, "
+        f"meco-pt candidates {args.candidates}; REA population {args.rea_population}, sample {args.rea_sample}, "
+        "at the same evaluations",
+        flush=True,
+    )
 
     rows: dict[str, list[dict]] = {"meco-pt": [], "rea": []}
     for seed in range(args.seeds):
@@ -111,27 +115,41 @@ def main(argv: list[str] | None = None) -> None:
         rows["meco-pt"].append(_summary(told, cands, cands, test, valid12, time.monotonic() - t0))
 
         t0 = time.monotonic()
-        rea = get_algorithm("rea", space=space, seed=seed, avoid_repeats=True,
-                            population_size=args.rea_population, sample_size=args.rea_sample)
+        rea = get_algorithm(
+            "rea",
+            space=space,
+            seed=seed,
+            avoid_repeats=True,
+            population_size=args.rea_population,
+            sample_size=args.rea_sample,
+        )
         rea_told = drive(rea, score, budget=len(told))
         ranked = sorted(((a, s) for a, (s, _) in rea_told.items() if s is not None), key=lambda a_s: -a_s[1])
         rows["rea"].append(_summary(rea_told, ranked, ranked[: args.candidates], test, valid12, time.monotonic() - t0))
         for name in rows:
             r = rows[name][-1]
-            print(f"seed {seed} {name:<8} evals {r['evals']:>4}  proxy-pick {r['proxy']:.2f}  valid12-pick "
-                  f"{r['valid12']:.2f}  proxy s {r['proxy_seconds']:.0f}  wall s {r['wall']:.0f}  {r['arch']}",
-                  flush=True)
+            print(
+                f"seed {seed} {name:<8} evals {r['evals']:>4}  proxy-pick {r['proxy']:.2f}  valid12-pick "
+                f"{r['valid12']:.2f}  proxy s {r['proxy_seconds']:.0f}  wall s {r['wall']:.0f}  {r['arch']}",
+                flush=True,
+            )
         _print_table(rows, args.proxy, seed + 1)
 
 
 def _print_table(rows: dict[str, list[dict]], proxy: str, seeds: int) -> None:
-    print(f"\n{seeds} seed(s); test acc. (%) after 200 epochs of the arch picked by {proxy} / by 12-epoch validation\n"
-          "| search | pick by proxy | pick by 12-ep valid among N | proxy evals | proxy seconds | wall seconds |\n"
-          "| --- | --- | --- | --- | --- | --- |", flush=True)
+    print(
+        f"\n{seeds} seed(s); test acc. (%) after 200 epochs of the arch picked by {proxy} / by 12-epoch validation\n"
+        "| search | pick by proxy | pick by 12-ep valid among N | proxy evals | proxy seconds | wall seconds |\n"
+        "| --- | --- | --- | --- | --- | --- |",
+        flush=True,
+    )
     for name, rs in rows.items():
-        print(f"| {name} | {_mean_std([r['proxy'] for r in rs])} | {_mean_std([r['valid12'] for r in rs])} "
-              f"| {_mean_std([r['evals'] for r in rs], 0)} | {_mean_std([r['proxy_seconds'] for r in rs], 0)} "
-              f"| {_mean_std([r['wall'] for r in rs], 0)} |", flush=True)
+        print(
+            f"| {name} | {_mean_std([r['proxy'] for r in rs])} | {_mean_std([r['valid12'] for r in rs])} "
+            f"| {_mean_std([r['evals'] for r in rs], 0)} | {_mean_std([r['proxy_seconds'] for r in rs], 0)} "
+            f"| {_mean_std([r['wall'] for r in rs], 0)} |",
+            flush=True,
+        )
 
 
 def _summary(told, by_proxy, pool, test, valid12, wall) -> dict:

@@ -183,8 +183,17 @@ def test_meco_pt_search_logs_marked_supernets_and_validates_only_its_candidate(r
     from zeronas.analysis import analyze
     from zeronas.pipeline import ExperimentSpec, run_experiment
 
-    spec = ExperimentSpec(algos=["meco-pt"], proxy="params", algo_options={"candidates": 1}, budget=100, top_k=3,
-                          benchmark=str(tss_csv), out=str(tmp_path), quiet=True, workers=1)
+    spec = ExperimentSpec(
+        algos=["meco-pt"],
+        proxy="params",
+        algo_options={"candidates": 1},
+        budget=100,
+        top_k=3,
+        benchmark=str(tss_csv),
+        out=str(tmp_path),
+        quiet=True,
+        workers=1,
+    )
     result = run_experiment(spec)
     rows = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
     proxy = [r for r in rows if r["stage"] == "proxy"]

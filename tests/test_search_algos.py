@@ -26,7 +26,9 @@ SPACES = ["tss", "sss"]
 # against the same contract in tests/test_meco_pt.py: it searches supernet spaces only and, by
 # design, proposes nothing while it waits for the scores of its current step.
 ALGORITHMS = [a for a in list_algorithms() if a != "meco-pt"] + [
-    "optuna:RandomSampler", "optuna:QMCSampler", "optuna:CmaEsSampler",
+    "optuna:RandomSampler",
+    "optuna:QMCSampler",
+    "optuna:CmaEsSampler",
 ]
 GUIDED = ["rea", "tpe", "nsga2"]
 

@@ -32,15 +32,14 @@ import math
 import numbers
 
 from zeronas.errors import ZeronasError
-from zeronas.search_algos._base import SearchAlgorithm, register_algorithm
+from zeronas.search_algos._api import register_algorithm
+from zeronas.search_algos._base import SearchAlgorithm
 from zeronas.spaces._base import SearchSpace
 
 
 @register_algorithm("meco-pt", aliases=("meco_pt", "mecopt", "zero-cost-pt"))
 class MecoPT(SearchAlgorithm):
     """Proposal by supernet perturbation; ``best`` is the best finished candidate, supernets aside."""
-
-    name = "meco-pt"
 
     def __init__(
         self,
