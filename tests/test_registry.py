@@ -44,7 +44,7 @@ def test_a_name_or_alias_already_taken_raises(name, aliases, taken):
     [
         (list_spaces, lambda n: get_space(n), resolve_space),
         (list_proxies, lambda n: get_proxy(n), resolve_proxy),
-        (list_algorithms, lambda n: get_algorithm(n, space="sss"), resolve_algorithm),
+        (list_algorithms, lambda n: get_algorithm(n, space="tss"), resolve_algorithm),  # meco-pt: TSS only
     ],
     ids=["spaces", "proxies", "algorithms"],
 )
