@@ -165,8 +165,9 @@ def test_meco_pt_waits_while_its_step_is_being_scored_and_skips_failed_variants(
 
 def test_meco_pt_options_and_spaces_without_supernets():
     assert isinstance(get_algorithm("zero-cost-pt", space="tss"), MecoPT)
-    with pytest.raises(ZeronasError, match="meco-pt cannot search the sss space"):
-        get_algorithm("meco-pt", space="sss")
+    for space in ("sss", "darts"):
+        with pytest.raises(ZeronasError, match=f"meco-pt cannot search the {space} space: .* no supernets"):
+            get_algorithm("meco-pt", space=space)
     with pytest.raises(ZeronasError, match="candidates must be a positive integer"):
         get_algorithm("meco-pt", space="tss", candidates=0)
 
