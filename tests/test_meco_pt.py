@@ -194,6 +194,7 @@ def test_meco_pt_search_logs_marked_supernets_and_validates_only_its_candidate(r
         out=str(tmp_path),
         quiet=True,
         workers=1,
+        device="cpu",
     )
     result = run_experiment(spec)
     rows = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
