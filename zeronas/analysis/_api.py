@@ -53,6 +53,7 @@ def analyze(
     truths = _ground_truths(data, benchmark, metric, epochs, report)
     gt = _truth_per_row(data, truths)
     ctx = _Context(data, truths, gt, top_k, n_resamples, seed)
+    ctx.best_test = _best_test(data, benchmark, truths, metric, epochs)
     if data.missing:
         report.notes.append(f"log lacks the columns {', '.join(data.missing)}: figures that need them are left out")
     if data.supernet_rows:
@@ -78,6 +79,8 @@ class _Context:
         self.score = data.array("score")
         self.multi_run = data.n_runs > 1
         self._curves: dict[str, np.ndarray] = {}
+        #: (space, dataset) -> best test accuracy in the space, for regret (absent: unknown)
+        self.best_test: dict[tuple[str, str], float] = {}
 
     def rng(self) -> np.random.Generator:
         return np.random.default_rng(self.seed)
@@ -126,6 +129,21 @@ def _ground_truths(data: LogData, benchmark, metric: str, epochs: int | None, re
             )
             truths[(space, dataset)] = log_truth(other.filter(pc.fill_null(mask, False)))
     return truths
+
+
+def _best_test(data: LogData, benchmark, truths: dict, metric: str, epochs: int | None) -> dict:
+    """Best test accuracy (full schedule) of each (space, dataset) in the benchmark: regret's reference."""
+    if benchmark is None:
+        return {}
+    best = {}
+    for group, truth in truths.items():
+        if not truth:
+            continue
+        if metric == "test" and epochs is None:
+            best[group] = truth.best_known
+        else:
+            best[group] = benchmark_truth(benchmark, group[0], group[1], "test", None).best_known
+    return best
 
 
 def _truth_per_row(data: LogData, truths: dict) -> np.ndarray:
@@ -259,6 +277,9 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
     stage = other.column("stage")
     acc = pc.cast(other.column("accuracy"), pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
     is_val = np.asarray(pc.equal(stage, "validate").to_numpy(zero_copy_only=False), dtype=bool)
+    is_test = np.asarray(pc.equal(stage, "test").to_numpy(zero_copy_only=False), dtype=bool)
+    sources = other.column("accuracy_source").to_pylist()
+    selected_on_test = any(src and "_test_" in src for src, v in zip(sources, is_val, strict=True) if v)
     is_train = np.asarray(pc.equal(stage, "train").to_numpy(zero_copy_only=False), dtype=bool)
     epochs = pc.cast(other.column("epochs"), pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)
     elapsed = np.concatenate(
@@ -269,7 +290,9 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
     )
     truth = ctx.truth(s)
     final = float(ctx.curve(s)[-1]) if n and truth else math.nan
-    regret = truth.best_known - final if truth.best_known is not None and np.isfinite(final) else math.nan
+    returned_test = _compare.nanmax(acc[is_test])
+    best_test = ctx.best_test.get((s.space, s.dataset))
+    regret = best_test - returned_test if best_test is not None and np.isfinite(returned_test) else math.nan
     proxy_wall = _compare.nanmax(data.array("elapsed")[sl])
     return _compare.SearchFigures(
         key=s.key,
@@ -282,6 +305,8 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
         duplicate_share=dup,
         isomorphic_share=_compare.isomorphic_share(data.array("canonical")[sl]),
         best_score=_compare.nanmax(ctx.score[sl]),
+        returned_test=returned_test,
+        selected_on_test=selected_on_test,
         final_topk_acc=final,
         best_validated=_compare.nanmax(acc[is_val]),
         best_trained=_compare.nanmax(acc[is_train]),
@@ -297,44 +322,47 @@ def _search_tables(ctx: _Context, figures: list[_compare.SearchFigures]) -> list
     k = ctx.top_k
     quality = ReportTable(
         "search quality", "Search quality",
-        ["search", "algorithm", "seed", "objective", "best_score", f"top{k}_acc", "best_validated", "best_trained",
-         "regret"],
+        ["search", "algorithm", "seed", "objective", "returned_test", "regret", "lookups", "proxy_evals", "best_score",
+         f"oracle_top{k}_acc", "best_validated", "best_trained"],
     )  # fmt: skip
     budget = ReportTable(
         "search quality", "Search budget",
         ["search", "evals", "proposed", "dup_share", "iso_share", "lookups", "train_epochs", "wall_s", "evals_per_s"],
     )  # fmt: skip
     for f in figures:
-        quality.rows.append(
-            [
-                f.label,
-                f.algorithm,
-                f.seed,
-                f.group[2],
-                f.best_score,
-                f.final_topk_acc,
-                f.best_validated,
-                f.best_trained,
-                f.regret,
-            ]
-        )
+        quality.rows.append([
+            f.label, f.algorithm, f.seed, f.group[2], f.returned_test, f.regret, f.n_lookups, f.n_evals, f.best_score,
+            f.final_topk_acc, f.best_validated, f.best_trained,
+        ])  # fmt: skip
         budget.rows.append([
             f.label, f.n_evals, f.n_proposed, f.duplicate_share, f.isomorphic_share, f.n_lookups, f.train_epochs,
             f.wall_s, f.evals_per_s,
         ])  # fmt: skip
-    quality.notes.append(
-        f"top{k}_acc = best true accuracy among the search's top-{k} archs by score; "
-        f"regret = best known accuracy − top{k}_acc"
-    )
-    if not any(ctx.truths.values()):
-        quality.notes.append(f"top{k}_acc and regret: {NO_TRUTH}")
-    elif not any(t.best_known is not None for t in ctx.truths.values()):
-        quality.notes.append(f"regret: {NO_TRUTH}")
+    quality.notes += _honesty_notes(ctx, figures)
     budget.notes.append(
         "evals = distinct archs scored; dup_share = repeated proposals / proposals; "
-        "iso_share = scored archs isomorphic to an earlier one; lookups = ground-truth validations"
+        "iso_share = scored archs isomorphic to an earlier one; lookups = validation lookups"
     )
     return [quality, budget]
+
+
+def _honesty_notes(ctx: _Context, figures: list[_compare.SearchFigures]) -> list[str]:
+    k = ctx.top_k
+    notes = [
+        "returned_test = test accuracy of the arch the search returned (best validation of its top-k), "
+        "looked up once after selection; regret = best test accuracy in the space − returned_test",
+        f"oracle_top{k}_acc = best true accuracy among the top-{k} by score: an oracle pick, not a search result",
+    ]
+    selected = sorted(f.label for f in figures if f.selected_on_test)
+    if selected:
+        notes.append(f"SELECTED ON TEST (--select-on-test): {', '.join(selected)}")
+    if not any(np.isfinite(f.returned_test) for f in figures):
+        notes.append("returned_test: the log has no test rows (searches run without --benchmark)")
+    if not ctx.best_test:
+        notes.append(f"regret: {NO_TRUTH}")
+    if not any(ctx.truths.values()):
+        notes.append(f"oracle_top{k}_acc: {NO_TRUTH}")
+    return notes
 
 
 # -- anytime curves ----------------------------------------------------------------------------
@@ -352,7 +380,7 @@ def _anytime_tables(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
     for group, algos in sorted(_by_group(ctx).items()):
         label = _group_label(group)
         table = ReportTable(
-            "anytime", f"Anytime top-{k} accuracy vs proxy evaluations ({label})",
+            "anytime", f"Anytime oracle top-{k} accuracy vs proxy evaluations ({label})",
             ["algorithm", "evaluations", "accuracy", "accuracy_std", "seeds"],
         )  # fmt: skip
         tables.append(table)
@@ -395,34 +423,33 @@ def _comparison_tables(
         grouped[f.group][f.algorithm].append(f)
     for group, algos in sorted(grouped.items()):
         label = _group_label(group)
-        has_truth = any(np.isfinite(f.final_topk_acc) for fs in algos.values() for f in fs)
-        metric = f"top{k}_acc" if has_truth else "best_score"
+        has_truth = any(np.isfinite(f.returned_test) for fs in algos.values() for f in fs)
+        metric = "returned_test" if has_truth else "best_score"
 
         def value(f: _compare.SearchFigures, has_truth: bool = has_truth) -> float:
-            return f.final_topk_acc if has_truth else f.best_score
+            return f.returned_test if has_truth else f.best_score
 
         summary = ReportTable(
             "comparison",
             f"Algorithms under objective {group[2]} ({group[0]}/{group[1]})",
-            [
-                "algorithm",
-                "seeds",
-                metric,
-                f"{metric}_std",
-                f"{metric}_median",
-                "regret",
-                "regret_std",
-                "regret_median",
-            ],
-        )
+            ["algorithm", "seeds", metric, f"{metric}_std", f"{metric}_median", "regret", "regret_std", "lookups",
+             "proxy_evals", f"oracle_top{k}_acc"],
+        )  # fmt: skip
         for algo, fs in sorted(algos.items()):
             m = _compare.summarise([value(f) for f in fs])
             r = _compare.summarise([f.regret for f in fs])
-            summary.rows.append([algo, len(fs), m["mean"], m["std"], m["median"], r["mean"], r["std"], r["median"]])
+            oracle = _compare.summarise([f.final_topk_acc for f in fs])
+            summary.rows.append([
+                algo, len(fs), m["mean"], m["std"], m["median"], r["mean"], r["std"],
+                float(np.mean([f.n_lookups for f in fs])), float(np.mean([f.n_evals for f in fs])), oracle["mean"],
+            ])  # fmt: skip
         if not has_truth:
-            summary.notes.append(f"{NO_TRUTH} (compared by best proxy score instead)")
+            summary.notes.append("no returned-arch test accuracy in the log (compared by best proxy score instead)")
         elif all(not np.isfinite(f.regret) for fs in algos.values() for f in fs):
             summary.notes.append(f"regret: {NO_TRUTH}")
+        summary.notes.append("mean ± std over seeds; lookups, proxy_evals: means per search; oracle: see above")
+        if any(f.selected_on_test for fs in algos.values() for f in fs):
+            summary.notes.append("SELECTED ON TEST: validation used the test split")
         tables.append(summary)
 
         tests = ReportTable(

@@ -26,9 +26,15 @@ class SearchFigures:
     duplicate_share: float
     isomorphic_share: float
     best_score: float
+    #: test accuracy of the architecture the search returned (its ``test`` row): the headline
+    returned_test: float
+    #: the search validated on the test split (``--select-on-test``)
+    selected_on_test: bool
+    #: oracle: best true accuracy among the search's top-k by score (not something a search can return)
     final_topk_acc: float
     best_validated: float
     best_trained: float
+    #: best test accuracy in the space − returned_test
     regret: float
     n_lookups: int
     train_epochs: int
