@@ -26,7 +26,7 @@ def csv_truth(path: Path, column: str = "cifar10_test_acc_200ep") -> dict[str, f
         return {r["arch"]: float(r[column]) for r in csv.DictReader(f)}
 
 
-def test_search_logs_each_arch_once_and_validates_its_top_k(ray_session, tss_csv, tmp_path):
+def test_search_logs_each_arch_once_validates_its_top_k_and_returns_one_arch(ray_session, tss_csv, tmp_path):
     spec = ExperimentSpec(budget=24, top_k=5, benchmark=str(tss_csv), out=str(tmp_path), quiet=True, device="cpu")
     result = run_experiment(spec)
 
@@ -40,8 +40,8 @@ def test_search_logs_each_arch_once_and_validates_its_top_k(ray_session, tss_csv
     assert all(r["worker_id"] and r["node"] and r["device"] == "cpu" for r in proxy)
     assert all(r["params"] > 0 and r["flops"] > 0 and r["proxy_seconds"] > 0 for r in proxy)
 
-    # stage 2: the 5 best distinct cells by score, with the benchmark's own accuracy
-    truth = csv_truth(tss_csv)
+    # stage 2: the 5 best distinct cells by score, with the benchmark's 12-epoch validation accuracy
+    truth = csv_truth(tss_csv, "cifar10_valid_acc_12ep")
     validated = sorted((r for r in rows if r["stage"] == "validate"), key=lambda r: r["iteration"])
     best, seen = [], set()
     for r in sorted(proxy, key=lambda r: (-r["score"], r["iteration"])):
@@ -50,9 +50,45 @@ def test_search_logs_each_arch_once_and_validates_its_top_k(ray_session, tss_csv
             best.append(r["arch"])
     assert [r["arch"] for r in validated] == best[:5]
     assert [r["accuracy"] for r in validated] == [truth[a] for a in best[:5]]
-    assert {r["accuracy_source"] for r in validated} == {"cifar10_test_acc_200ep"}
+    assert {r["accuracy_source"] for r in validated} == {"cifar10_valid_acc_12ep"}
     assert [r["arch"] for r in result.top["rea-s0"]] == best[:5]
-    assert (tmp_path / f"run={result.run_id}" / "_run.json").is_file()
+
+    # the returned arch: best validation of the top-k; its 200-epoch test figure looked up once
+    chosen = max(validated, key=lambda r: (r["accuracy"], -r["iteration"]))
+    (test,) = [r for r in rows if r["stage"] == "test"]
+    assert test["arch"] == chosen["arch"] and test["iteration"] == chosen["iteration"]
+    assert test["accuracy"] == csv_truth(tss_csv)[chosen["arch"]]
+    assert test["accuracy_source"] == "cifar10_test_acc_200ep"
+    returned = result.returned["rea-s0"]
+    assert returned["arch"] == chosen["arch"] and returned["validation_accuracy"] == chosen["accuracy"]
+    assert returned["test_accuracy"] == test["accuracy"] and not returned["selected_on_test"]
+    assert (returned["lookups"], returned["proxy_evals"]) == (5, 24)
+    meta = json.loads((tmp_path / f"run={result.run_id}" / "_run.json").read_text())
+    protocol = meta["config"]["run"]["proxy_protocol"]
+    assert protocol["input"] == "noise" and protocol["batch_size"] == 64 and protocol["seeds"] == {"rea-s0": 0}
+
+
+def test_a_seeded_compare_is_reproducible_and_each_search_scores_under_its_own_seed(ray_session, tss_csv, tmp_path):
+    """Two runs of the same seeded compare log the same proposals, scores and returned archs, whatever the
+    workers' timing; each search's scores are those of its own proxy seed (the seed travels with the request)."""
+    from zeronas.proxies import ArchScorer
+
+    def run(out: Path) -> tuple[dict, dict]:
+        spec = ExperimentSpec(algos=["random", "rea"], seeds=[0, 1], budget=24, top_k=3, benchmark=str(tss_csv),
+                              out=str(out), quiet=True, workers=2, ask_batch=2, device="cpu")
+        result = run_experiment(spec)
+        rows = log_rows(out)
+        proposals = {(r["search_id"], r["iteration"]): (r["arch"], r["score"], r["n_proposed"])
+                     for r in rows if r["stage"] == "proxy"}
+        return proposals, {sid: (r["arch"], r["test_accuracy"]) for sid, r in result.returned.items()}
+
+    first, second = run(tmp_path / "a"), run(tmp_path / "b")
+    assert len(first[0]) == 4 * 24
+    assert first == second
+    scorer = ArchScorer(space="tss", proxies=["meco"])
+    for sid, seed in (("random-s0", 0), ("random-s1", 1)):
+        arch, score, _ = first[0][(sid, 5)]
+        assert score == scorer.score(arch, seed=seed).values["meco"]
 
 
 def test_compare_runs_all_searches_on_one_shared_pool_into_one_log(ray_session, tmp_path):
@@ -339,6 +375,13 @@ def test_score_on_ray_matches_in_process_scores(ray_session):
         (["search", "--budget", "0"], "--budget must be > 0"),
         (["search", "--budget", "many"], "bad --budget"),
         (["search", "--top-k", "0"], "--top-k"),
+        (["search", "--metric", "test"], "--select-on-test"),
+        (["search", "--epochs", "0"], "--epochs must be >= 1"),
+        (["search", "--proxy-option", "meco.n=3"], "meco takes: none"),
+        (["search", "--proxy", "meco_opt", "--proxy-option", "meco_opt.m=3"], "meco_opt takes: n"),
+        (["search", "--proxy", "meco_opt", "--proxy-option", "meco_opt.n=0"], "n >= 1"),
+        (["search", "--proxy-option", "synflow.x=1"], "does not compute"),
+        (["search", "--proxy-option", "n=16"], "bad --proxy-option"),
         (["search", "--benchmark", "/nonexistent/tss.csv"], "/nonexistent/tss.csv"),
         (["search", "--data", "/nonexistent/cifar"], "/nonexistent/cifar"),
         (["search", "--train-epochs", "2"], "--data"),
@@ -399,7 +442,7 @@ def test_validate_returns_a_normalised_copy_and_a_frozen_run_config():
     normalised.algos.append("random")
     assert spec.algos == ["rea"]  # no list shared with the input
     assert (run.proxies, run.budget, run.budget_seconds, run.accuracy_source) == (
-        ["meco", "synflow"], 10**9, 30.0, "cifar10_test_acc_200ep")
+        ["meco", "synflow"], 10**9, 30.0, "cifar10_valid_acc_12ep")
     assert run.run_id is None and pickle.loads(pickle.dumps(run)) == run
     with pytest.raises(dataclasses.FrozenInstanceError):
         run.top_k = 3

@@ -139,3 +139,15 @@ def test_meco_alone_streams_the_same_value_as_with_maps_kept(space_name, n):
     for arch in archs:
         a, b = streamed.score(arch).values["meco"], kept.score(arch).values["meco"]
         assert a == pytest.approx(b, rel=1e-9, abs=1e-9), arch
+
+
+def test_proxy_seed_varies_meco_and_a_seed_repeats_it():
+    """The proxy seed sets network init and noise input: two seeds, two values; one seed, one value,
+    whichever seed the scorer was built with (one pool serves searches of different seeds)."""
+    arch = get_space("tss").arch_at(1234)
+    scorer = ArchScorer(space="tss", proxies=["meco"], seed=0)
+    s0, s1 = scorer.score(arch, seed=0).values["meco"], scorer.score(arch, seed=1).values["meco"]
+    assert s0 is not None and s1 is not None and s0 != pytest.approx(s1, rel=1e-3)
+    assert scorer.score(arch, seed=1).values["meco"] == s1
+    assert ArchScorer(space="tss", proxies=["meco"], seed=1).score(arch).values["meco"] == s1
+    assert scorer.score(arch).values["meco"] == s0  # the default seed is the scorer's

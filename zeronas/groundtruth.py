@@ -55,6 +55,9 @@ METRICS = ("test", "valid")
 DEFAULT_EPOCHS: dict[str, int | str] = {"tss": 200, "sss": 90, "darts": "nb301"}
 #: names of the arch column, in order of preference
 ARCH_COLUMNS = ("arch", "genotype")
+#: schedule of the default validation signal per space: NATS-Bench's short (``hp='12'``) runs on the
+#: valid split; NAS-Bench-301's validation column for DARTS
+VALIDATION_EPOCHS: dict[str, int | str] = {"tss": 12, "sss": 12, "darts": "nb301"}
 #: fast-mode directory names of the official benchmark files
 NATS_DIRS = {"tss": "NATS-tss-v1_0-3ffb9-simple", "sss": "NATS-sss-v1_0-50262-simple"}
 #: zeronas dataset name -> NATS-Bench dataset name

@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-STAGES = ("proxy", "validate", "train")
+STAGES = ("proxy", "validate", "test", "train")
 PROXY_PREFIX = "proxy_"
 RUN_CONFIG_NAME = "_run.json"
 #: the hive partition key of a run directory (``run=<run_id>``)

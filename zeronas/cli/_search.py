@@ -36,7 +36,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--benchmark", default=S, metavar="PATH",
                    help="ground truth: NATS-Bench table (CSV/Parquet) or fast-mode directory (default: the directory "
                         "under $TORCH_HOME, else the table `zeronas benchmark export` wrote to $ZERONAS_HOME)")
-    p.add_argument("--metric", choices=["test", "valid"], default=S, help="ground-truth accuracy used for validation (default test)")
+    p.add_argument("--metric", choices=["valid", "test"], default=S,
+                   help="validation signal: the benchmark's valid (default) accuracy; test needs --select-on-test")
+    p.add_argument("--epochs", type=int, default=S,
+                   help="training epochs of the validation signal (ground-truth fidelity; default 12)")
+    p.add_argument("--select-on-test", action="store_true", default=S,
+                   help="allow --metric test (reports then say 'selected on test')")
     p.add_argument("--train-epochs", type=int, default=S, help="stage 3: short-train the top candidates for E epochs (0 = off)")
     p.add_argument("--train-top-k", type=int, default=S, help="how many of the top-k to train (default: all)")
     p.add_argument("--train-simulate", action="store_true", default=S, help="stage 3 from the benchmark's 12-epoch results instead of training")
@@ -67,7 +72,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="search algorithm option, e.g. population_size=32 or rea.sample_size=8 (repeatable)")
     p.add_argument("--allow-repeats", action="store_true", default=S,
                    help="let the algorithm re-propose archs it has seen (answered from memory, not rescored)")
-    p.add_argument("--proxy-seed", type=int, default=S, help="seed of network init and proxy inputs (default 0)")
+    p.add_argument("--proxy-seed", type=int, default=S,
+                   help="pin the seed of network init and proxy inputs (default: each search's seed)")
+    p.add_argument("--proxy-option", dest="proxy_option", action="append", default=S, metavar="PROXY.KEY=VALUE",
+                   help="proxy constructor option, e.g. meco_opt.n=16 (repeatable)")
     p.add_argument("--batch-size", type=int, default=S, help="mini-batch size for proxies that use one (default 64)")
     p.add_argument("--plugin", dest="plugins", action="append", default=S, metavar="MODULE_OR_FILE",
                    help="import a module / .py file that registers extra proxies, spaces or algorithms (repeatable)")
@@ -132,14 +140,15 @@ def _seeds(value: Any) -> list[int]:
         raise ZeronasError(f"bad --seeds {value!r}: a count (5) or a comma list (0,1,2)") from None
 
 
-def _key_values(items: Any) -> dict[str, Any]:
+def _key_values(items: Any, flag: str = "--algo-option", usage: str = "KEY=VALUE or ALGO.KEY=VALUE, e.g. "
+                "population_size=32") -> dict[str, Any]:
     import yaml
 
     out: dict[str, Any] = {}
     for item in [items] if isinstance(items, str) else items:
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
-            raise ZeronasError(f"bad --algo-option {item!r}: use KEY=VALUE or ALGO.KEY=VALUE, e.g. population_size=32")
+            raise ZeronasError(f"bad {flag} {item!r}: use {usage}")
         try:
             out[key.strip()] = yaml.safe_load(value) if value.strip() else value
         except yaml.YAMLError:
@@ -174,6 +183,17 @@ def build_spec(opts: dict[str, Any]):
         spec.algo_options = dict(opts.pop("algo_options"))
     if "algo_option" in opts:
         spec.algo_options = {**spec.algo_options, **_key_values(opts.pop("algo_option"))}
+    if "proxy_options" in opts:  # from a config file: {proxy: {key: value}}
+        if not isinstance(opts["proxy_options"], dict):
+            raise ZeronasError("proxy_options (from --config) must be a mapping, e.g. {meco_opt: {n: 16}}")
+        spec.proxy_options = {str(k): dict(v) for k, v in opts.pop("proxy_options").items()}
+    if "proxy_option" in opts:
+        usage = "PROXY.KEY=VALUE, e.g. meco_opt.n=16"
+        for key, value in _key_values(opts.pop("proxy_option"), "--proxy-option", usage).items():
+            proxy, dot, option = key.partition(".")
+            if not dot or not proxy or not option:
+                raise ZeronasError(f"bad --proxy-option {key}={value}: use {usage}")
+            spec.proxy_options.setdefault(proxy, {})[option] = value
     opts.pop("resume", None)
     opts.pop("json", None)
     for key, value in opts.items():
@@ -251,6 +271,7 @@ def _jsonable(result) -> dict[str, Any]:
         "run_dir": str(result.run_dir),
         "seconds": round(result.seconds, 2),
         "pool": result.pool_stats,
+        "returned": result.returned,
         "top": {sid: [{k: r.get(k) for k in keep} for r in rows] for sid, rows in result.top.items()},
     }
 
@@ -261,6 +282,27 @@ def _fmt(v: Any, digits: int = 4) -> str:
     if isinstance(v, float):
         return f"{v:.{digits}g}"
     return str(v)
+
+
+def _mean_std(values: list[float]) -> str:
+    import statistics
+
+    if not values:
+        return "-"
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{statistics.fmean(values):.2f} ± {std:.2f} (n={len(values)})"
+
+
+def _protocol(result, spec) -> str:
+    """How the figures were obtained: the validation signal, the test figure, the proxy seeds."""
+    r = next(iter(result.returned.values()), {})
+    if not r.get("validation_source"):
+        return ("no ground truth (pass --benchmark PATH): each search returns its proxy's best; "
+                "validation and test accuracy unknown")
+    selected = "SELECTED ON TEST: " if r.get("selected_on_test") else ""
+    seed = "each search's seed" if spec.proxy_seed is None else spec.proxy_seed
+    return (f"{selected}returned = best {r['validation_source']} of each search's top-{spec.top_k} by proxy; "
+            f"test = {r.get('test_source') or 'unknown'}, looked up once for the returned arch; proxy seed: {seed}")
 
 
 def _print_result(result, spec) -> None:
@@ -277,7 +319,7 @@ def _print_result(result, spec) -> None:
             table.add_column("index", justify="right")
             table.add_column("arch", overflow="fold")
             table.add_column("score", justify="right")
-            table.add_column("accuracy %", justify="right")
+            table.add_column("validation %", justify="right")
             if spec.train_epochs:
                 table.add_column("trained %", justify="right")
             table.add_column("params M", justify="right")
@@ -289,22 +331,38 @@ def _print_result(result, spec) -> None:
                 cells.append(_fmt((r.get("params") or 0) / 1e6, 3))
                 table.add_row(*cells)
             console.print(table)
+            ret = result.returned[sid]
+            console.print(f"returned by {sid}: {ret['arch']} (index {_fmt(ret['index'])})")
+            console.print(
+                f"  validation {_fmt(ret['validation_accuracy'], 5)} %  test {_fmt(ret['test_accuracy'], 5)} %  "
+                f"params {_fmt((ret['params'] or 0) / 1e6, 3)} M  FLOPs {_fmt(ret['flops'], 4)} M  "
+                f"validation lookups {ret['lookups']}  proxy evaluations {ret['proxy_evals']}"
+            )
     else:
-        table = Table(title=f"{len(result.top)} searches under {spec.proxy}: their top-{spec.top_k}", title_justify="left")
-        for name in ("search", "top-1 index", "top-1 score", "top-1 acc %", f"best acc % in top-{spec.top_k}"):
+        table = Table(title=f"{len(result.top)} searches under {spec.proxy}: the architecture each returns",
+                      title_justify="left")
+        for name in ("search", "index", "validation %", "test %", "params M", "lookups", "proxy evals"):
             table.add_column(name, justify="left" if name == "search" else "right")
-        if spec.train_epochs:
-            table.add_column("best trained %", justify="right")
-        for sid, rows in result.top.items():
-            first = rows[0] if rows else {}
-            accs = [r["accuracy"] for r in rows if r.get("accuracy") is not None]
-            cells = [sid, _fmt(first.get("index")), _fmt(first.get("score")), _fmt(first.get("accuracy"), 5),
-                     _fmt(max(accs), 5) if accs else "-"]
-            if spec.train_epochs:
-                trained = [r["trained_accuracy"] for r in rows if r.get("trained_accuracy") is not None]
-                cells.append(_fmt(max(trained), 4) if trained else "-")
-            table.add_row(*cells)
+        for sid, ret in result.returned.items():
+            table.add_row(sid, _fmt(ret["index"]), _fmt(ret["validation_accuracy"], 5), _fmt(ret["test_accuracy"], 5),
+                          _fmt((ret["params"] or 0) / 1e6, 3), str(ret["lookups"]), str(ret["proxy_evals"]))
         console.print(table)
+        by_algo: dict[str, list[dict[str, Any]]] = {}
+        for sid, ret in result.returned.items():
+            by_algo.setdefault(sid.rsplit("-s", 1)[0], []).append(ret)
+        summary = Table(title="per algorithm: mean ± std over seeds", title_justify="left")
+        for name in ("algorithm", "test % of the returned arch", "validation %", "lookups", "proxy evals"):
+            summary.add_column(name, justify="left" if name == "algorithm" else "right")
+        for algo, rets in by_algo.items():
+            summary.add_row(
+                algo,
+                _mean_std([r["test_accuracy"] for r in rets if r["test_accuracy"] is not None]),
+                _mean_std([r["validation_accuracy"] for r in rets if r["validation_accuracy"] is not None]),
+                f"{sum(r['lookups'] for r in rets) / len(rets):g}",
+                f"{sum(r['proxy_evals'] for r in rets) / len(rets):g}",
+            )
+        console.print(summary)
+    console.print(_protocol(result, spec))
     stats = result.pool_stats
     workers, nodes = len(stats.get("per_worker", {})), len(stats.get("per_node", {}))
     console.print(

@@ -2,7 +2,7 @@
 
 from zeronas.pipeline._driver import ExperimentResult, run_experiment
 from zeronas.pipeline._objective import Objective
-from zeronas.pipeline._results import EvaluatedArch, collect_top, top_k
+from zeronas.pipeline._results import EvaluatedArch, collect, top_k
 from zeronas.pipeline._run_config import RunConfig
 from zeronas.pipeline._score import score_on_ray
 from zeronas.pipeline._spec import ExperimentSpec, parse_budget, validate
@@ -13,7 +13,7 @@ __all__ = [
     "ExperimentSpec",
     "Objective",
     "RunConfig",
-    "collect_top",
+    "collect",
     "parse_budget",
     "run_experiment",
     "score_on_ray",

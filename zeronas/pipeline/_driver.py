@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from zeronas.errors import ZeronasError
-from zeronas.pipeline._results import collect_top
+from zeronas.pipeline._results import collect
+from zeronas.pipeline._run_config import RunConfig
 from zeronas.pipeline._spec import ExperimentSpec, algorithm_options, load_spec, search_id, validate
 
 
@@ -21,6 +22,8 @@ class ExperimentResult:
     run_id: str
     run_dir: Path
     top: dict[str, list[dict[str, Any]]]
+    #: per search: the one architecture it returns (see ``collect_returned``)
+    returned: dict[str, dict[str, Any]]
     pool_stats: dict[str, Any]
     seconds: float
 
@@ -63,15 +66,18 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     pool = start_pool(pool_config, name=run.pool_name)
     ray.get(pool.start.remote(), timeout=60)
 
-    recorded = {k: v for k, v in dataclasses.asdict(run).items() if k != "scorer_kwargs"}
-    config = {"spec": spec.to_config(), "run": recorded}
-    writer = LogWriter(out, run_id, run.proxies, config=config)
     searches = [
         {"search_id": search_id(a, s), "algorithm": a, "seed": s,
+         "proxy_seed": s if run.proxy_seed is None else run.proxy_seed,
          "options": algorithm_options(spec, a)}
         for a in spec.algos
         for s in spec.seeds
     ]
+    recorded = {k: v for k, v in dataclasses.asdict(run).items() if k != "scorer_kwargs"}
+    recorded["proxy_protocol"] = {**run.proxy_protocol,
+                                  "seeds": {s["search_id"]: s["proxy_seed"] for s in searches}}
+    config = {"spec": spec.to_config(), "run": recorded}
+    writer = LogWriter(out, run_id, run.proxies, config=config)
     progress = SearchProgress([s["search_id"] for s in searches], run.budget if spec.budget else None, quiet=spec.quiet)
     register_sink(run_id, Sink(writer, progress.update))
     tune_dir = out / "_tune" / run_id
@@ -121,8 +127,9 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
         writer.close()
     finally:
         unregister_sink(run_id)
-    top = collect_top(run, [s["search_id"] for s in searches])
-    return ExperimentResult(run_id, Path(run.run_dir), top, pool_stats, time.monotonic() - t0)
+    ids = [s["search_id"] for s in searches]
+    top, returned = collect(run, ids)
+    return ExperimentResult(run_id, Path(run.run_dir), top, returned, pool_stats, time.monotonic() - t0)
 
 
 def _check_writable(out: Path) -> None:

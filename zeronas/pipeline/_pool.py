@@ -57,6 +57,8 @@ class WorkersUnavailable(RuntimeError):
 class _Chunk:
     archs: list[str]
     future: asyncio.Future
+    #: proxy seed of the request (None: the scorers' default): searches sharing the pool differ in it
+    seed: int | None = None
     attempts: int = 0
 
 
@@ -180,7 +182,7 @@ class ScorerBroker:
                 return
             chunk.attempts += 1
             try:
-                rows = await actor.score_many.remote(chunk.archs)
+                rows = await actor.score_many.remote(chunk.archs, chunk.seed)
             except (RayActorError, ActorDiedError, ActorUnavailableError) as err:
                 log.warning("scorer %s failed (%s); rescheduling %d archs", name, type(err).__name__, len(chunk.archs))
                 self._retire(name, actor)
@@ -213,14 +215,15 @@ class ScorerBroker:
         self._stats.replaced_workers += 1
         self._spawn()
 
-    async def score(self, archs: list[str]) -> list[dict[str, Any]]:
-        """Score ``archs``; results in the same order. Raises :class:`WorkersUnavailable` once the pool gave up."""
+    async def score(self, archs: list[str], seed: int | None = None) -> list[dict[str, Any]]:
+        """Score ``archs`` under proxy seed ``seed`` (None: the scorers' default); results in the same order.
+        Raises :class:`WorkersUnavailable` once the pool gave up."""
         await self._ensure_started()
         if self._unavailable is not None:
             raise WorkersUnavailable(self._unavailable)
         loop = asyncio.get_running_loop()
         size = max(1, self.config.chunk_size)
-        chunks = [_Chunk(archs[i : i + size], loop.create_future()) for i in range(0, len(archs), size)]
+        chunks = [_Chunk(archs[i : i + size], loop.create_future(), seed) for i in range(0, len(archs), size)]
         self._stats.submitted += len(archs)
         for chunk in chunks:
             await self._put(chunk)

@@ -2,8 +2,17 @@
 
 Runs as one Ray Tune trial per search. The trial never scores anything itself: it asks its
 algorithm for proposals, sends them in small batches to the shared scorer pool with several
-batches in flight, tells the algorithm as results stream back, and reports the new log rows
-to Tune. The driver's :class:`~zeronas.pipeline._log_callback.LogCallback` writes them.
+batches in flight, and reports the new log rows to Tune. The driver's
+:class:`~zeronas.pipeline._log_callback.LogCallback` writes them.
+
+A seeded search is reproducible whatever the workers' timing: results are told to the
+algorithm in ask order (a result that overtakes an earlier one waits in a buffer), and the
+next batch is asked for only at a fixed number of tells (when a whole batch fits in the
+in-flight window). The algorithm thus sees the same history at every ask.
+
+Stage 2 validates the top-k by the run's validation signal (never test, unless the user asked
+for it), returns the best of them, and looks up that one architecture's test accuracy once,
+in its own ``test`` row; the algorithm never sees it.
 
 The log is the search's durable state: a trial that starts (first run, Tune restore after a
 killed driver, or a retried trial) first replays this search's logged rows into its
@@ -39,8 +48,8 @@ def _errors_text(errors: dict[str, str | None]) -> str | None:
     return "; ".join(parts) or None
 
 
-def _replay(run: RunConfig, search_id: str) -> tuple[list[dict], list[dict]]:
-    """This search's rows already in the log: (proxy rows by iteration, validate rows)."""
+def _replay(run: RunConfig, search_id: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """This search's rows already in the log: (proxy rows by iteration, validate rows, test rows)."""
     import pyarrow.dataset as ds
 
     from zeronas.logs import open_log
@@ -49,14 +58,15 @@ def _replay(run: RunConfig, search_id: str) -> tuple[list[dict], list[dict]]:
     try:
         dataset = open_log([run_dir])
     except Exception:  # no part file yet
-        return [], []
+        return [], [], []
     names = set(dataset.schema.names)
-    columns = ["stage", "arch", "canonical", "score", "iteration", "n_proposed", "elapsed", "params", "flops"]
-    wanted = [c for c in [*columns, "supernet"] if c in names]
+    columns = ["stage", "arch", "index", "canonical", "score", "accuracy", "iteration", "n_proposed", "elapsed",
+               "params", "flops", "supernet"]
+    wanted = [c for c in columns if c in names]
     wanted += [f"proxy_{p}" for p in run.proxies if f"proxy_{p}" in names]
     table = dataset.to_table(columns=wanted, filter=ds.field("search_id") == search_id)
     rows = sorted(table.to_pylist(), key=lambda r: r["iteration"] or 0)
-    return [r for r in rows if r["stage"] == "proxy"], [r for r in rows if r["stage"] == "validate"]
+    return [[r for r in rows if r["stage"] == stage] for stage in ("proxy", "validate", "test")]
 
 
 def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
@@ -77,12 +87,13 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
         "space": run.space,
         "dataset": run.dataset,
     }
+    proxy_seed = search["proxy_seed"]
     pool = get_pool(run.pool_name)
     budget = run.budget
     budget_seconds = run.budget_seconds
 
     evaluated: dict[str, EvaluatedArch] = {}
-    logged_proxy, logged_validate = _replay(run, search["search_id"])
+    logged_proxy, logged_validate, logged_test = _replay(run, search["search_id"])
     elapsed_before = 0.0
     n_proposed = 0
     for r in logged_proxy:
@@ -102,8 +113,10 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
     def out_of_budget() -> bool:
         return len(evaluated) >= budget or (budget_seconds is not None and elapsed() >= budget_seconds)
 
-    pending: dict[Any, list[str]] = {}
+    pending: dict[Any, list[tuple[int, str]]] = {}  # ref -> its (ask sequence number, arch)
     pending_archs: set[str] = set()
+    arrived: dict[int, dict[str, Any]] = {}  # scorer outputs waiting for an earlier one
+    next_seq = told = 0
     unreported: list[dict[str, Any]] = []
     last_report = time.monotonic()
 
@@ -117,54 +130,67 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
         unreported, last_report = [], time.monotonic()
 
     batch = run.ask_batch
-    max_in_flight = run.max_in_flight
+    max_in_flight = max(run.max_in_flight, batch)
     result_timeout = run.result_timeout
     stale_asks = 0
 
-    while (not out_of_budget() and not algo.finished) or pending:
-        # keep the pool busy: propose until enough archs are in flight
-        while not out_of_budget() and not algo.finished and len(pending_archs) < max_in_flight and stale_asks < 50:
-            room = min(batch, budget - len(evaluated) - len(pending_archs))
-            if room <= 0:
-                break
-            fresh: list[str] = []
+    def propose() -> None:
+        """Ask while a whole batch fits in the in-flight window (a fixed point in the tell sequence)."""
+        nonlocal n_proposed, next_seq, stale_asks
+        while not out_of_budget() and not algo.finished and stale_asks < 50:
+            in_flight = next_seq - told
+            room = min(batch, budget - len(evaluated) - in_flight)
+            if room <= 0 or in_flight + batch > max_in_flight:
+                return
+            fresh: list[tuple[int, str]] = []
             for arch in algo.ask(room):
                 n_proposed += 1
                 if arch in evaluated:  # a repeat: answer from this search's memory, no rescoring
                     e = evaluated[arch]
                     algo.tell(arch, e.score, e.costs)
-                elif arch not in pending_archs and arch not in fresh:
-                    fresh.append(arch)
+                elif arch not in pending_archs:
+                    pending_archs.add(arch)
+                    fresh.append((next_seq, arch))
+                    next_seq += 1
             if not fresh:
                 if pending:  # the algorithm waits for results (e.g. meco-pt's step): wait with it, don't spin
                     break
                 stale_asks += 1
                 continue
             stale_asks = 0
-            ref = pool.score.remote(fresh)
-            pending[ref] = fresh
-            pending_archs.update(fresh)
-        if not pending:
-            break
+            pending[pool.score.remote([arch for _, arch in fresh], proxy_seed)] = fresh
+
+    propose()
+    while pending:
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=result_timeout)
         if not ready:  # the pool bounds its own waits; this catches a pool that stopped answering
             raise TimeoutError(f"the scorer pool returned no result for {result_timeout:.0f} s")
-        ref = ready[0]
-        archs = pending.pop(ref)
-        pending_archs.difference_update(archs)
-        stale_asks = 0  # new results change what the algorithm proposes
-        for out in ray.get(ref):
-            unreported.append(_proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed()))
+        entries = pending.pop(ready[0])
+        for (seq, _), out in zip(entries, ray.get(ready[0]), strict=True):
+            arrived[seq] = out
+        while told in arrived:
+            out = arrived.pop(told)
+            row = _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed())
+            pending_archs.discard(row["arch"])
+            unreported.append(row)
+            told += 1
+            stale_asks = 0  # new results change what the algorithm proposes
+            propose()
         # tune.report blocks until the Tune controller takes the result (tens of ms): batch the
         # rows so that one search is not throttled by its own reporting
         if time.monotonic() - last_report >= REPORT_SECONDS or not pending:
             report(0)
 
     report(0)
-    validate_rows = []
-    if run.benchmark and not logged_validate:
-        validate_rows = _validate(list(evaluated.values()), base, run, space, objective, elapsed())
-    report(1, validate_rows)
+    rows: list[dict[str, Any]] = []
+    if run.benchmark:
+        validated = logged_validate
+        if not validated:
+            validated = _validate(list(evaluated.values()), base, run, space, objective, elapsed())
+            rows += validated
+        if not logged_test:
+            rows.append(_test_row(validated, base, run, elapsed()))
+    report(1, rows)
 
 
 def _costs(row: dict[str, Any]) -> dict[str, float] | None:
@@ -218,6 +244,7 @@ def _index(space, arch: str) -> int | None:
 
 
 def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str, Any]]:
+    """One validation lookup per top-k candidate (by proxy), on the run's validation signal."""
     from zeronas.groundtruth import open_ground_truth
 
     truth = open_ground_truth(run.benchmark, run.space)
@@ -234,6 +261,7 @@ def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str,
             "objective": run.objective_spec,
             "accuracy": acc,
             "accuracy_source": run.accuracy_source,
+            "epochs": run.epochs,
             "params": int(e.costs["params"]) if e.costs else None,
             "flops": e.costs["flops"] if e.costs else None,
             "iteration": rank,
@@ -245,3 +273,53 @@ def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str,
             row[f"proxy_{name}"] = e.values.get(name)
         rows.append(row)
     return rows
+
+
+def _test_row(validated: list[dict[str, Any]], base, run, elapsed) -> dict[str, Any]:
+    """The returned arch (see :func:`select_returned`) with its test accuracy, looked up once."""
+    from zeronas.groundtruth import DEFAULT_EPOCHS, open_ground_truth
+
+    chosen = select_returned(validated)
+    acc = None
+    error = None
+    if chosen is None:
+        return {**base, "stage": "test", "arch": "", "accuracy_source": run.test_source,
+                "timestamp": _now(), "error": "no candidate to return: every proxy value failed"}
+    if run.test_source is None:
+        error = "the benchmark holds no test accuracy for this dataset"
+    else:
+        truth = open_ground_truth(run.benchmark, run.space)
+        acc = truth.lookup(chosen["arch"], run.dataset, metric="test", epochs=DEFAULT_EPOCHS.get(run.space, 200))
+        error = None if acc is not None else "not in the benchmark"
+    if chosen.get("accuracy") is None:
+        error = "; ".join(filter(None, ["no validation figure: returned the proxy's best", error]))
+    return {
+        **base,
+        "stage": "test",
+        "arch": chosen["arch"],
+        "index": chosen.get("index"),
+        "canonical": chosen.get("canonical"),
+        "score": chosen.get("score"),
+        "objective": run.objective_spec,
+        "accuracy": acc,
+        "accuracy_source": run.test_source,
+        "params": chosen.get("params"),
+        "flops": chosen.get("flops"),
+        # the returned arch's rank among the validated candidates
+        "iteration": chosen.get("iteration"),
+        "elapsed": elapsed,
+        "timestamp": _now(),
+        "error": error,
+    }
+
+
+def select_returned(validated: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The architecture a search returns: the best validation accuracy of its top-k (ties: the better
+    proxy rank); the proxy's best when no candidate has a validation figure."""
+    if not validated:
+        return None
+    by_rank = sorted(validated, key=lambda r: r["iteration"])
+    with_acc = [r for r in by_rank if r.get("accuracy") is not None]
+    if not with_acc:
+        return by_rank[0]
+    return max(with_acc, key=lambda r: (r["accuracy"], -r["iteration"]))

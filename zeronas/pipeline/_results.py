@@ -49,12 +49,41 @@ def top_k(evaluated: list[EvaluatedArch], objective: Objective, k: int) -> list[
     return chosen
 
 
-def collect_top(run: RunConfig, search_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Per search: its top-k (validated when a benchmark was given), best first, with training results."""
+def collect(
+    run: RunConfig, search_ids: list[str]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
+    """Per search: its top-k (see :func:`collect_top`) and the architecture it returns."""
     from zeronas.logs import open_log
 
-    table = open_log([run.run_dir]).to_table()
-    rows = table.to_pylist()
+    rows = open_log([run.run_dir]).to_table().to_pylist()
+    top = collect_top(run, search_ids, rows)
+    return top, {sid: _returned(run, [r for r in rows if r["search_id"] == sid], top[sid]) for sid in search_ids}
+
+
+def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, Any]]) -> dict[str, Any]:
+    """The search's answer: its ``test`` row (the best of the top-k by validation), or without a
+    benchmark the proxy's best; with the validation and test figures and what the search spent."""
+    test = next((r for r in mine if r["stage"] == "test"), None)
+    chosen = test or (top[0] if top else {})
+    validated = {r["arch"]: r for r in mine if r["stage"] == "validate"}
+    return {
+        "arch": chosen.get("arch"),
+        "index": chosen.get("index"),
+        "score": chosen.get("score"),
+        "params": chosen.get("params"),
+        "flops": chosen.get("flops"),
+        "validation_accuracy": validated.get(chosen.get("arch"), {}).get("accuracy"),
+        "validation_source": run.accuracy_source if validated else None,
+        "test_accuracy": test.get("accuracy") if test else None,
+        "test_source": run.test_source if test else None,
+        "selected_on_test": run.select_on_test,
+        "lookups": len(validated),
+        "proxy_evals": sum(r["stage"] == "proxy" for r in mine),
+    }
+
+
+def collect_top(run: RunConfig, search_ids: list[str], rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Per search: its top-k (validated when a benchmark was given), best first, with training results."""
     top: dict[str, list[dict[str, Any]]] = {}
     for sid in search_ids:
         mine = [r for r in rows if r["search_id"] == sid]

@@ -30,9 +30,18 @@ class RunConfig:
     top_k: int
     ask_batch: int
     benchmark: str | None
+    #: the validation signal: ``metric`` accuracy after ``epochs`` epochs, column ``accuracy_source``
     metric: str
     epochs: int
     accuracy_source: str
+    #: the column the returned arch's test accuracy is read from once (None: the benchmark lacks it)
+    test_source: str | None
+    #: validation read the test split (``--select-on-test``): every report says so
+    select_on_test: bool
+    #: None: each search's proxy seed is its search seed
+    proxy_seed: int | None
+    #: input kind, batch size, seed policy, dtype and options of the proxies; recorded in ``_run.json``
+    proxy_protocol: dict[str, Any]
     data: str | None
     train_epochs: int
     train_simulate: bool

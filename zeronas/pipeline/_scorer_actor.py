@@ -52,11 +52,12 @@ class ScorerWorker:
             "pid": os.getpid(),
         }
 
-    def score_many(self, archs: list[str]) -> list[dict[str, Any]]:
-        return [self._score_one(arch) for arch in archs]
+    def score_many(self, archs: list[str], seed: int | None = None) -> list[dict[str, Any]]:
+        """Proxies of ``archs`` under proxy seed ``seed`` (None: the pool's default)."""
+        return [self._score_one(arch, seed) for arch in archs]
 
-    def _score_one(self, arch: str) -> dict[str, Any]:
-        result = self.scorer.score(arch)
+    def _score_one(self, arch: str, seed: int | None) -> dict[str, Any]:
+        result = self.scorer.score(arch, seed)
         num_classes, resolution = self.scorer.num_classes, self.scorer.resolution
         return {
             # a plain dict, not the ArchScore: unpickling that would import torch into the

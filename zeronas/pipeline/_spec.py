@@ -30,14 +30,20 @@ class ExperimentSpec:
     budget_seconds: float | None = None
     top_k: int = 10
     benchmark: str | None = None
-    metric: str = "test"
+    #: validation signal: the benchmark's ``valid`` accuracy after ``epochs`` (default 12) epochs
+    metric: str = "valid"
     epochs: int | None = None
+    #: allow ``metric="test"``: every report then says "selected on test"
+    select_on_test: bool = False
     train_epochs: int = 0
     train_top_k: int | None = None
     train_simulate: bool = False
     train_samples: int | None = None
     data: str | None = None
-    proxy_seed: int = 0
+    #: None: each search's proxy seed is its search seed
+    proxy_seed: int | None = None
+    #: proxy name -> constructor keyword arguments (``--proxy-option meco_opt.n=16``)
+    proxy_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     batch_size: int = 64
     plugins: list[str] = field(default_factory=list)
     out: str = "zeronas-runs"
@@ -127,17 +133,31 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         raise ZeronasError(f"--train-epochs must be >= 0, got {spec.train_epochs}")
     spec.device = check_worker_device(spec.device)
 
-    epochs = spec.epochs or (200 if space.name == "tss" else 90)
-    accuracy_source = f"{spec.dataset}_{spec.metric}_acc_{epochs}ep"
+    from zeronas.groundtruth import DEFAULT_EPOCHS, VALIDATION_EPOCHS, column_name
+
+    if spec.metric not in ("valid", "test"):
+        raise ZeronasError(f"unknown --metric {spec.metric!r}; choose valid (default) or test")
+    if spec.metric == "test" and not spec.select_on_test:
+        raise ZeronasError(
+            "--metric test selects on the test split; use --metric valid (default), "
+            "or add --select-on-test to allow it (reports then say 'selected on test')"
+        )
+    if spec.epochs is not None and spec.epochs < 1:
+        raise ZeronasError(f"--epochs must be >= 1, got {spec.epochs}")
+    epochs = spec.epochs or VALIDATION_EPOCHS.get(space.name, 12)
+    accuracy_source = column_name(spec.dataset, spec.metric, epochs)
+    test_source = column_name(spec.dataset, "test", DEFAULT_EPOCHS.get(space.name, 200))
     benchmark = None
     if spec.benchmark:
         from zeronas.groundtruth import open_ground_truth
 
         benchmark = str(Path(spec.benchmark).expanduser().resolve())
         truth = open_ground_truth(benchmark, space.name)
-        truth.lookup(space.arch_at(0), spec.dataset, metric=spec.metric, epochs=epochs)  # column exists?
+        truth.resolve(spec.dataset, metric=spec.metric, epochs=epochs)  # the validation column exists?
+        if test_source not in truth.available():
+            test_source = None  # validation only: the returned arch's test figure is unknown
         if spec.train_epochs and spec.train_simulate:
-            truth.lookup(space.arch_at(0), spec.dataset, metric="valid", epochs=12)
+            truth.resolve(spec.dataset, metric="valid", epochs=12)
     data = str(Path(spec.data).expanduser().resolve()) if spec.data else None
     if spec.train_epochs:
         if spec.train_simulate and not benchmark:
@@ -150,9 +170,12 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
             from zeronas.data import load_cifar
 
             load_cifar(data, spec.dataset, "test")  # readable?
+    if spec.proxy_seed is not None and (not isinstance(spec.proxy_seed, int) or isinstance(spec.proxy_seed, bool)):
+        raise ZeronasError(f"--proxy-seed must be an integer, got {spec.proxy_seed!r}")
+    proxy_options = _proxy_options(spec.proxy_options, proxies)
     scorer_kwargs = dict(
-        space=space.name, proxies=proxies, dataset=spec.dataset, data=data, seed=spec.proxy_seed,
-        batch_size=spec.batch_size,
+        space=space.name, proxies=proxies, dataset=spec.dataset, data=data, seed=0,
+        batch_size=spec.batch_size, proxy_options=proxy_options,
     )
     ArchScorer(**scorer_kwargs, device="cpu")  # proxies and data are usable
     scorer_kwargs["device"] = spec.device  # the workers' policy (pipeline/_worker_device.py)
@@ -173,6 +196,17 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         metric=spec.metric,
         epochs=epochs,
         accuracy_source=accuracy_source,
+        test_source=test_source,
+        select_on_test=spec.metric == "test",
+        proxy_seed=spec.proxy_seed,
+        proxy_protocol={
+            "input": "real" if data else "noise",
+            "data": data,
+            "batch_size": spec.batch_size,
+            "seed": "search seed" if spec.proxy_seed is None else spec.proxy_seed,
+            "dtype": "float32",
+            "options": proxy_options,
+        },
         data=data,
         train_epochs=spec.train_epochs,
         train_simulate=spec.train_simulate,
@@ -181,6 +215,31 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         device=spec.device,
     )
     return spec, run
+
+
+def _proxy_options(options: dict[str, Any], proxies: list[str]) -> dict[str, dict[str, Any]]:
+    """``{proxy: {key: value}}`` checked against the proxies' constructors (one clear line on a bad key)."""
+    import inspect
+
+    from zeronas.proxies import proxy_factory, resolve_proxy
+
+    checked: dict[str, dict[str, Any]] = {}
+    for name, kwargs in options.items():
+        key = resolve_proxy(name, where="--proxy-option")
+        if key not in proxies:
+            raise ZeronasError(f"--proxy-option for {name!r}, which this run does not compute; it computes: "
+                               f"{', '.join(proxies)}")
+        accepted = [p for p in inspect.signature(proxy_factory(key)).parameters if p != "self"]
+        for option in kwargs:
+            if option not in accepted:
+                valid = ", ".join(accepted) or "none"
+                raise ZeronasError(f"unknown --proxy-option {key}.{option}; {key} takes: {valid}")
+        try:
+            proxy_factory(key)(**kwargs)
+        except (TypeError, ValueError) as err:
+            raise ZeronasError(f"bad --proxy-option for {key}: {err}") from None
+        checked[key] = dict(kwargs)
+    return checked
 
 
 def algorithm_options(spec: ExperimentSpec, algo: str) -> dict[str, Any]:

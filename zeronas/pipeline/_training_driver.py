@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zeronas.errors import ZeronasError
-from zeronas.pipeline._results import collect_top
+from zeronas.pipeline._results import collect
 
 if TYPE_CHECKING:
     from zeronas.pipeline._run_config import RunConfig
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def training_candidates(run: RunConfig, searches: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
-    top = collect_top(run, [s["search_id"] for s in searches])
+    top, _ = collect(run, [s["search_id"] for s in searches])
     by_id = {s["search_id"]: s for s in searches}
     cands = []
     for sid, rows in top.items():

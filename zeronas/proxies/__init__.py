@@ -27,7 +27,7 @@ from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
     _zen,
     _zico,
 )
-from zeronas.proxies._api import get_proxy, list_proxies, register_proxy, resolve_proxy
+from zeronas.proxies._api import get_proxy, list_proxies, proxy_factory, register_proxy, resolve_proxy
 from zeronas.proxies._base import Needs, Proxy, ProxyContext
 from zeronas.proxies._scorer import ArchScore, ArchScorer
 from zeronas.proxies._table import ScoreWriter, scores_to_table, write_parquet_atomic
@@ -41,6 +41,7 @@ __all__ = [
     "ScoreWriter",
     "get_proxy",
     "list_proxies",
+    "proxy_factory",
     "register_proxy",
     "resolve_proxy",
     "scores_to_table",

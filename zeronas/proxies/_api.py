@@ -35,5 +35,10 @@ def get_proxy(name: str, **kwargs: Any) -> Proxy:
     return _PROXIES.get(name, **kwargs)
 
 
+def proxy_factory(name: str) -> Callable[..., Proxy]:
+    """The class (constructor) registered under ``name``: its signature lists the proxy's options."""
+    return _PROXIES.factory(name)
+
+
 def list_proxies() -> list[str]:
     return _PROXIES.names()

@@ -22,6 +22,9 @@ from zeronas.proxies._base import Proxy, ProxyContext
 
 __all__ = ["ArchScore", "ArchScorer"]
 
+#: input sets an ArchScorer keeps (one per proxy seed it has scored under)
+_KEPT_INPUTS = 16
+
 
 @dataclass
 class ArchScore:
@@ -47,7 +50,9 @@ class ArchScorer:
     """Computes ``proxies`` for architectures of ``space``.
 
     Networks are built after ``torch.manual_seed(seed)``, so an arch gets the same
-    weights wherever it is scored. Inputs are made once, from ``seed`` alone: with
+    weights wherever it is scored. ``seed`` is the default; ``score(arch, seed=s)`` scores
+    under another (one pool serves searches with different proxy seeds). Inputs are made
+    once per seed (the last 16 kept), from the seed alone: with
     ``data`` (a CIFAR batches directory or a PNG folder) the sample is the first
     image and the mini-batches the first ``batch_size * num_batches`` images (fewer if
     the set is smaller, split evenly); without it, Gaussian noise of the dataset's
@@ -95,24 +100,37 @@ class ArchScorer:
         self.batch_size = batch_size
         self.device = parse_device(device)
         self.data = Path(data) if data is not None else None
-        self._make_inputs()
+        self._inputs: dict[int, tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]] = {}
+        self.sample, self.batches = self._inputs_for(seed)
 
     @property
     def proxy_names(self) -> list[str]:
         return list(self.proxies)
 
-    def _make_inputs(self) -> None:
+    def _inputs_for(self, seed: int) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+        """(sample, batches) for ``seed``: noise drawn from the seed, or the data's first images (any seed)."""
+        key = seed if self.data is None else 0
+        if key not in self._inputs:
+            if len(self._inputs) >= _KEPT_INPUTS:
+                self._inputs.pop(next(iter(self._inputs)))
+            self._inputs[key] = self._make_inputs(seed)
+        return self._inputs[key]
+
+    @property
+    def real_data(self) -> bool:
+        return self.data is not None
+
+    def _make_inputs(self, seed: int) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
         num_batches = max([p.needs.num_batches for p in self.proxies.values()] + [1])
         r = self.resolution
         if self.data is None:
-            generator = torch.Generator().manual_seed(self.seed)
-            self.sample = torch.randn(1, 3, r, r, generator=generator)
-            self.batches = []
+            generator = torch.Generator().manual_seed(seed)
+            sample = torch.randn(1, 3, r, r, generator=generator)
+            batches = []
             for _ in range(num_batches):
                 x = torch.randn(self.batch_size, 3, r, r, generator=generator)
                 y = torch.randint(0, self.num_classes, (self.batch_size,), generator=generator)
-                self.batches.append((x, y))
-            self.real_data = False
+                batches.append((x, y))
         else:
             from zeronas.data import load_images, to_tensor
 
@@ -131,19 +149,19 @@ class ArchScorer:
             n = min(len(images), self.batch_size * num_batches)
             x = to_tensor(images[:n], self.dataset)
             y = torch.from_numpy(labels[:n])
-            self.sample = x[:1].clone()
-            self.batches = list(zip(x.tensor_split(num_batches), y.tensor_split(num_batches)))
-            self.real_data = True
-        self.sample = self.sample.to(self.device)
-        self.batches = [(x.to(self.device), y.to(self.device)) for x, y in self.batches]
+            sample = x[:1].clone()
+            batches = list(zip(x.tensor_split(num_batches), y.tensor_split(num_batches)))
+        return sample.to(self.device), [(x.to(self.device), y.to(self.device)) for x, y in batches]
 
-    def build(self, arch: str) -> nn.Module:
+    def build(self, arch: str, seed: int | None = None) -> nn.Module:
         """The seeded network of ``arch`` on the scorer's device."""
-        torch.manual_seed(self.seed)
+        torch.manual_seed(self.seed if seed is None else seed)
         return self.space.build(arch, num_classes=self.num_classes).to(self.device)
 
-    def context(self, arch: str, model: nn.Module | None) -> ProxyContext:
+    def context(self, arch: str, model: nn.Module | None, seed: int | None = None) -> ProxyContext:
         """The context proxies read for ``arch`` and its built ``model``."""
+        seed = self.seed if seed is None else seed
+        sample, batches = self._inputs_for(seed)
         return ProxyContext(
             arch=arch,
             space=self.space,
@@ -151,25 +169,29 @@ class ArchScorer:
             dataset=self.dataset,
             num_classes=self.num_classes,
             resolution=self.resolution,
-            seed=self.seed,
+            seed=seed,
             device=self.device,
-            sample=self.sample,
-            batches=self.batches,
+            sample=sample,
+            batches=batches,
             real_data=self.real_data,
             requested=tuple(self.proxies),
         )
 
-    def score(self, arch: str) -> ArchScore:
-        """All proxies for one arch. A numerical failure gives ``None`` and a reason, never an exception.
+    def score(self, arch: str, seed: int | None = None) -> ArchScore:
+        """All proxies for one arch under ``seed`` (default: the scorer's). A numerical failure gives
+        ``None`` and a reason, never an exception.
 
         TF32 is off while scoring (:func:`~zeronas._device.full_precision`), so that a GPU
         computes the same function as a CPU; each proxy ends by reading its value back, so
         its time is the device's time too.
         """
+        seed = self.seed if seed is None else seed
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ZeronasError(f"seed must be an integer, got {seed!r}")
         with full_precision():
-            return self._score(arch)
+            return self._score(arch, seed)
 
-    def _score(self, arch: str) -> ArchScore:
+    def _score(self, arch: str, seed: int) -> ArchScore:
         try:
             arch = self.space.validate(arch)
         except ValueError as err:
@@ -182,11 +204,11 @@ class ArchScorer:
         if needs_network:
             start = time.perf_counter()
             try:
-                model = self.build(arch)
+                model = self.build(arch, seed)
             except Exception as err:  # noqa: BLE001 - a failure must not kill a search
                 build_error = f"network build failed: {_one_line(err)}"
             build_seconds = time.perf_counter() - start
-        ctx = self.context(arch, model)
+        ctx = self.context(arch, model, seed)
         pristine = _snapshot(model) if model is not None else None
         raw_seconds: dict[str, float] = {}
         for name, proxy in self.proxies.items():
@@ -195,7 +217,7 @@ class ArchScorer:
                 raw_seconds[name] = 0.0
                 continue
             ctx._current = name
-            torch.manual_seed(self.seed)
+            torch.manual_seed(seed)
             start = time.perf_counter()
             value, error = self._run(proxy, ctx)
             raw_seconds[name] = time.perf_counter() - start
