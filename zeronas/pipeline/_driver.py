@@ -13,7 +13,6 @@ from typing import Any
 
 from zeronas.errors import ZeronasError
 from zeronas.pipeline._results import collect
-from zeronas.pipeline._run_config import RunConfig
 from zeronas.pipeline._spec import ExperimentSpec, algorithm_options, load_spec, search_id, validate
 
 

@@ -150,7 +150,7 @@ class ArchScorer:
             x = to_tensor(images[:n], self.dataset)
             y = torch.from_numpy(labels[:n])
             sample = x[:1].clone()
-            batches = list(zip(x.tensor_split(num_batches), y.tensor_split(num_batches)))
+            batches = list(zip(x.tensor_split(num_batches), y.tensor_split(num_batches), strict=True))
         return sample.to(self.device), [(x.to(self.device), y.to(self.device)) for x, y in batches]
 
     def build(self, arch: str, seed: int | None = None) -> nn.Module:
