@@ -53,7 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--budget", type=int, default=MAX_BUDGET, help=f"proxy evaluations per search (<= {MAX_BUDGET})")
     p.add_argument("--top-k", type=int, default=MAX_LOOKUPS, help=f"validation lookups per search (<= {MAX_LOOKUPS})")
     p.add_argument("--proxy", default="meco", help="search objective")
-    p.add_argument("--workers", type=int, default=None, help="scorer actors (default: one per CPU)")
+    p.add_argument("--workers", type=int, default=None, help="scorer actors (default: one per GPU, else per CPU)")
+    p.add_argument("--device", default="auto", help="where scorers compute: auto (default), cpu or cuda")
     p.add_argument("--out", default=None, help="log directory (default: a temporary one)")
     p.add_argument("--json", metavar="FILE", help="write one record per algorithm")
     args = p.parse_args(argv)
@@ -99,14 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         spec = ExperimentSpec(
             space="tss", dataset="cifar10", proxy=args.proxy, algos=algos, seeds=list(range(args.seeds)),
             budget=args.budget, top_k=args.top_k, benchmark=args.benchmark, out=args.out or scratch,
-            workers=args.workers, quiet=True,
+            workers=args.workers, device=args.device, quiet=True,
         )  # fmt: skip
         result = run_experiment(spec)
         rows = ds.dataset(result.run_dir, format="parquet").to_table(columns=["search_id", "elapsed"]).to_pylist()
         protocol = json.loads((result.run_dir / "_run.json").read_text())["config"]["run"]["proxy_protocol"]
     records = summarise(result, rows, algos, args.seeds)
     print(f"TSS CIFAR-10, objective {args.proxy} ({protocol['input']} input, batch {protocol['batch_size']}, "
-          f"{protocol['dtype']}, proxy seed = {protocol['seed']}), {args.seeds} seeds, <= {args.budget} proxy "
+          f"{protocol['dtype']}, proxy seed = {protocol['seed']}, device {args.device}), {args.seeds} seeds, <= {args.budget} proxy "
           f"evaluations and <= {args.top_k} validation lookups per search;")
     print("returned arch = best cifar10_valid_acc_12ep of the top-k by proxy; its cifar10_test_acc_200ep, read once")
     print(f"{'algorithm':<12} {'test % (returned)':>20} {'lookups':>8} {'proxy evals':>12} {'wall s':>8}")
