@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         protocol = json.loads((result.run_dir / "_run.json").read_text())["config"]["run"]["proxy_protocol"]
     records = summarise(result, rows, algos, args.seeds)
     print(f"TSS CIFAR-10, objective {args.proxy} ({protocol['input']} input, batch {protocol['batch_size']}, "
-          f"{protocol['dtype']}, proxy seed = {protocol['seed']}, device {args.device}), {args.seeds} seeds, <= {args.budget} proxy "
-          f"evaluations and <= {args.top_k} validation lookups per search;")
+          f"{protocol['dtype']}, proxy seed = {protocol['seed']}, device {args.device}), {args.seeds} seeds, "
+          f"<= {args.budget} proxy evaluations and <= {args.top_k} validation lookups per search;")
     print("returned arch = best cifar10_valid_acc_12ep of the top-k by proxy; its cifar10_test_acc_200ep, read once")
     print(f"{'algorithm':<12} {'test % (returned)':>20} {'lookups':>8} {'proxy evals':>12} {'wall s':>8}")
     for r in records:

@@ -17,8 +17,9 @@ def test_search_quality_reports_the_returned_archs_test_accuracy(ray_session, ts
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out, report = tmp_path / "runs", tmp_path / "quality.json"
-    assert module.main(["--benchmark", str(tss_csv), "--algos", "random", "--seeds", "2", "--budget", "8",
-                        "--top-k", "3", "--workers", "1", "--device", "cpu", "--out", str(out), "--json", str(report)]) == 0
+    argv = ["--benchmark", str(tss_csv), "--algos", "random", "--seeds", "2", "--budget", "8", "--top-k", "3",
+            "--workers", "1", "--device", "cpu", "--out", str(out), "--json", str(report)]
+    assert module.main(argv) == 0
     (record,) = json.loads(report.read_text())
     assert set(record) == {"algorithm", "seeds", "test_acc_mean", "test_acc_std", "lookups_mean", "proxy_evals_mean",
                            "wall_s_mean"}
