@@ -53,6 +53,8 @@ __all__ = [
 METRICS = ("test", "valid")
 #: default training schedule per space: NATS-Bench's full training (epochs), NAS-Bench-301's protocol
 DEFAULT_EPOCHS: dict[str, int | str] = {"tss": 200, "sss": 90, "darts": "nb301"}
+#: default split per space: NAS-Bench-301 holds validation accuracy only
+DEFAULT_METRIC = {"tss": "test", "sss": "test", "darts": "valid"}
 #: names of the arch column, in order of preference
 ARCH_COLUMNS = ("arch", "genotype")
 #: schedule of the default validation signal per space: NATS-Bench's short (``hp='12'``) runs on the

@@ -33,7 +33,7 @@ def analyze(
     benchmark: str | Path | None = None,
     dataset: str | None = None,
     space: str | None = None,
-    metric: str = "test",
+    metric: str | None = None,
     epochs: int | None = None,
     top_k: int = 10,
     n_resamples: int = 200,
@@ -112,7 +112,7 @@ class _Context:
         return float(np.isfinite(self.gt[rows]).mean()) if len(rows) else 0.0
 
 
-def _ground_truths(data: LogData, benchmark, metric: str, epochs: int | None, report: AnalysisReport) -> dict:
+def _ground_truths(data: LogData, benchmark, metric: str | None, epochs: int | None, report: AnalysisReport) -> dict:
     truths = {}
     other = data.other
     for space, dataset in sorted({(s.space, s.dataset) for s in data.searches}):

@@ -46,9 +46,12 @@ class Truth:
         return pc.take(vals, idx).to_numpy(zero_copy_only=False).astype(float)
 
 
-def benchmark_truth(path: str | Path, space: str, dataset: str, metric: str, epochs: int | None) -> Truth:
-    """Load arch -> accuracy of ``dataset`` from a ground-truth table or NATS-Bench directory."""
-    from zeronas.groundtruth import open_ground_truth
+def benchmark_truth(path: str | Path, space: str, dataset: str, metric: str | None, epochs: int | None) -> Truth:
+    """Load arch -> accuracy of ``dataset`` from a ground-truth table or NATS-Bench directory
+    (``metric=None``: the space's default split, ``valid`` for DARTS)."""
+    from zeronas.groundtruth import DEFAULT_METRIC, open_ground_truth
+
+    metric = metric or DEFAULT_METRIC.get(space, "test")
 
     path = Path(path)
     if not path.exists():

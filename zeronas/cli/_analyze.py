@@ -21,8 +21,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="RUN_DIR", help="search output dirs, run=<id> dirs or part files")
     p.add_argument("--benchmark", metavar="PATH", help="ground truth: a table (.csv/.parquet) or NATS-Bench directory")
     p.add_argument("--dataset", help="only rows of this dataset (cifar10, cifar100, imagenet16)")
-    p.add_argument("--space", help="search space of logs that do not record one (tss, sss)")
-    p.add_argument("--metric", choices=("test", "valid"), default="test", help="ground-truth split (default test)")
+    p.add_argument("--space", help="search space of logs that do not record one (tss, sss, darts)")
+    p.add_argument("--metric", choices=("test", "valid"), help="ground-truth split (default test; valid for darts)")
     p.add_argument(
         "--epochs", type=int, help="ground-truth training epochs (default: the full schedule, 200 for tss, 90 for sss)"
     )

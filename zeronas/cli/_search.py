@@ -27,7 +27,7 @@ S = argparse.SUPPRESS
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", default=S, help="YAML or TOML file of flag values (flags on the command line win)")
-    p.add_argument("--space", default=S, help="search space: tss (default) or sss")
+    p.add_argument("--space", default=S, help="search space: tss (default), sss or darts")
     p.add_argument("--dataset", default=S, help="cifar10 (default), cifar100, imagenet16")
     p.add_argument("--proxy", default=S, help="objective: a proxy (meco, default) or weighted ranks, e.g. meco:1,synflow:0.5")
     p.add_argument("--extra-proxies", default=S, metavar="LIST", help="more proxies to compute and log, not used by the search")
@@ -47,6 +47,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-simulate", action="store_true", default=S, help="stage 3 from the benchmark's 12-epoch results instead of training")
     p.add_argument("--train-samples", type=int, default=S,
                    help="train on a random subset of N training images (drawn with the search seed)")
+    p.add_argument("--train-channels", type=int, default=S,
+                   help="darts: initial channels of the trained network (default 36)")
+    p.add_argument("--train-layers", type=int, default=S, help="darts: cells of the trained network (default 20)")
     p.add_argument("--data", default=S, metavar="DIR",
                    help="CIFAR python batches (or an image folder for proxies); default: a copy found in $ZERONAS_DATA, "
                         "$ZERONAS_HOME/data (`zeronas data download`), ./data, ~/data or ~/.torch")
@@ -305,6 +308,17 @@ def _protocol(result, spec) -> str:
             f"test = {r.get('test_source') or 'unknown'}, looked up once for the returned arch; proxy seed: {seed}")
 
 
+def _truth_coverage(rows: list[dict[str, Any]], spec) -> str | None:
+    """How many of the validated archs the benchmark holds: a random DARTS genotype is almost never
+    among NAS-Bench-301's 725 cells, so a '-' there means 'not in the benchmark', not a failure."""
+    if not spec.benchmark:
+        return None
+    found = sum(r.get("accuracy") is not None for r in rows)
+    if found == len(rows):
+        return None
+    return f"ground truth for {found} of {len(rows)} archs; the others are not in the benchmark ({spec.benchmark})"
+
+
 def _print_result(result, spec) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -314,7 +328,8 @@ def _print_result(result, spec) -> None:
         console = Console(width=200)  # in a log, one line per arch beats rich's 80-column wrap
     if len(result.top) == 1:
         for sid, rows in result.top.items():
-            table = Table(title=f"top-{len(rows)} of {sid} ({spec.proxy})", title_justify="left")
+            table = Table(title=f"top-{len(rows)} of {sid} ({spec.proxy})", title_justify="left",
+                          caption_justify="left")
             table.add_column("rank", justify="right")
             table.add_column("index", justify="right")
             table.add_column("arch", overflow="fold")
@@ -330,6 +345,7 @@ def _print_result(result, spec) -> None:
                     cells.append(f"{_fmt(r.get('trained_accuracy'), 4)} ({epochs} ep)" if epochs else "-")
                 cells.append(_fmt((r.get("params") or 0) / 1e6, 3))
                 table.add_row(*cells)
+            table.caption = _truth_coverage(rows, spec)
             console.print(table)
             ret = result.returned[sid]
             console.print(f"returned by {sid}: {ret['arch']} (index {_fmt(ret['index'])})")
@@ -346,6 +362,7 @@ def _print_result(result, spec) -> None:
         for sid, ret in result.returned.items():
             table.add_row(sid, _fmt(ret["index"]), _fmt(ret["validation_accuracy"], 5), _fmt(ret["test_accuracy"], 5),
                           _fmt((ret["params"] or 0) / 1e6, 3), str(ret["lookups"]), str(ret["proxy_evals"]))
+        table.caption = _truth_coverage([r for rows in result.top.values() for r in rows], spec)
         console.print(table)
         by_algo: dict[str, list[dict[str, Any]]] = {}
         for sid, ret in result.returned.items():

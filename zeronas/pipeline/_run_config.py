@@ -32,7 +32,8 @@ class RunConfig:
     benchmark: str | None
     #: the validation signal: ``metric`` accuracy after ``epochs`` epochs, column ``accuracy_source``
     metric: str
-    epochs: int
+    #: ground-truth schedule: epochs, or a named protocol (``"nb301"``)
+    epochs: int | str
     accuracy_source: str
     #: the column the returned arch's test accuracy is read from once (None: the benchmark lacks it)
     test_source: str | None
@@ -46,6 +47,9 @@ class RunConfig:
     train_epochs: int
     train_simulate: bool
     train_samples: int | None
+    #: training network size where the space has one (DARTS); None: the recipe's default
+    train_channels: int | None
+    train_layers: int | None
     #: ``ArchScorer`` arguments of the scorer pool (not recorded: the fields above carry them)
     scorer_kwargs: dict[str, Any]
     #: where workers compute: auto (the GPU Ray gives them, else CPU) or cpu (see ``_worker_device.py``)

@@ -36,6 +36,9 @@ class ExperimentSpec:
     #: allow ``metric="test"``: every report then says "selected on test"
     select_on_test: bool = False
     train_epochs: int = 0
+    #: DARTS training network size (default: the DARTS evaluation size, 36 channels / 20 cells)
+    train_channels: int | None = None
+    train_layers: int | None = None
     train_top_k: int | None = None
     train_simulate: bool = False
     train_samples: int | None = None
@@ -173,6 +176,10 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     if spec.proxy_seed is not None and (not isinstance(spec.proxy_seed, int) or isinstance(spec.proxy_seed, bool)):
         raise ZeronasError(f"--proxy-seed must be an integer, got {spec.proxy_seed!r}")
     proxy_options = _proxy_options(spec.proxy_options, proxies)
+    if spec.train_channels is not None or spec.train_layers is not None:
+        from zeronas.pipeline._recipes import check_network_size
+
+        check_network_size(space.name, spec.train_channels, spec.train_layers)
     scorer_kwargs = dict(
         space=space.name, proxies=proxies, dataset=spec.dataset, data=data, seed=0,
         batch_size=spec.batch_size, proxy_options=proxy_options,
@@ -211,6 +218,8 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         train_epochs=spec.train_epochs,
         train_simulate=spec.train_simulate,
         train_samples=spec.train_samples,
+        train_channels=spec.train_channels,
+        train_layers=spec.train_layers,
         scorer_kwargs=scorer_kwargs,
         device=spec.device,
     )

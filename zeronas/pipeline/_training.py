@@ -1,8 +1,10 @@
-"""Short training of one architecture: a scaled-down NATS-Bench recipe, no Ray import.
+"""Short training of one architecture under its space's recipe (``_recipes``), no Ray import.
 
-Recipe (NATS-Bench's, with fewer epochs): SGD with Nesterov momentum 0.9, weight decay 5e-4
-on all parameters, cosine learning-rate decay to 0 over all steps, cross-entropy loss, random
-32x32 crops of the image zero-padded by 4 plus horizontal flips. Validation accuracy is
+The recipe is the benchmark's, with fewer epochs: NATS-Bench's for TSS/SSS, DARTS' ``train.py`` for
+DARTS (auxiliary head, drop-path, cutout, gradient clipping, evaluation-size network). Weight
+decay applies to all parameters, the learning rate decays to 0 on a cosine over all steps, the
+loss is cross-entropy, and every image is a random 32x32 crop of it zero-padded by 4, flipped
+horizontally at random. Validation accuracy is
 measured on the CIFAR **test** split after every epoch (NATS-Bench's "ori-test" protocol);
 ``max_val_samples`` evaluates on a fixed random subset of it instead.
 
@@ -28,6 +30,7 @@ from zeronas._device import parse_device
 from zeronas.data import CIFAR_MEAN, CIFAR_STD, load_cifar
 from zeronas.datasets import canonical_dataset, num_classes
 from zeronas.errors import ZeronasError
+from zeronas.pipeline._recipes import Recipe, check_network_size, recipe_for
 
 __all__ = ["TrainResult", "train_arch"]
 
@@ -54,15 +57,20 @@ def train_arch(
     data: str | Path,
     dataset: str = "cifar10",
     epochs: int,
-    batch_size: int = 256,
-    lr: float = 0.1,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    channels: int | None = None,
+    layers: int | None = None,
     seed: int = 0,
     device: str = "cpu",
     max_train_samples: int | None = None,
     max_val_samples: int | None = None,
     report: Callable[[int, float], bool | None] | None = None,
 ) -> TrainResult:
-    """Train ``arch`` of ``space`` ("tss"/"sss") on CIFAR python batches under ``data``.
+    """Train ``arch`` of ``space`` on CIFAR python batches under ``data``.
+
+    ``batch_size``/``lr`` default to the space's recipe; ``channels``/``layers`` size a DARTS network
+    (default: the DARTS evaluation size, 36 / 20).
 
     ``report(epoch, val_acc)`` is called after each epoch; returning True stops training.
     ``max_train_samples`` trains on a fixed random subset of the training split.
@@ -76,6 +84,11 @@ def train_arch(
     except ValueError as err:
         raise ZeronasError(f"cannot train {arch!r}: not a {search_space.name} architecture ({err})") from None
     dataset = canonical_dataset(dataset)
+    recipe = recipe_for(search_space.name)
+    batch_size = recipe.batch_size if batch_size is None else batch_size
+    lr = recipe.lr if lr is None else lr
+    if channels is not None or layers is not None:
+        check_network_size(search_space.name, channels, layers)
     _check_positive_int("epochs", epochs)
     _check_positive_int("batch_size", batch_size)
     if max_train_samples is not None:
@@ -109,25 +122,36 @@ def train_arch(
     fork_devices = [torch_device.index or 0] if torch_device.type == "cuda" else []
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(seed)
-        model = search_space.build(arch, num_classes=num_classes(dataset)).to(torch_device)
+        model = _build(search_space, arch, num_classes(dataset), recipe, channels, layers).to(torch_device)
     generator = torch.Generator().manual_seed(seed)
 
     batch = min(batch_size, len(train_x))
     steps_per_epoch = len(train_x) // batch  # the ragged tail is dropped (BatchNorm needs > 1 sample)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=recipe.momentum, nesterov=recipe.nesterov,
+                                weight_decay=recipe.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss()
 
     history: list[tuple[int, float]] = []
     for epoch in range(1, epochs + 1):
         model.train()
+        if recipe.drop_path:
+            model.drop_path_prob = recipe.drop_path * (epoch - 1) / epochs  # DARTS: 0 in the first epoch
         order = torch.randperm(len(train_x), generator=generator).to(torch_device)
         for step in range(steps_per_epoch):
             idx = order[step * batch : (step + 1) * batch]
-            images = _augment(train_x[idx], generator)
-            loss = loss_fn(model(normalise(images)), train_y[idx])
+            images = normalise(_augment(train_x[idx], generator))
+            if recipe.cutout:
+                images = _cutout(images, recipe.cutout, generator)
+            if recipe.auxiliary_weight:
+                logits, logits_aux = model.forward_with_aux(images)
+                loss = loss_fn(logits, train_y[idx]) + recipe.auxiliary_weight * loss_fn(logits_aux, train_y[idx])
+            else:
+                loss = loss_fn(model(images), train_y[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if recipe.grad_clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
             optimizer.step()
             schedule.step()
         acc = _accuracy(model, val_x, val_y, normalise)
@@ -141,6 +165,30 @@ def train_arch(
         history=history,
         seconds=time.perf_counter() - started,
     )
+
+
+def _build(space, arch: str, classes: int, recipe: Recipe, channels: int | None, layers: int | None) -> nn.Module:
+    if not recipe.sized:
+        return space.build(arch, num_classes=classes)
+    return space.build(
+        arch,
+        num_classes=classes,
+        channels=channels or recipe.channels,
+        layers=layers or recipe.layers,
+        auxiliary=recipe.auxiliary_weight > 0,
+    )
+
+
+def _cutout(images: torch.Tensor, length: int, generator: torch.Generator) -> torch.Tensor:
+    """Zero a ``length`` square (clipped at the border) at a uniform centre of each image, as DARTS' ``Cutout``."""
+    n, _, h, w = images.shape
+    cy = torch.randint(0, h, (n, 1), generator=generator).to(images.device)
+    cx = torch.randint(0, w, (n, 1), generator=generator).to(images.device)
+    ys, xs = torch.arange(h, device=images.device), torch.arange(w, device=images.device)
+    inside_y = (ys >= cy - length // 2) & (ys < cy + length // 2)  # n x h
+    inside_x = (xs >= cx - length // 2) & (xs < cx + length // 2)  # n x w
+    keep = ~(inside_y[:, :, None] & inside_x[:, None, :])
+    return images * keep[:, None].to(images.dtype)
 
 
 def _augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

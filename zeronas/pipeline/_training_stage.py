@@ -49,6 +49,8 @@ def training_trial(config: dict[str, Any], run: RunConfig) -> None:
         seed=int(cand["seed"]),
         device=device,
         max_train_samples=run.train_samples,
+        channels=run.train_channels,
+        layers=run.train_layers,
         report=report,
     )
 
