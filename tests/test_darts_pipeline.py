@@ -1,0 +1,106 @@
+"""The DARTS space through the whole pipeline: searches on the scorer pool, validation against
+NAS-Bench-301, resume, analysis, and a tiny real DARTS training run."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+from zeronas.cli import main
+from zeronas.errors import ZeronasError
+from zeronas.pipeline import ExperimentSpec, run_experiment, validate
+from zeronas.spaces import get_space
+
+ALGOS = ["random", "rea", "tpe", "nsga2"]
+
+
+def log_rows(out: Path) -> list[dict]:
+    return ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def nb301_truth(path: Path) -> dict[str, float]:
+    space = get_space("darts")
+    with open(path) as f:
+        return {space.validate(r["genotype"]): float(r["cifar10_valid_acc_nb301"]) for r in csv.DictReader(f)}
+
+
+def test_darts_validates_on_the_nb301_validation_column_by_default(darts_csv):
+    spec, run = validate(ExperimentSpec(space="darts", benchmark=str(darts_csv), budget=4))
+    assert (spec.metric, run.epochs, run.accuracy_source) == ("valid", "nb301", "cifar10_valid_acc_nb301")
+    with pytest.raises(ZeronasError, match="has no column cifar10_test_acc_nb301"):
+        validate(ExperimentSpec(space="darts", benchmark=str(darts_csv), metric="test", budget=4))
+
+
+@pytest.mark.parametrize(
+    ("space", "channels", "layers", "fragment"),
+    [("tss", 8, None, "the tss space has none"), ("darts", 7, 5, "must be even"), ("darts", 8, 2, "--train-layers")],
+)
+def test_bad_training_network_size_is_rejected(space, channels, layers, fragment, fake_cifar):
+    spec = ExperimentSpec(space=space, budget=4, train_epochs=1, data=str(fake_cifar), train_channels=channels,
+                          train_layers=layers)
+    with pytest.raises(ZeronasError, match=fragment):
+        validate(spec)
+
+
+def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(
+    ray_session, darts_csv, tmp_path, capsys
+):
+    space = get_space("darts")
+    spec = ExperimentSpec(space="darts", algos=ALGOS, seeds=[0], proxy="params", budget=5, top_k=2,
+                          benchmark=str(darts_csv), out=str(tmp_path), quiet=True, workers=2)
+    result = run_experiment(spec)
+
+    rows = log_rows(tmp_path)
+    truth = nb301_truth(darts_csv)
+    for algo in ALGOS:
+        mine = [r for r in rows if r["search_id"] == f"{algo}-s0"]
+        proxy = [r for r in mine if r["stage"] == "proxy"]
+        assert len(proxy) == 5 and len({r["arch"] for r in proxy}) == 5, algo
+        for r in proxy:
+            assert r["arch"] == space.validate(r["arch"]) and r["arch"].startswith("Genotype(normal=[")
+            assert r["canonical"] == space.canonical(r["arch"])
+            assert r["index"] == space.index_of(r["arch"]) and space.arch_at(r["index"]) == r["arch"]
+            assert r["params"] == space.params(r["arch"])
+            assert r["flops"] == pytest.approx(space.flops(r["arch"]))
+        validated = [r for r in mine if r["stage"] == "validate"]
+        assert len(validated) == 2
+        for r in validated:
+            assert r["accuracy_source"] == "cifar10_valid_acc_nb301"
+            assert r["accuracy"] == truth.get(r["arch"])
+            assert (r["error"] == "not in the benchmark") == (r["accuracy"] is None)
+    assert set(result.top) == {f"{a}-s0" for a in ALGOS}
+
+    again = run_experiment(spec, resume=result.run_id)
+    assert again.run_id == result.run_id
+    assert sorted((r["search_id"], r["stage"], r["arch"]) for r in log_rows(tmp_path)) == sorted(
+        (r["search_id"], r["stage"], r["arch"]) for r in rows
+    )
+
+    capsys.readouterr()
+    assert main(["analyze", str(tmp_path), "--benchmark", str(darts_csv)]) == 0
+    report = capsys.readouterr().out
+    assert all(f"{a}-s0" in report for a in ALGOS)
+    assert "cifar10_valid_acc_nb301" in report
+
+
+def test_tiny_darts_training_run_end_to_end(ray_session, darts_csv, fake_cifar, tmp_path, capsys):
+    out = tmp_path / "runs"
+    argv = ["search", "--space", "darts", "--algo", "rea", "--proxy", "params", "--budget", "6", "--top-k", "2",
+            "--train-epochs", "1", "--train-top-k", "1",
+            "--train-channels", "8", "--train-layers", "5", "--train-samples", "64", "--data", str(fake_cifar),
+            "--benchmark", str(darts_csv), "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    rows = log_rows(out)
+    assert len([r for r in rows if r["stage"] == "proxy"]) == 6
+    validated = sorted((r for r in rows if r["stage"] == "validate"), key=lambda r: r["iteration"])
+    trained = [r for r in rows if r["stage"] == "train"]
+    assert [r["arch"] for r in trained] == [validated[0]["arch"]]
+    assert all(r["accuracy_source"] == "trained" and r["epochs"] == 1 and 0 <= r["accuracy"] <= 100 for r in trained)
+    found = sum(r["accuracy"] is not None for r in validated)
+    if found < 2:
+        assert f"ground truth for {found} of 2 archs; the others are not in the benchmark" in printed
+    assert main(["analyze", str(out)]) == 0
