@@ -50,7 +50,7 @@ def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(
 ):
     space = get_space("darts")
     spec = ExperimentSpec(space="darts", algos=ALGOS, seeds=[0], proxy="params", budget=5, top_k=2,
-                          benchmark=str(darts_csv), out=str(tmp_path), quiet=True, workers=2)
+                          benchmark=str(darts_csv), out=str(tmp_path), quiet=True, workers=2, device="cpu")
     result = run_experiment(spec)
 
     rows = log_rows(tmp_path)
@@ -91,7 +91,7 @@ def test_tiny_darts_training_run_end_to_end(ray_session, darts_csv, fake_cifar, 
     argv = ["search", "--space", "darts", "--algo", "rea", "--proxy", "params", "--budget", "6", "--top-k", "2",
             "--train-epochs", "1", "--train-top-k", "1",
             "--train-channels", "8", "--train-layers", "5", "--train-samples", "64", "--data", str(fake_cifar),
-            "--benchmark", str(darts_csv), "--out", str(out), "--quiet"]
+            "--benchmark", str(darts_csv), "--out", str(out), "--quiet", "--device", "cpu"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     rows = log_rows(out)
