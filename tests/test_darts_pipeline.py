@@ -39,18 +39,28 @@ def test_darts_validates_on_the_nb301_validation_column_by_default(darts_csv):
     [("tss", 8, None, "the tss space has none"), ("darts", 7, 5, "must be even"), ("darts", 8, 2, "--train-layers")],
 )
 def test_bad_training_network_size_is_rejected(space, channels, layers, fragment, fake_cifar):
-    spec = ExperimentSpec(space=space, budget=4, train_epochs=1, data=str(fake_cifar), train_channels=channels,
-                          train_layers=layers)
+    spec = ExperimentSpec(
+        space=space, budget=4, train_epochs=1, data=str(fake_cifar), train_channels=channels, train_layers=layers
+    )
     with pytest.raises(ZeronasError, match=fragment):
         validate(spec)
 
 
-def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(
-    ray_session, darts_csv, tmp_path, capsys
-):
+def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(ray_session, darts_csv, tmp_path, capsys):
     space = get_space("darts")
-    spec = ExperimentSpec(space="darts", algos=ALGOS, seeds=[0], proxy="params", budget=5, top_k=2,
-                          benchmark=str(darts_csv), out=str(tmp_path), quiet=True, workers=2, device="cpu")
+    spec = ExperimentSpec(
+        space="darts",
+        algos=ALGOS,
+        seeds=[0],
+        proxy="params",
+        budget=5,
+        top_k=2,
+        benchmark=str(darts_csv),
+        out=str(tmp_path),
+        quiet=True,
+        workers=2,
+        device="cpu",
+    )
     result = run_experiment(spec)
 
     rows = log_rows(tmp_path)
@@ -88,10 +98,38 @@ def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(
 
 def test_tiny_darts_training_run_end_to_end(ray_session, darts_csv, fake_cifar, tmp_path, capsys):
     out = tmp_path / "runs"
-    argv = ["search", "--space", "darts", "--algo", "rea", "--proxy", "params", "--budget", "6", "--top-k", "2",
-            "--train-epochs", "1", "--train-top-k", "1",
-            "--train-channels", "8", "--train-layers", "5", "--train-samples", "64", "--data", str(fake_cifar),
-            "--benchmark", str(darts_csv), "--out", str(out), "--quiet", "--device", "cpu"]
+    argv = [
+        "search",
+        "--space",
+        "darts",
+        "--algo",
+        "rea",
+        "--proxy",
+        "params",
+        "--budget",
+        "6",
+        "--top-k",
+        "2",
+        "--train-epochs",
+        "1",
+        "--train-top-k",
+        "1",
+        "--train-channels",
+        "8",
+        "--train-layers",
+        "5",
+        "--train-samples",
+        "64",
+        "--data",
+        str(fake_cifar),
+        "--benchmark",
+        str(darts_csv),
+        "--out",
+        str(out),
+        "--quiet",
+        "--device",
+        "cpu",
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     rows = log_rows(out)

@@ -45,8 +45,18 @@ class Recipe:
 
 NATS = Recipe("nats", batch_size=256, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
 DARTS = Recipe(
-    "darts", batch_size=96, lr=0.025, momentum=0.9, nesterov=False, weight_decay=3e-4, cutout=16,
-    auxiliary_weight=0.4, drop_path=0.2, grad_clip=5.0, channels=36, layers=20,
+    "darts",
+    batch_size=96,
+    lr=0.025,
+    momentum=0.9,
+    nesterov=False,
+    weight_decay=3e-4,
+    cutout=16,
+    auxiliary_weight=0.4,
+    drop_path=0.2,
+    grad_clip=5.0,
+    channels=36,
+    layers=20,
 )
 _BY_SPACE = {"darts": DARTS}
 
