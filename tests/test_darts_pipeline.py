@@ -31,7 +31,7 @@ def test_darts_validates_on_the_nb301_validation_column_by_default(darts_csv):
     spec, run = validate(ExperimentSpec(space="darts", benchmark=str(darts_csv), budget=4))
     assert (spec.metric, run.epochs, run.accuracy_source) == ("valid", "nb301", "cifar10_valid_acc_nb301")
     with pytest.raises(ZeronasError, match="has no column cifar10_test_acc_nb301"):
-        validate(ExperimentSpec(space="darts", benchmark=str(darts_csv), metric="test", budget=4))
+        validate(ExperimentSpec(space="darts", benchmark=str(darts_csv), metric="test", select_on_test=True, budget=4))
 
 
 @pytest.mark.parametrize(
