@@ -78,6 +78,7 @@ def test_score_errors_are_one_line_exit_2(tmp_path: Path, capsys):
         (["--sample", "2", "--dataset", "svhn"], "unknown dataset 'svhn'"),
         (["--sample", "2", "--data", str(tmp_path / "nodata")], "does not exist"),
         (["--sample", "2", "--workers", "-1"], "--workers must be 0"),
+        (["--sample", "2", "--workers", "1", "--wait-for-workers", "soon"], "--wait-for-workers"),
     ]
     for extra, message in cases:
         rc = main(["score", "--out", str(out), *extra])

@@ -72,6 +72,12 @@ def add_parser(subparsers) -> None:
     placement.add_argument(
         "--cpus-per-worker", type=float, default=0.5, help="logical CPUs Ray reserves per scorer (default 0.5)"
     )
+    placement.add_argument(
+        "--wait-for-workers",
+        default="10m",
+        metavar="DURATION",
+        help="give up when no scorer has been up this long (90s, 10m, 1h; default 10m); --resume goes on",
+    )
     placement.add_argument("--address", help="Ray cluster address for --workers (default: start a local one)")
     parser.set_defaults(func=run)
 
@@ -139,6 +145,9 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ZeronasError(f"--limit must be a positive number of archs, got {args.limit}")
     if args.flush_rows < 1:
         raise ZeronasError(f"--flush-rows must be >= 1, got {args.flush_rows}")
+    from zeronas.pipeline._placement import parse_duration
+
+    parse_duration(args.wait_for_workers)  # a bad duration fails before anything starts
     if args.gpus_per_worker is not None and args.gpus_per_worker < 0:
         raise ZeronasError(f"--gpus-per-worker must be >= 0, got {args.gpus_per_worker}")
     if args.cpus_per_worker <= 0:
@@ -254,6 +263,8 @@ def run(args: argparse.Namespace) -> int:
     if args.workers == 0:
         results: Iterator = (scorer.score(arch) for arch in todo)
     else:
+        from zeronas.pipeline._placement import parse_duration
+
         try:
             from zeronas.pipeline import score_on_ray
         except ImportError:
@@ -264,6 +275,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             gpus_per_worker=args.gpus_per_worker,
             cpus_per_worker=args.cpus_per_worker,
+            wait_for_workers=parse_duration(args.wait_for_workers),
             address=args.address,
             **kwargs,
         )

@@ -25,18 +25,21 @@ def score_on_ray(
     calls_in_flight: int | None = None,
     call_size: int = 8,
     plugins: Sequence[str] = (),
+    wait_for_workers: float = 600.0,
 ) -> Iterator[Any]:
     """Yield an ``ArchScore`` per arch, in completion order, computed by ``workers`` actors.
 
     ``archs`` is read lazily, ``calls_in_flight`` calls of ``call_size`` archs ahead of the
     results, so scoring a whole space holds no list of it. ``device`` is the workers' policy
     (``auto``, ``cpu`` or ``cuda``; see ``pipeline/_worker_device.py``): a worker that Ray
-    gives a GPU its torch cannot use stops the pool start with one line.
+    gives a GPU its torch cannot use stops the pool start with one line. With no worker up for
+    ``wait_for_workers`` seconds it raises :class:`~zeronas.errors.ZeronasError`.
     """
     import ray
 
+    from zeronas.errors import ZeronasError
     from zeronas.pipeline._placement import plan_scorers, read_capacity
-    from zeronas.pipeline._pool import PoolConfig, start_pool
+    from zeronas.pipeline._pool import PoolConfig, WorkersUnavailable, start_pool
     from zeronas.pipeline._ray_session import ensure_ray
     from zeronas.pipeline._worker_device import check_worker_device
 
@@ -64,6 +67,7 @@ def score_on_ray(
         cpus_per_worker=cpus_per_worker,
         threads_per_worker=threads_per_worker,
         plugins=tuple(plugins),
+        wait_for_workers=wait_for_workers,
     )
     pool = start_pool(config)
     try:
@@ -79,7 +83,13 @@ def score_on_ray(
             if not pending:
                 break
             ready, pending = ray.wait(pending, num_returns=1)
-            for out in ray.get(ready[0]):
+            try:
+                outs = ray.get(ready[0])
+            except ray.exceptions.RayTaskError as err:
+                if isinstance(err.cause, WorkersUnavailable):
+                    raise ZeronasError(str(err.cause)) from None
+                raise
+            for out in outs:
                 yield to_arch_score(out, proxies)
     finally:
         try:
