@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-STAGES = ("proxy", "validate", "test", "train")
+STAGES = ("proxy", "label", "validate", "test", "train")
 PROXY_PREFIX = "proxy_"
 RUN_CONFIG_NAME = "_run.json"
 #: the hive partition key of a run directory (``run=<run_id>``)
@@ -66,6 +66,8 @@ _BASE_BEFORE_PROXIES: list[tuple[str, pa.DataType]] = [
     ("canonical", pa.string()),
     ("score", pa.float64()),
     ("objective", pa.string()),
+    # --objective predictor: the accuracy predicted for the arch when it was evaluated (null otherwise)
+    ("predicted_acc", pa.float64()),
 ]
 _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("proxy_seconds", pa.float64()),

@@ -193,6 +193,8 @@ def _quality_columns(ctx: _Context) -> list[str]:
     cols = list(ctx.data.proxies)
     if any(s.objective in ("combined", "score") for s in ctx.data.searches):
         cols.append("score")
+    if np.isfinite(ctx.data.array("predicted_acc")).any():  # --objective predictor: rated like a proxy
+        cols.append("predicted_acc")
     return cols
 
 

@@ -22,8 +22,8 @@ from zeronas.logs import RUN_PARTITION, log_schema, open_log, proxy_columns
 _BASE = log_schema([])
 _PROXY_STAGE_COLUMNS = [
     "run_id", "search_id", "algorithm", "seed", "space", "dataset", "arch", "index", "canonical", "score",
-    "objective", "proxy_seconds", "params", "flops", "worker_id", "node", "device", "iteration", "n_proposed",
-    "elapsed", "timestamp", "error",
+    "objective", "predicted_acc", "proxy_seconds", "params", "flops", "worker_id", "node", "device", "iteration",
+    "n_proposed", "elapsed", "timestamp", "error",
 ]  # fmt: skip
 _OTHER_STAGE_COLUMNS = [
     "run_id", "search_id", "stage", "algorithm", "seed", "space", "dataset", "arch", "accuracy",

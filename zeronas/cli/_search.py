@@ -30,6 +30,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--space", default=S, help="search space: tss (default), sss or darts")
     p.add_argument("--dataset", default=S, help="cifar10 (default), cifar100, imagenet16")
     p.add_argument("--proxy", default=S, help="objective: a proxy (meco, default) or weighted ranks, e.g. meco:1,synflow:0.5")
+    p.add_argument("--objective", choices=["proxy", "predictor"], default=S,
+                   help="maximise --proxy (default) or the accuracy a random forest predicts from --proxy and "
+                        "--extra-proxies, trained on benchmark validation lookups (needs --benchmark)")
+    p.add_argument("--label-budget", type=int, default=S,
+                   help="--objective predictor: validation lookups per search to train on (default 50)")
+    p.add_argument("--label-every", type=int, default=S,
+                   help="--objective predictor: label 2 archs after every N evaluations (default 10)")
     p.add_argument("--extra-proxies", default=S, metavar="LIST", help="more proxies to compute and log, not used by the search")
     p.add_argument("--budget", default=S, help="per search: proxy evaluations (1000, default) or time (120s, 5m)")
     p.add_argument("--top-k", type=int, default=S, help="candidates validated per search (default 10)")

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import ray
 from ray import tune
 
-from zeronas.pipeline._objective import Objective
 from zeronas.pipeline._pool import get_pool
+from zeronas.pipeline._predictor_objective import PredictorObjective, label_row, make_objective
 from zeronas.pipeline._results import EvaluatedArch, top_k
 
 if TYPE_CHECKING:
@@ -48,8 +48,8 @@ def _errors_text(errors: dict[str, str | None]) -> str | None:
     return "; ".join(parts) or None
 
 
-def _replay(run: RunConfig, search_id: str) -> tuple[list[dict], list[dict], list[dict]]:
-    """This search's rows already in the log: (proxy rows by iteration, validate rows, test rows)."""
+def _replay(run: RunConfig, search_id: str) -> list[list[dict]]:
+    """This search's rows already in the log: (proxy rows by iteration, validate, test and label rows)."""
     import pyarrow.dataset as ds
 
     from zeronas.logs import open_log
@@ -58,15 +58,15 @@ def _replay(run: RunConfig, search_id: str) -> tuple[list[dict], list[dict], lis
     try:
         dataset = open_log([run_dir])
     except Exception:  # no part file yet
-        return [], [], []
+        return [[], [], [], []]
     names = set(dataset.schema.names)
     columns = ["stage", "arch", "index", "canonical", "score", "accuracy", "iteration", "n_proposed", "elapsed",
-               "params", "flops", "supernet"]
+               "params", "flops", "supernet", "predicted_acc"]
     wanted = [c for c in columns if c in names]
     wanted += [f"proxy_{p}" for p in run.proxies if f"proxy_{p}" in names]
     table = dataset.to_table(columns=wanted, filter=ds.field("search_id") == search_id)
     rows = sorted(table.to_pylist(), key=lambda r: r["iteration"] or 0)
-    return [[r for r in rows if r["stage"] == stage] for stage in ("proxy", "validate", "test")]
+    return [[r for r in rows if r["stage"] == stage] for stage in ("proxy", "validate", "test", "label")]
 
 
 def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
@@ -75,7 +75,8 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
 
     search = config["search"]
     space = get_space(run.space)
-    objective = Objective(dict(run.objective))
+    objective = make_objective(run, search)
+    predictor = objective if isinstance(objective, PredictorObjective) else None
     algo = get_algorithm(
         search["algorithm"], space=space, seed=search["seed"], **(search.get("options") or {})
     )
@@ -93,18 +94,26 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
     budget_seconds = run.budget_seconds
 
     evaluated: dict[str, EvaluatedArch] = {}
-    logged_proxy, logged_validate, logged_test = _replay(run, search["search_id"])
+    logged_proxy, logged_validate, logged_test, logged_labels = _replay(run, search["search_id"])
     elapsed_before = 0.0
     n_proposed = 0
     for r in logged_proxy:
         values = {p: r.get(f"proxy_{p}") for p in run.proxies}
-        score = objective.observe(values)
+        if predictor:
+            score = r["score"]
+            predictor.restore(values, r["arch"], score, r.get("predicted_acc"))
+        else:
+            score = objective.observe(values)
         costs = _costs(r)
         evaluated[r["arch"]] = EvaluatedArch(r["arch"], r["canonical"], values, score, r["iteration"], costs,
                                           bool(r.get("supernet")))
         algo.tell(r["arch"], score, costs)
         elapsed_before = max(elapsed_before, r["elapsed"] or 0.0)
         n_proposed = max(n_proposed, r["n_proposed"] or 0)
+    if predictor:
+        for r in logged_labels:
+            predictor.restore_label(r["arch"], r.get("accuracy"))
+        predictor.refit()
     started = time.monotonic() - elapsed_before
 
     def elapsed() -> float:
@@ -173,6 +182,8 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
             row = _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed())
             pending_archs.discard(row["arch"])
             unreported.append(row)
+            if predictor:
+                unreported += _label_rows(predictor, base, run, space, evaluated, elapsed())
             told += 1
             stale_asks = 0  # new results change what the algorithm proposes
             propose()
@@ -204,7 +215,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
     arch = result["arch"] if result is not None else out["arch"]
     values = dict(result["values"]) if result is not None else {p: None for p in run.proxies}
     error = _errors_text(result["errors"]) if result is not None else out.get("error")
-    score = objective.observe(values)
+    score = objective.observe(values, arch) if isinstance(objective, PredictorObjective) else objective.observe(values)
     canonical = space.canonical(arch)
     costs = _costs(out)
     supernet = space.is_supernet(arch)
@@ -217,7 +228,8 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "index": _index(space, arch),
         "canonical": canonical,
         "score": score,
-        "objective": run.objective_spec,
+        "objective": "predictor" if run.predictor else run.objective_spec,
+        "predicted_acc": objective.predicted.get(arch) if isinstance(objective, PredictorObjective) else None,
         "proxy_seconds": sum(result["seconds"].values()) if result is not None else None,
         "params": out.get("params"),
         "flops": out.get("flops"),
@@ -234,6 +246,17 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
     for name in run.proxies:
         row[f"proxy_{name}"] = values.get(name)
     return row
+
+
+def _label_rows(predictor, base, run, space, evaluated, elapsed) -> list[dict[str, Any]]:
+    """The lookups of a labelling round now due (none most of the time), as ``label`` log rows."""
+    rows = []
+    for arch, acc, score in predictor.label_due():
+        e = evaluated[arch]
+        extra = {"index": _index(space, arch), "canonical": e.canonical, "predicted_acc": predictor.predicted.get(arch),
+                 "timestamp": _now(), **{f"proxy_{name}": e.values.get(name) for name in run.proxies}}
+        rows.append(label_row(base, run, arch, acc, score, len(predictor.labels), elapsed, extra))
+    return rows
 
 
 def _index(space, arch: str) -> int | None:
@@ -258,7 +281,8 @@ def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str,
             "index": _index(space, e.arch),
             "canonical": e.canonical,
             "score": s,
-            "objective": run.objective_spec,
+            "objective": "predictor" if run.predictor else run.objective_spec,
+            "predicted_acc": s if run.predictor else None,
             "accuracy": acc,
             "accuracy_source": run.accuracy_source,
             # a named schedule (NB301's "nb301") has no epoch count; accuracy_source names it

@@ -54,6 +54,8 @@ class RunConfig:
     scorer_kwargs: dict[str, Any]
     #: where workers compute: auto (the GPU Ray gives them, else CPU) or cpu (see ``_worker_device.py``)
     device: str = "auto"
+    #: ``--objective predictor`` settings (``label_budget``, ``label_every``); None: maximise the proxies
+    predictor: dict[str, int] | None = None
     run_id: str | None = None
     run_dir: str | None = None
     pool_name: str | None = None

@@ -20,6 +20,10 @@ class ExperimentSpec:
     space: str = "tss"
     dataset: str = "cifar10"
     proxy: str = "meco"
+    #: "proxy" (maximise --proxy) or "predictor" (maximise a forest's predicted accuracy; needs --benchmark)
+    objective: str = "proxy"
+    label_budget: int = 50
+    label_every: int = 10
     extra_proxies: list[str] = field(default_factory=list)
     algos: list[str] = field(default_factory=lambda: ["rea"])
     seeds: list[int] = field(default_factory=lambda: [0])
@@ -161,6 +165,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
             test_source = None  # validation only: the returned arch's test figure is unknown
         if spec.train_epochs and spec.train_simulate:
             truth.resolve(spec.dataset, metric="valid", epochs=12)
+    predictor = _predictor_settings(spec, benchmark, space)
     data = str(Path(spec.data).expanduser().resolve()) if spec.data else None
     if spec.train_epochs:
         if spec.train_simulate and not benchmark:
@@ -222,6 +227,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         train_layers=spec.train_layers,
         scorer_kwargs=scorer_kwargs,
         device=spec.device,
+        predictor=predictor,
     )
     return spec, run
 
@@ -249,6 +255,27 @@ def _proxy_options(options: dict[str, Any], proxies: list[str]) -> dict[str, dic
             raise ZeronasError(f"bad --proxy-option for {key}: {err}") from None
         checked[key] = dict(kwargs)
     return checked
+
+
+def _predictor_settings(spec: ExperimentSpec, benchmark: str | None, space) -> dict[str, int] | None:
+    """``--objective predictor`` settings, checked (None for ``--objective proxy``)."""
+    if spec.objective == "proxy":
+        return None
+    if spec.objective != "predictor":
+        raise ZeronasError(f"unknown --objective {spec.objective!r}; choose proxy or predictor")
+    if not benchmark:
+        raise ZeronasError("--objective predictor learns from benchmark validation accuracy; pass --benchmark PATH")
+    if spec.label_budget < 2:
+        raise ZeronasError(f"--label-budget must be >= 2 (the predictor learns from them), got {spec.label_budget}")
+    if spec.label_every < 1:
+        raise ZeronasError(f"--label-every must be >= 1, got {spec.label_every}")
+    from zeronas.groundtruth import open_ground_truth
+    from zeronas.pipeline._predictor_objective import LABEL_EPOCHS, LABEL_METRIC
+
+    open_ground_truth(benchmark, space.name).lookup(  # the label column exists?
+        space.arch_at(0), spec.dataset, metric=LABEL_METRIC, epochs=LABEL_EPOCHS
+    )
+    return {"label_budget": spec.label_budget, "label_every": spec.label_every}
 
 
 def algorithm_options(spec: ExperimentSpec, algo: str) -> dict[str, Any]:
