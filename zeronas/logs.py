@@ -66,11 +66,11 @@ _BASE_BEFORE_PROXIES: list[tuple[str, pa.DataType]] = [
     ("canonical", pa.string()),
     ("score", pa.float64()),
     ("objective", pa.string()),
-    # --objective predictor: the accuracy predicted for the arch when it was evaluated (null otherwise)
-    ("predicted_acc", pa.float64()),
 ]
 _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("proxy_seconds", pa.float64()),
+    # --objective predictor: the accuracy predicted for the arch when it was evaluated (null otherwise)
+    ("predicted_acc", pa.float64()),
     ("accuracy", pa.float64()),
     ("accuracy_source", pa.string()),
     ("epochs", pa.int64()),
