@@ -326,6 +326,12 @@ def _truth_coverage(rows: list[dict[str, Any]], spec) -> str | None:
     return f"ground truth for {found} of {len(rows)} archs; the others are not in the benchmark ({spec.benchmark})"
 
 
+def _objective_text(spec) -> str:
+    if spec.objective == "predictor":
+        return f"predicted accuracy from {', '.join([spec.proxy, *spec.extra_proxies])}"
+    return spec.proxy
+
+
 def _print_result(result, spec) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -335,7 +341,7 @@ def _print_result(result, spec) -> None:
         console = Console(width=200)  # in a log, one line per arch beats rich's 80-column wrap
     if len(result.top) == 1:
         for sid, rows in result.top.items():
-            table = Table(title=f"top-{len(rows)} of {sid} ({spec.proxy})", title_justify="left",
+            table = Table(title=f"top-{len(rows)} of {sid} ({_objective_text(spec)})", title_justify="left",
                           caption_justify="left")
             table.add_column("rank", justify="right")
             table.add_column("index", justify="right")
@@ -362,7 +368,7 @@ def _print_result(result, spec) -> None:
                 f"validation lookups {ret['lookups']}  proxy evaluations {ret['proxy_evals']}"
             )
     else:
-        table = Table(title=f"{len(result.top)} searches under {spec.proxy}: the architecture each returns",
+        table = Table(title=f"{len(result.top)} searches under {_objective_text(spec)}: the architecture each returns",
                       title_justify="left")
         for name in ("search", "index", "validation %", "test %", "params M", "lookups", "proxy evals"):
             table.add_column(name, justify="left" if name == "search" else "right")
