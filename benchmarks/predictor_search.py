@@ -12,8 +12,10 @@ Every benchmark lookup a search makes is a 12-epoch *validation* accuracy (``cif
   by predicted accuracy validated;
 - MeCo alone: its top-(``--label-budget`` + ``--top-k``) by MeCo validated: the same number of lookups.
 
-The returned architecture is the validated one with the best validation accuracy; its 200-epoch *test*
-accuracy is looked up once, after the search, for this figure only. Reported: mean ± std over the seeds.
+The returned architecture is the one with the best validation accuracy among all the search looked up (for
+the predictor its labels and its top-k, for MeCo its top-k): same lookups, selection by validation only. Its
+200-epoch *test* accuracy is looked up once, after the search, for this figure only. Reported: mean ± std over
+the seeds.
 One JSON line per (objective, seed) is appended to ``--results``, so seeds can be run a few at a time:
 
     python benchmarks/predictor_search.py --seeds 0-9 --results /tmp/predsearch.jsonl
@@ -68,11 +70,11 @@ def run_search(objective_name: str, seed: int, args: argparse.Namespace, score, 
     from zeronas.search_algos import get_algorithm
     from zeronas.spaces import get_space
 
-    lookups: list[str] = []
+    lookups: dict[str, float | None] = {}
 
     def validation(arch: str) -> float | None:
-        lookups.append(arch)
-        return truth.lookup(arch, "cifar10", metric=LABEL_METRIC, epochs=LABEL_EPOCHS)
+        lookups[arch] = truth.lookup(arch, "cifar10", metric=LABEL_METRIC, epochs=LABEL_EPOCHS)
+        return lookups[arch]
 
     space = get_space("tss")
     algo = get_algorithm("rea", space=space, seed=seed, avoid_repeats=True, dedup_isomorphic=False)
@@ -98,8 +100,9 @@ def run_search(objective_name: str, seed: int, args: argparse.Namespace, score, 
                 s = objective.observe({"meco": values["meco"]})
             evaluated[arch] = EvaluatedArch(arch, space.canonical(arch), values, s, len(evaluated) + 1)
             algo.tell(arch, s)
-    validated = [(e.arch, validation(e.arch)) for e, _ in top_k(list(evaluated.values()), objective, k)]
-    arch, valid = max(((a, v) for a, v in validated if v is not None), key=lambda av: av[1])
+    for e, _ in top_k(list(evaluated.values()), objective, k):
+        validation(e.arch)
+    arch, valid = max(((a, v) for a, v in lookups.items() if v is not None), key=lambda av: av[1])
     return {
         "objective": objective_name,
         "seed": seed,
