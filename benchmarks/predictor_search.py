@@ -107,7 +107,7 @@ def run_search(objective_name: str, seed: int, args: argparse.Namespace, score, 
         "objective": objective_name,
         "seed": seed,
         "budget": args.budget,
-        "lookups": len(lookups),
+        "lookups": len(lookups),  # distinct archs: the predictor's top-k may repeat labelled ones
         "arch": arch,
         "valid_acc_12ep": valid,
         # the one test lookup: the returned arch, after selection on validation accuracy
@@ -126,7 +126,7 @@ def summary(path: Path) -> None:
         test = [r["test_acc_200ep"] for r in mine.values()]
         valid = [r["valid_acc_12ep"] for r in mine.values()]
         first = next(iter(mine.values()))
-        print(f"{objective:<10} {len(mine):>5} {first['budget']:>6} {first['lookups']:>7}   "
+        print(f"{objective:<10} {len(mine):>5} {first['budget']:>6} {max(r['lookups'] for r in mine.values()):>7}   "
               f"{statistics.mean(test):6.2f} ± {sd(test):<5.2f}        {statistics.mean(valid):6.2f} ± {sd(valid):.2f}")
 
 
