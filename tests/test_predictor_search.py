@@ -70,7 +70,7 @@ def test_predictor_search_labels_with_validation_only_and_ranks_what_it_saw(ray_
     spec = ExperimentSpec(
         objective="predictor", proxy="meco", extra_proxies=["params", "flops"], budget=30, top_k=3,
         benchmark=str(tss_csv), metric="valid", epochs=12, label_budget=10, label_every=5, out=str(tmp_path),
-        quiet=True,
+        quiet=True, device="cpu",  # the session's Ray has logical GPUs but torch here has no CUDA
     )  # fmt: skip
     result = run_experiment(spec)
     rows = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
