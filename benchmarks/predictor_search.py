@@ -45,8 +45,9 @@ class CachedScorer:
         from zeronas.proxies import ArchScorer
 
         torch.set_num_threads(1)
-        self.scorer = ArchScorer(space="tss", proxies=FEATURES, dataset="cifar10", data=None, seed=0,
-                                 batch_size=batch_size, device="cpu")
+        self.scorer = ArchScorer(
+            space="tss", proxies=FEATURES, dataset="cifar10", data=None, seed=0, batch_size=batch_size, device="cpu"
+        )
         self.path = path
         self.values: dict[str, dict] = {}
         if path.is_file():
@@ -126,8 +127,10 @@ def summary(path: Path) -> None:
         test = [r["test_acc_200ep"] for r in mine.values()]
         valid = [r["valid_acc_12ep"] for r in mine.values()]
         first = next(iter(mine.values()))
-        print(f"{objective:<10} {len(mine):>5} {first['budget']:>6} {max(r['lookups'] for r in mine.values()):>7}   "
-              f"{statistics.mean(test):6.2f} ± {sd(test):<5.2f}        {statistics.mean(valid):6.2f} ± {sd(valid):.2f}")
+        print(
+            f"{objective:<10} {len(mine):>5} {first['budget']:>6} {max(r['lookups'] for r in mine.values()):>7}   "
+            f"{statistics.mean(test):6.2f} ± {sd(test):<5.2f}        {statistics.mean(valid):6.2f} ± {sd(valid):.2f}"
+        )
 
 
 def sd(xs: list[float]) -> float:

@@ -89,8 +89,13 @@ def main(argv: list[str] | None = None) -> None:
         ok = ~np.isnan(values)
         rho = stats.spearmanr(values[ok], accuracy[ok]).statistic
         ci = stats.bootstrap(
-            (values[ok], accuracy[ok]), lambda a, b: stats.spearmanr(a, b).statistic, paired=True,
-            vectorized=False, n_resamples=1000, method="percentile", random_state=0,
+            (values[ok], accuracy[ok]),
+            lambda a, b: stats.spearmanr(a, b).statistic,
+            paired=True,
+            vectorized=False,
+            n_resamples=1000,
+            method="percentile",
+            random_state=0,
         ).confidence_interval
         tau = stats.kendalltau(values[ok], accuracy[ok]).statistic
         ms = 1000 * statistics.median(seconds)
@@ -147,7 +152,9 @@ def _score_archs(
         scored.append((scorer, scores))
         for p in scorer.proxy_names:
             columns[(p, _input_kind(p, scorer))] = (
-                [s.values[p] for s in scores], [s.seconds[p] for s in scores], [s.errors[p] for s in scores]
+                [s.values[p] for s in scores],
+                [s.seconds[p] for s in scores],
+                [s.errors[p] for s in scores],
             )
     if args.out:
         scorer, scores = scored[0]

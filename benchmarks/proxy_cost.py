@@ -87,6 +87,7 @@ def _measure(args: argparse.Namespace, device: torch.device) -> None:
             def call() -> None:
                 # a fresh context per call: shared passes are not reused between timings
                 proxies[name].compute(scorer.context(arch, model))
+
             return call
 
         forward()  # warm-up
@@ -98,15 +99,19 @@ def _measure(args: argparse.Namespace, device: torch.device) -> None:
 
     fwd = times["forward"]
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, torch threads {args.threads}"
-    print(f"{len(archs)} TSS archs, batch 1 forward, best of {args.repeats}, {device} ({where}), "
-          f"batch proxies at batch {args.batch_size}")
+    print(
+        f"{len(archs)} TSS archs, batch 1 forward, best of {args.repeats}, {device} ({where}), "
+        f"batch proxies at batch {args.batch_size}"
+    )
     print(f"{'what':<16} {'median ms':>10} {'x forward':>10} {'(ratio of medians)':>19} {'(ratio of totals)':>18}")
     for name, values in times.items():
         ratio = statistics.median(v / f for v, f in zip(values, fwd, strict=True))
         of_medians = statistics.median(values) / statistics.median(fwd)
         of_totals = sum(values) / sum(fwd)
-        print(f"{name:<16} {1000 * statistics.median(values):>10.2f} {ratio:>10.2f} {of_medians:>19.2f} "
-              f"{of_totals:>18.2f}")
+        print(
+            f"{name:<16} {1000 * statistics.median(values):>10.2f} {ratio:>10.2f} {of_medians:>19.2f} "
+            f"{of_totals:>18.2f}"
+        )
 
 
 if __name__ == "__main__":

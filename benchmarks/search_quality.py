@@ -106,15 +106,19 @@ def main(argv: list[str] | None = None) -> int:
         rows = ds.dataset(result.run_dir, format="parquet").to_table(columns=["search_id", "elapsed"]).to_pylist()
         protocol = json.loads((result.run_dir / "_run.json").read_text())["config"]["run"]["proxy_protocol"]
     records = summarise(result, rows, algos, args.seeds)
-    print(f"TSS CIFAR-10, objective {args.proxy} ({protocol['input']} input, batch {protocol['batch_size']}, "
-          f"{protocol['dtype']}, proxy seed = {protocol['seed']}, device {args.device}), {args.seeds} seeds, "
-          f"<= {args.budget} proxy evaluations and <= {args.top_k} validation lookups per search;")
+    print(
+        f"TSS CIFAR-10, objective {args.proxy} ({protocol['input']} input, batch {protocol['batch_size']}, "
+        f"{protocol['dtype']}, proxy seed = {protocol['seed']}, device {args.device}), {args.seeds} seeds, "
+        f"<= {args.budget} proxy evaluations and <= {args.top_k} validation lookups per search;"
+    )
     print("returned arch = best cifar10_valid_acc_12ep of the top-k by proxy; its cifar10_test_acc_200ep, read once")
     print(f"{'algorithm':<12} {'test % (returned)':>20} {'lookups':>8} {'proxy evals':>12} {'wall s':>8}")
     for r in records:
         acc = "-" if r["test_acc_mean"] is None else f"{r['test_acc_mean']:.2f} ± {r['test_acc_std']:.2f}"
-        print(f"{r['algorithm']:<12} {acc:>20} {r['lookups_mean']:>8.1f} {r['proxy_evals_mean']:>12.0f} "
-              f"{r['wall_s_mean']:>8.1f}")
+        print(
+            f"{r['algorithm']:<12} {acc:>20} {r['lookups_mean']:>8.1f} {r['proxy_evals_mean']:>12.0f} "
+            f"{r['wall_s_mean']:>8.1f}"
+        )
     print("published anchors (CIFAR-10 test %):")
     for name, figure in ANCHORS.items():
         print(f"  {name}: {figure}")

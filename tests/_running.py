@@ -25,7 +25,9 @@ def wait_for_pool(min_scored: int, timeout: float = 180) -> Any:
 
     pool, deadline = None, time.time() + timeout
     while pool is None and time.time() < deadline:
-        names = [a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("zeronas-pool-")]
+        names = [
+            a["name"] for a in ray.util.list_named_actors(all_namespaces=True) if a["name"].startswith("zeronas-pool-")
+        ]
         if names:
             pool = ray.get_actor(names[0], namespace=POOL_NAMESPACE)
         time.sleep(0.2)

@@ -58,12 +58,28 @@ def ray_session():
 
 
 #: well-separated class colours; class c gets _PALETTE[c % 10]
-_PALETTE = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40), (200, 40, 200),
-            (40, 200, 200), (230, 230, 230), (20, 20, 20), (130, 90, 20), (20, 90, 130)]
+_PALETTE = [
+    (200, 40, 40),
+    (40, 200, 40),
+    (40, 40, 200),
+    (200, 200, 40),
+    (200, 40, 200),
+    (40, 200, 200),
+    (230, 230, 230),
+    (20, 20, 20),
+    (130, 90, 20),
+    (20, 90, 130),
+]
 
 
-def write_fake_cifar(root: Path, dataset: str = "cifar10", n_train: int = 200, n_test: int = 100,
-                     classes: int | None = None, seed: int = 0) -> Path:
+def write_fake_cifar(
+    root: Path,
+    dataset: str = "cifar10",
+    n_train: int = 200,
+    n_test: int = 100,
+    classes: int | None = None,
+    seed: int = 0,
+) -> Path:
     """CIFAR python batches of *learnable* synthetic images, in the real pickle layout (torchvision's
     folder and file names, ``labels`` / ``fine_labels`` + ``coarse_labels``). A class sets the mean
     colour; per-image brightness and pixel noise make it non-trivial. Labels are drawn from

@@ -94,8 +94,9 @@ def _search_rows(archs: list[str], accs: np.ndarray, algo: str, seed: int, with_
                 "iteration": rank, "elapsed": elapsed + 0.01 * rank, "timestamp": start + elapsed + 0.01 * rank,
             })  # fmt: skip
         chosen = max(validated, key=lambda r: (r["accuracy"], -r["iteration"]))
-        rows += validated + [{**chosen, "stage": "test", "accuracy": accs[chosen["index"]],
-                              "accuracy_source": "cifar10_test_acc_200ep"}]
+        rows += validated + [
+            {**chosen, "stage": "test", "accuracy": accs[chosen["index"]], "accuracy_source": "cifar10_test_acc_200ep"}
+        ]
     return rows
 
 
@@ -396,8 +397,9 @@ def test_truth_from_validate_rows_only(log_dir, truth):
     assert any("narrow range" in n for n in table.notes)
     sq = rep.table("Search quality").find(search="rea-s0")
     assert sq[f"oracle_top{TOP_K}_acc"] == pytest.approx(sq["best_validated"])
-    assert sq["returned_test"] == pytest.approx(returned_test(pq.read_table(next(log_dir.glob("run=*"))).to_pylist(),
-                                                              "rea-s0"))
+    assert sq["returned_test"] == pytest.approx(
+        returned_test(pq.read_table(next(log_dir.glob("run=*"))).to_pylist(), "rea-s0")
+    )
     assert math.isnan(sq["regret"])
     assert "covers only" in rep.table("Anytime").notes[0]
 

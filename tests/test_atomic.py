@@ -64,6 +64,8 @@ def test_no_module_renames_files_by_itself():
     """Every temp-file-then-rename goes through atomic_write (one implementation)."""
     root = Path(zeronas.__file__).parent
     offenders = [
-        str(p.relative_to(root)) for p in root.rglob("*.py") if p.name != "_atomic.py" and "os.replace(" in p.read_text()
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "_atomic.py" and "os.replace(" in p.read_text()
     ]
     assert offenders == []

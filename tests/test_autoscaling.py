@@ -19,8 +19,14 @@ def test_gpu_workers_are_launched_on_demand_and_impossible_requests_fail_clearly
     base = Path(tempfile.mkdtemp(prefix="zr-as-"))
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
     # Its own session, so that killing its process group ends the cluster it started and nothing else.
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), str(base)], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(SCRIPT), str(base)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = proc.communicate(timeout=420)
     finally:
@@ -49,5 +55,7 @@ def test_gpu_workers_are_launched_on_demand_and_impossible_requests_fail_clearly
     two = report["two_gpus"]
     assert two["error"] and "GPU 2" in two["error"] and "gpu_worker (CPU 1, GPU 1)" in two["error"], two
     assert "--gpus-per-worker" in two["error"] and two["seconds"] < 30 and not two["wrote"]
-    print({k: v for k, v in report.items() if k.endswith("seconds")},
-          {k: report[k]["seconds"] for k in ("gpu_search", "three_workers", "two_gpus")})
+    print(
+        {k: v for k, v in report.items() if k.endswith("seconds")},
+        {k: report[k]["seconds"] for k in ("gpu_search", "three_workers", "two_gpus")},
+    )

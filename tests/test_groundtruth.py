@@ -53,10 +53,16 @@ def _results(index: int, arch: str, hp: str, seeds: dict[str, tuple[int, ...]]) 
         for seed in seeds[dataset]:
             train = {e: _accuracy(index, dataset, "train", seed, hp, e) for e in range(epochs)}
             count = ResultsCount(
-                dataset, None, train, {e: 1.0 for e in range(epochs)},
+                dataset,
+                None,
+                train,
+                {e: 1.0 for e in range(epochs)},
                 params=0.1 + index * 1e-6 + list(EVAL_SETS).index(dataset) * 0.01,
                 flop=10.0 + index * 1e-4 + list(EVAL_SETS).index(dataset) * 0.5,
-                arch_config={"arch_str": arch}, seed=seed, epochs=epochs, latency=[0.01 + seed * 1e-5],
+                arch_config={"arch_str": arch},
+                seed=seed,
+                epochs=epochs,
+                latency=[0.01 + seed * 1e-5],
             )
             count.reset_pseudo_train_times(2.0)
             accs = {f"{s}@{e}": _accuracy(index, dataset, s, seed, hp, e) for s in sets for e in range(epochs)}
@@ -74,7 +80,9 @@ def make_nats_dir(root: Path, space: str) -> Path:
     seeds = {"cifar10-valid": (777, 888), "cifar10": (777, 888), "cifar100": (777,), "ImageNet16-120": (777, 999)}
     for index in TSS_INDICES if space == "tss" else SSS_INDICES:
         arch = sp.arch_at(index)
-        pickle_save({hp: _results(index, arch, hp, seeds).state_dict() for hp in hps}, directory / f"{index:06d}.pickle")
+        pickle_save(
+            {hp: _results(index, arch, hp, seeds).state_dict() for hp in hps}, directory / f"{index:06d}.pickle"
+        )
     return directory
 
 
@@ -98,13 +106,18 @@ def test_nats_dir_columns(tss_dir):
     gt = open_ground_truth(tss_dir, "tss")
     assert isinstance(gt, NatsBenchGroundTruth)
     assert gt.available() == sorted(
-        f"{d}_{m}_acc_{e}ep" for d in ("cifar10", "cifar100", "imagenet16") for m in ("test", "valid") for e in (12, 200)
+        f"{d}_{m}_acc_{e}ep"
+        for d in ("cifar10", "cifar100", "imagenet16")
+        for m in ("test", "valid")
+        for e in (12, 200)
     )
     assert gt.indices() == list(TSS_INDICES)
 
 
 @pytest.mark.parametrize("hp", ["12", "200"])
-@pytest.mark.parametrize(("dataset", "nats_dataset"), [("cifar10", "cifar10"), ("cifar100", "cifar100"), ("imagenet16", "ImageNet16-120")])
+@pytest.mark.parametrize(
+    ("dataset", "nats_dataset"), [("cifar10", "cifar10"), ("cifar100", "cifar100"), ("imagenet16", "ImageNet16-120")]
+)
 def test_nats_dir_lookup_matches_official_api(tss_dir, official, hp, dataset, nats_dataset):
     gt = open_ground_truth(tss_dir, "tss")
     tss = get_space("tss")
@@ -156,7 +169,9 @@ def test_nats_dir_column_and_best(tss_dir):
     assert set(column) == {get_space("tss").arch_at(i) for i in TSS_INDICES}
     assert gt.best("cifar100", "valid", 200) == max(column.values())
     best_index = max(TSS_INDICES, key=lambda i: i % 97)
-    assert gt.best("cifar100", "test", 200) == pytest.approx(_accuracy(best_index, "cifar100", "x-test", 777, "200", 199))
+    assert gt.best("cifar100", "test", 200) == pytest.approx(
+        _accuracy(best_index, "cifar100", "x-test", 777, "200", 199)
+    )
 
 
 def test_sss_dir_defaults_to_90_epochs(sss_dir):
@@ -233,7 +248,9 @@ def test_export_parquet_layout(sss_dir, tmp_path):
     assert table.column("index").to_pylist() == list(SSS_INDICES)
     assert table.column("arch").to_pylist() == ["8:8:8:8:8", "64:64:64:64:64"]
     assert str(table.schema.field("index").type) == "int64"
-    assert {"cifar10_test_acc_90ep", "cifar10_valid_acc_1ep", "imagenet16_params", "cifar100_flops"} <= set(table.column_names)
+    assert {"cifar10_test_acc_90ep", "cifar10_valid_acc_1ep", "imagenet16_params", "cifar100_flops"} <= set(
+        table.column_names
+    )
 
 
 def test_export_failure_leaves_nothing(tss_dir, tmp_path, monkeypatch):

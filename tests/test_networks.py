@@ -23,8 +23,16 @@ INDEX_1 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_
 
 @pytest.mark.parametrize(
     ("arch", "classes", "params"),
-    [(ALL_CONV, 10, 1_531_546), (ALL_CONV, 100, 1_537_396), (ALL_CONV, 120, 1_538_696), (SKIPPY, 10, 73_306),
-     (INDEX_0, 10, 129_306), (INDEX_1, 10, 802_426), (INDEX_1, 100, 808_276), (INDEX_1, 120, 809_576)],
+    [
+        (ALL_CONV, 10, 1_531_546),
+        (ALL_CONV, 100, 1_537_396),
+        (ALL_CONV, 120, 1_538_696),
+        (SKIPPY, 10, 73_306),
+        (INDEX_0, 10, 129_306),
+        (INDEX_1, 10, 802_426),
+        (INDEX_1, 100, 808_276),
+        (INDEX_1, 120, 809_576),
+    ],
 )
 def test_tss_params_match_nats_bench(arch, classes, params):
     tss = get_space("tss")
@@ -34,8 +42,14 @@ def test_tss_params_match_nats_bench(arch, classes, params):
 
 @pytest.mark.parametrize(
     ("arch", "classes", "resolution", "mflops"),
-    [(INDEX_0, 10, 32, 15.64737), (INDEX_0, 100, 32, 15.65322), (INDEX_0, 120, 16, 3.91948),
-     (INDEX_1, 10, 32, 113.95137), (ALL_CONV, 10, 32, 220.11969), (ALL_CONV, 120, 16, 55.03756)],
+    [
+        (INDEX_0, 10, 32, 15.64737),
+        (INDEX_0, 100, 32, 15.65322),
+        (INDEX_0, 120, 16, 3.91948),
+        (INDEX_1, 10, 32, 113.95137),
+        (ALL_CONV, 10, 32, 220.11969),
+        (ALL_CONV, 120, 16, 55.03756),
+    ],
 )
 def test_tss_flops_match_nats_bench(arch, classes, resolution, mflops):
     assert get_space("tss").flops(arch, classes, resolution) == pytest.approx(mflops, abs=5e-6)
@@ -62,7 +76,8 @@ def test_costs_match_a_built_network_and_validate_input():
             assert tss.params(arch, num_classes) == count_params(net)
             assert tss.flops(arch, num_classes, resolution) == pytest.approx(count_flops(net, resolution), abs=1e-9)
             assert tss.flops(arch, num_classes, resolution, convention="all-ops") == pytest.approx(
-                count_flops(net, resolution, convention="all-ops"), abs=1e-9)
+                count_flops(net, resolution, convention="all-ops"), abs=1e-9
+            )
     assert tss.flops(" " + ALL_CONV + " ") == tss.flops(ALL_CONV)  # normalised input
     with pytest.raises(ValueError):
         tss.params("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|")
@@ -78,7 +93,9 @@ def test_tss_module_nesting_mirrors_xautodl():
     assert isinstance(net.global_pooling, nn.AdaptiveAvgPool2d)
     assert (net.classifier.in_features, net.classifier.out_features) == (64, 10)
     kinds = [type(c).__name__ for c in net.cells]
-    assert kinds == ["InferCell"] * 5 + ["ResNetBasicblock"] + ["InferCell"] * 5 + ["ResNetBasicblock"] + ["InferCell"] * 5
+    assert (
+        kinds == ["InferCell"] * 5 + ["ResNetBasicblock"] + ["InferCell"] * 5 + ["ResNetBasicblock"] + ["InferCell"] * 5
+    )
     assert [c.out_dim for c in net.cells] == [16] * 5 + [32] * 6 + [64] * 6
     cell = net.cells[0]
     assert isinstance(cell.layers, nn.ModuleList) and len(cell.layers) == 6

@@ -74,12 +74,25 @@ def test_a_seeded_compare_is_reproducible_and_each_search_scores_under_its_own_s
     from zeronas.proxies import ArchScorer
 
     def run(out: Path) -> tuple[dict, dict]:
-        spec = ExperimentSpec(algos=["random", "rea"], seeds=[0, 1], budget=24, top_k=3, benchmark=str(tss_csv),
-                              out=str(out), quiet=True, workers=2, ask_batch=2, device="cpu")
+        spec = ExperimentSpec(
+            algos=["random", "rea"],
+            seeds=[0, 1],
+            budget=24,
+            top_k=3,
+            benchmark=str(tss_csv),
+            out=str(out),
+            quiet=True,
+            workers=2,
+            ask_batch=2,
+            device="cpu",
+        )
         result = run_experiment(spec)
         rows = log_rows(out)
-        proposals = {(r["search_id"], r["iteration"]): (r["arch"], r["score"], r["n_proposed"])
-                     for r in rows if r["stage"] == "proxy"}
+        proposals = {
+            (r["search_id"], r["iteration"]): (r["arch"], r["score"], r["n_proposed"])
+            for r in rows
+            if r["stage"] == "proxy"
+        }
         return proposals, {sid: (r["arch"], r["test_accuracy"]) for sid, r in result.returned.items()}
 
     first, second = run(tmp_path / "a"), run(tmp_path / "b")
@@ -92,8 +105,9 @@ def test_a_seeded_compare_is_reproducible_and_each_search_scores_under_its_own_s
 
 
 def test_compare_runs_all_searches_on_one_shared_pool_into_one_log(ray_session, tmp_path):
-    spec = ExperimentSpec(algos=["random", "rea", "tpe"], seeds=[0, 1], budget=10, out=str(tmp_path), quiet=True, workers=2,
-                          device="cpu")
+    spec = ExperimentSpec(
+        algos=["random", "rea", "tpe"], seeds=[0, 1], budget=10, out=str(tmp_path), quiet=True, workers=2, device="cpu"
+    )
     result = run_experiment(spec)
     rows = log_rows(tmp_path)
     by_search: dict[str, list[dict]] = {}
@@ -126,8 +140,16 @@ def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
 
 
 def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_session, tmp_path):
-    spec = ExperimentSpec(proxy="nan_on_1x1", extra_proxies=["meco"], plugins=[PLUGIN], budget=20, out=str(tmp_path),
-                          quiet=True, algos=["random"], device="cpu")
+    spec = ExperimentSpec(
+        proxy="nan_on_1x1",
+        extra_proxies=["meco"],
+        plugins=[PLUGIN],
+        budget=20,
+        out=str(tmp_path),
+        quiet=True,
+        algos=["random"],
+        device="cpu",
+    )
     run_experiment(spec)
     rows = log_rows(tmp_path)
     assert len(rows) == 20
@@ -141,8 +163,17 @@ def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_se
 
 
 def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_csv, tmp_path):
-    spec = ExperimentSpec(proxy="meco:1,synflow:0.5", budget=16, top_k=3, benchmark=str(tss_csv), train_epochs=12,
-                          train_simulate=True, out=str(tmp_path), quiet=True, device="cpu")
+    spec = ExperimentSpec(
+        proxy="meco:1,synflow:0.5",
+        budget=16,
+        top_k=3,
+        benchmark=str(tss_csv),
+        train_epochs=12,
+        train_simulate=True,
+        out=str(tmp_path),
+        quiet=True,
+        device="cpu",
+    )
     run_experiment(spec)
     rows = log_rows(tmp_path)
     proxy = [r for r in rows if r["stage"] == "proxy"]
@@ -158,8 +189,9 @@ def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_c
 def test_real_short_training_stage(ray_session, fake_cifar, tmp_path):
     data = fake_cifar
     out = tmp_path / "runs"
-    spec = ExperimentSpec(budget=6, top_k=2, train_epochs=2, data=str(data), train_samples=100, out=str(out), quiet=True,
-                          device="cpu")
+    spec = ExperimentSpec(
+        budget=6, top_k=2, train_epochs=2, data=str(data), train_samples=100, out=str(out), quiet=True, device="cpu"
+    )
     run_experiment(spec)
     trained = [r for r in log_rows(out) if r["stage"] == "train"]
     assert len(trained) == 2
@@ -200,8 +232,13 @@ def test_pool_serves_concurrent_callers_in_order_and_balances_actors(ray_session
     rng = np.random.default_rng(1)
     a = [space.sample(rng) for _ in range(12)]
     b = [space.sample(rng) for _ in range(12)]
-    pool = start_pool(PoolConfig(dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8),
-                                 workers=2, gpus_per_worker=0))
+    pool = start_pool(
+        PoolConfig(
+            dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8),
+            workers=2,
+            gpus_per_worker=0,
+        )
+    )
     ray.get(pool.warm_up.remote())  # both workers up before the work arrives
     ra, rb = ray.get([pool.score.remote(a), pool.score.remote(b)])
     assert [r["result"]["arch"] for r in ra] == a and [r["result"]["arch"] for r in rb] == b
@@ -270,8 +307,24 @@ def test_a_search_whose_workers_never_start_fails_cleanly_and_can_resume(ray_ses
     holder = start_pool(PoolConfig(kwargs, workers=1, gpus_per_worker=2, cpus_per_worker=0.1))
     ray.get(holder.warm_up.remote(), timeout=120)
     out = tmp_path / "runs"
-    argv = ["search", "--budget", "8", "--proxy", "params", "--out", str(out), "--gpus-per-worker", "1", "--device", "cpu",
-            "--workers", "1", "--wait-for-workers", "5s", "--quiet"]
+    argv = [
+        "search",
+        "--budget",
+        "8",
+        "--proxy",
+        "params",
+        "--out",
+        str(out),
+        "--gpus-per-worker",
+        "1",
+        "--device",
+        "cpu",
+        "--workers",
+        "1",
+        "--wait-for-workers",
+        "5s",
+        "--quiet",
+    ]
     try:
         assert main(argv) == 2
     finally:
@@ -292,8 +345,22 @@ def test_a_gpu_worker_whose_torch_has_no_cuda_fails_the_search_with_one_line(ray
     if torch.cuda.is_available():
         pytest.skip("this machine's torch can use CUDA")
     out = tmp_path / "runs"
-    argv = ["search", "--budget", "4", "--proxy", "params", "--out", str(out), "--gpus-per-worker", "1",
-            "--workers", "1", "--wait-for-workers", "60s", "--quiet"]
+    argv = [
+        "search",
+        "--budget",
+        "4",
+        "--proxy",
+        "params",
+        "--out",
+        str(out),
+        "--gpus-per-worker",
+        "1",
+        "--workers",
+        "1",
+        "--wait-for-workers",
+        "60s",
+        "--quiet",
+    ]
     started = time.monotonic()
     assert main(argv) == 2
     assert time.monotonic() - started < 50  # at once, not after the wait: a new worker would fail alike
@@ -336,13 +403,22 @@ def test_search_trials_and_the_broker_never_import_torch(ray_session, tmp_path):
 
     space = get_space("tss")
     archs = [space.sample(np.random.default_rng(5)) for _ in range(3)]
-    pool = start_pool(PoolConfig(dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8),
-                                 workers=1, gpus_per_worker=0))
+    pool = start_pool(
+        PoolConfig(
+            dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8),
+            workers=1,
+            gpus_per_worker=0,
+        )
+    )
     rows = ray.get(pool.score.remote(archs))
     ray.kill(pool)
     (tmp_path / "rows.pkl").write_bytes(pickle.dumps(rows))
-    proc = subprocess.run([sys.executable, "-c", _SEARCH_SIDE_WITHOUT_TORCH, str(tmp_path / "rows.pkl")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SEARCH_SIDE_WITHOUT_TORCH, str(tmp_path / "rows.pkl")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == "[]"
 
@@ -359,7 +435,10 @@ def test_score_on_ray_matches_in_process_scores(ray_session):
     archs = [space.sample(rng) for _ in range(6)]
     local = ArchScorer(space="tss", proxies=["meco", "synflow"], seed=0)
     expected = {a: local.score(a).values for a in archs}
-    got = {s.arch: s.values for s in score_on_ray(archs, space="tss", proxies=["meco", "synflow"], workers=2, gpus_per_worker=0)}
+    got = {
+        s.arch: s.values
+        for s in score_on_ray(archs, space="tss", proxies=["meco", "synflow"], workers=2, gpus_per_worker=0)
+    }
     assert got.keys() == expected.keys()
     for a in archs:
         for p in ("meco", "synflow"):
@@ -391,7 +470,10 @@ def test_score_on_ray_matches_in_process_scores(ray_session):
         (["search", "--algo-option", "populationsize=8"], "has no option 'populationsize'"),
         (["search", "--algo-option", "population_size=-1"], "population_size must be a positive integer"),
         (["search", "--algo-option", "population_size"], "bad --algo-option"),
-        (["compare", "--algos", "random,rea", "--algo-option", "sample_size=4"], "'random' has no option 'sample_size'"),
+        (
+            ["compare", "--algos", "random,rea", "--algo-option", "sample_size=4"],
+            "'random' has no option 'sample_size'",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line_with_no_partial_log(argv, fragment, tmp_path, capsys):
@@ -416,14 +498,23 @@ def test_algorithm_options_reach_the_named_algorithm_only(tmp_path):
     from zeronas.cli._search import _load_config, build_spec
     from zeronas.pipeline._spec import algorithm_options
 
-    spec = build_spec({"algos": "random,rea", "algo_option": ["rea.population_size=8", "rea.sample_size=4", "max_retries=50"]})
-    assert algorithm_options(spec, "rea") == {"dedup_isomorphic": False, "avoid_repeats": True,
-                                              "population_size": 8, "sample_size": 4, "max_retries": 50}
+    spec = build_spec(
+        {"algos": "random,rea", "algo_option": ["rea.population_size=8", "rea.sample_size=4", "max_retries=50"]}
+    )
+    assert algorithm_options(spec, "rea") == {
+        "dedup_isomorphic": False,
+        "avoid_repeats": True,
+        "population_size": 8,
+        "sample_size": 4,
+        "max_retries": 50,
+    }
     assert algorithm_options(spec, "random") == {"dedup_isomorphic": False, "avoid_repeats": True, "max_retries": 50}
     cfg = tmp_path / "exp.yaml"
     cfg.write_text("algo: rea\nalgo_options: {population_size: 16}\n")
     spec = build_spec({**_load_config(str(cfg)), "algo_option": ["sample_size=2"]})
-    assert algorithm_options(spec, "rea")["population_size"] == 16 and algorithm_options(spec, "rea")["sample_size"] == 2
+    assert (
+        algorithm_options(spec, "rea")["population_size"] == 16 and algorithm_options(spec, "rea")["sample_size"] == 2
+    )
 
 
 def test_validate_returns_a_normalised_copy_and_a_frozen_run_config():
@@ -433,8 +524,9 @@ def test_validate_returns_a_normalised_copy_and_a_frozen_run_config():
 
     from zeronas.pipeline import validate
 
-    spec = ExperimentSpec(space="TSS", dataset="CIFAR10", proxy="meco", extra_proxies=[" Synflow "], budget=None,
-                          budget_seconds=30.0)
+    spec = ExperimentSpec(
+        space="TSS", dataset="CIFAR10", proxy="meco", extra_proxies=[" Synflow "], budget=None, budget_seconds=30.0
+    )
     before = copy.deepcopy(spec)
     normalised, run = validate(spec)
     assert spec == before
@@ -442,7 +534,11 @@ def test_validate_returns_a_normalised_copy_and_a_frozen_run_config():
     normalised.algos.append("random")
     assert spec.algos == ["rea"]  # no list shared with the input
     assert (run.proxies, run.budget, run.budget_seconds, run.accuracy_source) == (
-        ["meco", "synflow"], 10**9, 30.0, "cifar10_valid_acc_12ep")
+        ["meco", "synflow"],
+        10**9,
+        30.0,
+        "cifar10_valid_acc_12ep",
+    )
     assert run.run_id is None and pickle.loads(pickle.dumps(run)) == run
     with pytest.raises(dataclasses.FrozenInstanceError):
         run.top_k = 3
@@ -489,15 +585,25 @@ def test_cluster_yaml_is_valid_for_the_ray_cluster_launcher():
     schema = json.loads((Path(os.path.dirname(ray.autoscaler.__file__)) / "ray-schema.json").read_text())
     jsonschema.validate(config, schema)
     validate_config(prepare_config(config))
-    gpu_types = [t for t in config["available_node_types"].values() if t["node_config"]["InstanceType"].startswith(("g", "p"))]
+    gpu_types = [
+        t for t in config["available_node_types"].values() if t["node_config"]["InstanceType"].startswith(("g", "p"))
+    ]
     assert gpu_types and any("zeronas" in c for c in config["setup_commands"])
 
 
 def test_sss_search_with_nsga2_logs_costs_for_every_arch(ray_session, tmp_path):
     from zeronas.spaces import get_space
 
-    spec = ExperimentSpec(space="sss", algos=["nsga2"], extra_proxies=["params"], budget=12, top_k=3,
-                          out=str(tmp_path), quiet=True, device="cpu")
+    spec = ExperimentSpec(
+        space="sss",
+        algos=["nsga2"],
+        extra_proxies=["params"],
+        budget=12,
+        top_k=3,
+        out=str(tmp_path),
+        quiet=True,
+        device="cpu",
+    )
     result = run_experiment(spec)
     rows = log_rows(tmp_path)
     assert len(rows) == 12 and {r["space"] for r in rows} == {"sss"}

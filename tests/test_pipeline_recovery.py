@@ -18,8 +18,13 @@ ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
 
 
 def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
-    proc = subprocess.run([sys.executable, str(SCRIPTS / "two_node_search.py"), str(tmp_path), str(BUDGET)],
-                          capture_output=True, text=True, env=ENV, timeout=420)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "two_node_search.py"), str(tmp_path), str(BUDGET)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=420,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["finished"]
@@ -44,8 +49,21 @@ def _rows(out: Path) -> list[dict]:
 
 def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path):
     out = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "zeronas", "search", "--budget", "500", "--out", str(out), "--quiet",
-           "--workers", "2", "--gpus-per-worker", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "zeronas",
+        "search",
+        "--budget",
+        "500",
+        "--out",
+        str(out),
+        "--quiet",
+        "--workers",
+        "2",
+        "--gpus-per-worker",
+        "0",
+    ]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 240
     try:
@@ -61,8 +79,26 @@ def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path):
     before = _rows(out)
     assert 10 <= len(before) < 500
 
-    done = subprocess.run([sys.executable, "-m", "zeronas", "search", "--out", str(out), "--resume", "--quiet",
-                           "--workers", "2", "--gpus-per-worker", "0"], env=ENV, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zeronas",
+            "search",
+            "--out",
+            str(out),
+            "--resume",
+            "--quiet",
+            "--workers",
+            "2",
+            "--gpus-per-worker",
+            "0",
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [r for r in _rows(out) if r["stage"] == "proxy"]
     archs = [r["arch"] for r in rows]

@@ -21,8 +21,10 @@ HEAD = {"CPU": 8.0, "memory": 3e10, "node:__internal_head__": 1.0}
 
 
 def plan(capacity: Capacity, **requests):
-    return plan_scorers(capacity, **{"workers": None, "gpus_per_worker": None, "cpus_per_worker": 0.5,
-                                     "threads_per_worker": 1, **requests})
+    return plan_scorers(
+        capacity,
+        **{"workers": None, "gpus_per_worker": None, "cpus_per_worker": 0.5, "threads_per_worker": 1, **requests},
+    )
 
 
 def repo_cluster_as_launched(tmp_path: Path) -> Path:
@@ -71,8 +73,11 @@ def test_fixed_clusters_use_what_they_have():
     "capacity, requests, fragment",
     [
         (Capacity([HEAD], []), {"gpus_per_worker": 1}, "its nodes have CPU 8"),
-        (Capacity([HEAD], [NodeType("gpu_worker", {"CPU": 4.0, "GPU": 1.0}, 8)]), {"gpus_per_worker": 2},
-         "its autoscaler can launch gpu_worker (CPU 4, GPU 1)"),
+        (
+            Capacity([HEAD], [NodeType("gpu_worker", {"CPU": 4.0, "GPU": 1.0}, 8)]),
+            {"gpus_per_worker": 2},
+            "its autoscaler can launch gpu_worker (CPU 4, GPU 1)",
+        ),
         (Capacity([HEAD], []), {"cpus_per_worker": 16}, "CPU 16"),
     ],
 )

@@ -14,7 +14,11 @@ def test_count_lines_passes_items_through_and_reports_share_rate_and_total(monke
     assert list(count_lines(iter("abcd"), 4, "scored archs", stream=out)) == list("abcd")
     lines = out.getvalue().splitlines()
     assert [line.split(" (")[0].split(" in ")[0] for line in lines] == [
-        "scored archs: 1/4", "scored archs: 2/4", "scored archs: 3/4", "scored archs: 4/4"]
+        "scored archs: 1/4",
+        "scored archs: 2/4",
+        "scored archs: 3/4",
+        "scored archs: 4/4",
+    ]
     assert "(50%)" in lines[1] and "/s," in lines[1] and lines[1].endswith("left")
     assert lines[-1].startswith("scored archs: 4/4 in ")
 
@@ -49,7 +53,10 @@ def test_score_command_logs_progress_lines(monkeypatch, capsys, tmp_path):
     from zeronas.cli import main
 
     monkeypatch.setenv("ZERONAS_PROGRESS_SECONDS", "0")
-    assert main(["score", "--space", "tss", "--sample", "3", "--proxies", "params", "--out", str(tmp_path / "s.parquet")]) == 0
+    assert (
+        main(["score", "--space", "tss", "--sample", "3", "--proxies", "params", "--out", str(tmp_path / "s.parquet")])
+        == 0
+    )
     err = capsys.readouterr().err
     assert "scored archs: 1/3 (33%)" in err and "scored archs: 3/3 in " in err
 

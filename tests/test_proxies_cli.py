@@ -17,17 +17,48 @@ from zeronas.spaces import get_space
 
 def test_score_sample_writes_one_row_per_arch(tmp_path: Path, capsys):
     out = tmp_path / "scores.parquet"
-    rc = main(["score", "--space", "tss", "--proxies", "meco,synflow,nwot", "--sample", "4", "--seed", "3",
-               "--batch-size", "4", "--out", str(out)])
+    rc = main(
+        [
+            "score",
+            "--space",
+            "tss",
+            "--proxies",
+            "meco,synflow,nwot",
+            "--sample",
+            "4",
+            "--seed",
+            "3",
+            "--batch-size",
+            "4",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert printed.startswith("proxy input: Gaussian noise (no cifar10 copy in ")
     assert "wrote 4 architectures x 3 proxies" in printed
     table = pq.read_table(out)
     assert json.loads(table.schema.metadata[b"zeronas.proxy_input"]) == {
-        "input": "noise", "data": None, "found_in": None, "batch_size": 4, "seed": 3}
-    assert table.column_names == ["arch", "index", "meco", "meco_seconds", "meco_error", "synflow",
-                                  "synflow_seconds", "synflow_error", "nwot", "nwot_seconds", "nwot_error"]
+        "input": "noise",
+        "data": None,
+        "found_in": None,
+        "batch_size": 4,
+        "seed": 3,
+    }
+    assert table.column_names == [
+        "arch",
+        "index",
+        "meco",
+        "meco_seconds",
+        "meco_error",
+        "synflow",
+        "synflow_seconds",
+        "synflow_error",
+        "nwot",
+        "nwot_seconds",
+        "nwot_error",
+    ]
     rows = table.to_pylist()
     space = get_space("tss")
     assert len({r["arch"] for r in rows}) == 4
@@ -53,8 +84,10 @@ def test_score_arch_file_keeps_order_and_nulls(tmp_path: Path):
     file = tmp_path / "archs.txt"
     file.write_text("# two archs\n" + archs[0] + "\n\n" + archs[1] + "\n" + archs[0] + "\n")
     out = tmp_path / "sub" / "s.parquet"
-    assert main(["score", "--proxies", "meco,jacov,params", "--archs", str(file), "--batch-size", "4",
-                 "--out", str(out)]) == 0
+    assert (
+        main(["score", "--proxies", "meco,jacov,params", "--archs", str(file), "--batch-size", "4", "--out", str(out)])
+        == 0
+    )
     rows = pq.read_table(out).to_pylist()
     assert [r["arch"] for r in rows] == archs
     dead = rows[1]  # the all-none cell: only stem and residual blocks carry signal
@@ -67,8 +100,10 @@ def test_score_arch_file_keeps_order_and_nulls(tmp_path: Path):
 
 def test_score_errors_are_one_line_exit_2(tmp_path: Path, capsys):
     bad = tmp_path / "bad.txt"
-    bad.write_text("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|skip_connect~2|\n"
-                   "|conv_9x9~0|+|bogus|\n")
+    bad.write_text(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|skip_connect~1|skip_connect~2|\n"
+        "|conv_9x9~0|+|bogus|\n"
+    )
     out = tmp_path / "x.parquet"
     cases = [
         (["--archs", str(bad)], f"{bad}, line 2: not a tss architecture"),
@@ -90,8 +125,24 @@ def test_score_errors_are_one_line_exit_2(tmp_path: Path, capsys):
 
 def test_score_with_shared_images(tmp_path: Path, images_dir: Path):
     out = tmp_path / "real.parquet"
-    assert main(["score", "--proxies", "meco,zico", "--sample", "2", "--data", str(images_dir),
-                 "--batch-size", "8", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--proxies",
+                "meco,zico",
+                "--sample",
+                "2",
+                "--data",
+                str(images_dir),
+                "--batch-size",
+                "8",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = pq.read_table(out).to_pylist()
     assert all(r["meco"] is not None and r["zico"] is not None for r in rows)
     recorded = json.loads(pq.read_table(out).schema.metadata[b"zeronas.proxy_input"])

@@ -19,9 +19,25 @@ ARCHS = {
     "tss": get_space("tss").sample(np.random.default_rng(7)),
     "sss": get_space("sss").sample(np.random.default_rng(7)),
 }
-EXPECTED = {"meco", "meco_distinct", "meco_opt", "zico", "params", "flops", "synflow", "snip", "grad_norm",
-            "fisher", "grasp", "jacov", "nwot", "zen", "ntk", "sed", "swap"}
-
+EXPECTED = {
+    "meco",
+    "meco_distinct",
+    "meco_opt",
+    "zico",
+    "params",
+    "flops",
+    "synflow",
+    "snip",
+    "grad_norm",
+    "fisher",
+    "grasp",
+    "jacov",
+    "nwot",
+    "zen",
+    "ntk",
+    "sed",
+    "swap",
+}
 
 
 def test_registry_lists_every_proxy():

@@ -24,8 +24,10 @@ def test_meco_matches_plain_reference(space_name: str, n: int):
     scorer = ArchScorer(space=space_name, proxies=["meco", "meco_distinct"], seed=3, batch_size=2)
     archs = _random_archs(space_name, n, seed=11)
     if space_name == "tss":  # include the degenerate all-none and all-skip cells
-        archs += ["|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
-                  "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|"]
+        archs += [
+            "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+            "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|",
+        ]
     for arch in archs:
         got = scorer.score(arch)
         model = scorer.build(arch)
@@ -49,8 +51,18 @@ def test_meco_counts_nested_calls_and_inplace_versions():
     meco = get_proxy("meco")
     from zeronas.proxies._base import ProxyContext
 
-    ctx = ProxyContext(arch="", space=None, model=net, dataset="cifar10", num_classes=10, resolution=8, seed=0,
-                       device=torch.device("cpu"), sample=x, batches=[])
+    ctx = ProxyContext(
+        arch="",
+        space=None,
+        model=net,
+        dataset="cifar10",
+        num_classes=10,
+        resolution=8,
+        seed=0,
+        device=torch.device("cpu"),
+        sample=x,
+        batches=[],
+    )
     assert meco.compute(ctx) == pytest.approx(reference_meco(net, x), rel=1e-5)
 
 

@@ -17,18 +17,50 @@ def test_search_quality_reports_the_returned_archs_test_accuracy(ray_session, ts
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out, report = tmp_path / "runs", tmp_path / "quality.json"
-    argv = ["--benchmark", str(tss_csv), "--algos", "random", "--seeds", "2", "--budget", "8", "--top-k", "3",
-            "--workers", "1", "--device", "cpu", "--out", str(out), "--json", str(report)]
+    argv = [
+        "--benchmark",
+        str(tss_csv),
+        "--algos",
+        "random",
+        "--seeds",
+        "2",
+        "--budget",
+        "8",
+        "--top-k",
+        "3",
+        "--workers",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+        "--json",
+        str(report),
+    ]
     assert module.main(argv) == 0
     (record,) = json.loads(report.read_text())
-    assert set(record) == {"algorithm", "seeds", "test_acc_mean", "test_acc_std", "lookups_mean", "proxy_evals_mean",
-                           "wall_s_mean"}
-    tests = [r["accuracy"] for r in ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
-             if r["stage"] == "test"]
+    assert set(record) == {
+        "algorithm",
+        "seeds",
+        "test_acc_mean",
+        "test_acc_std",
+        "lookups_mean",
+        "proxy_evals_mean",
+        "wall_s_mean",
+    }
+    tests = [
+        r["accuracy"]
+        for r in ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
+        if r["stage"] == "test"
+    ]
     assert len(tests) == 2
     assert record["test_acc_mean"] == statistics.fmean(tests) and record["test_acc_std"] == statistics.stdev(tests)
-    assert (record["algorithm"], record["seeds"], record["lookups_mean"], record["proxy_evals_mean"]) == ("random", 2,
-                                                                                                         3, 8)
+    assert (record["algorithm"], record["seeds"], record["lookups_mean"], record["proxy_evals_mean"]) == (
+        "random",
+        2,
+        3,
+        8,
+    )
     assert record["wall_s_mean"] > 0
     printed = capsys.readouterr().out
     assert "93.84 ± 0.23" in printed and "noise input" in printed and f"{record['test_acc_mean']:.2f}" in printed

@@ -124,7 +124,10 @@ def test_tss_canonical_is_the_smallest_index_of_its_class():
 def test_tss_unique_key_follows_nats_bench_rules():
     tss = get_space("tss")
     # skip passes its source through, none is a zero term, sums are sorted
-    assert tss.unique_key("|skip_connect~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|skip_connect~2|") == "#+#+#+(0)@nor_conv_1x1"
+    assert (
+        tss.unique_key("|skip_connect~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|skip_connect~2|")
+        == "#+#+#+(0)@nor_conv_1x1"
+    )
     assert tss.unique_key(TSS_ALL_CONV) == (
         "(((0)@nor_conv_3x3)@nor_conv_3x3+(0)@nor_conv_3x3)@nor_conv_3x3+((0)@nor_conv_3x3)@nor_conv_3x3+(0)@nor_conv_3x3"
     )

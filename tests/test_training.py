@@ -14,7 +14,14 @@ TSS_SMALL = "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_1x1~1|+|skip_connect~0|no
 def test_learns_the_toy_data_and_reports_every_epoch(fake_cifar):
     calls: list[tuple[int, float]] = []
     result = train_arch(
-        "sss", SSS_SMALL, data=fake_cifar, epochs=3, batch_size=24, lr=0.05, seed=0, max_train_samples=240,
+        "sss",
+        SSS_SMALL,
+        data=fake_cifar,
+        epochs=3,
+        batch_size=24,
+        lr=0.05,
+        seed=0,
+        max_train_samples=240,
         report=lambda epoch, acc: calls.append((epoch, acc)),
     )
     assert isinstance(result, TrainResult)
@@ -41,8 +48,16 @@ def test_report_true_stops_early(fake_cifar):
         calls.append(epoch)
         return True
 
-    result = train_arch("tss", TSS_SMALL, data=fake_cifar, epochs=5, batch_size=16, max_train_samples=32,
-                        max_val_samples=16, report=stop_after_first)
+    result = train_arch(
+        "tss",
+        TSS_SMALL,
+        data=fake_cifar,
+        epochs=5,
+        batch_size=16,
+        max_train_samples=32,
+        max_val_samples=16,
+        report=stop_after_first,
+    )
     assert calls == [1]
     assert result.epochs_run == 1 and len(result.history) == 1
 

@@ -171,7 +171,9 @@ class TableGroundTruth(GroundTruth):
         table = _read_table(path)
         arch_column = next((name for name in ARCH_COLUMNS if name in table.column_names), None)
         if arch_column is None:
-            raise ZeronasError(f"ground-truth table {path} has no 'arch' column; columns: {', '.join(table.column_names)}")
+            raise ZeronasError(
+                f"ground-truth table {path} has no 'arch' column; columns: {', '.join(table.column_names)}"
+            )
         try:
             archs = [self.space.validate(a) for a in table.column(arch_column).to_pylist()]
         except ValueError as err:

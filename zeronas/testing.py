@@ -277,7 +277,9 @@ def _other_noise(tensor, salt: int):
 
 def _assert_same(name: str, declared: str, value: float, space: str) -> None:
     expected = _direct_run(name, space).value
-    assert math.isclose(value, expected, rel_tol=1e-9), f"{name} declares {declared} but its value moved: {expected} -> {value}"
+    assert math.isclose(value, expected, rel_tol=1e-9), (
+        f"{name} declares {declared} but its value moved: {expected} -> {value}"
+    )
 
 
 def _check_needs_no_network(name: str, space: str) -> None:

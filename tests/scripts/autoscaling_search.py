@@ -41,8 +41,13 @@ config = {
     "max_workers": 2,
     "upscaling_speed": 10.0,
     "idle_timeout_minutes": 5,
-    "provider": {"type": "fake_multinode", "gcs_address": f"{ip}:{port}", "use_node_id_as_ip": True,
-                 "disable_node_updaters": True, "disable_launch_config_check": True},
+    "provider": {
+        "type": "fake_multinode",
+        "gcs_address": f"{ip}:{port}",
+        "use_node_id_as_ip": True,
+        "disable_node_updaters": True,
+        "disable_launch_config_check": True,
+    },
     "auth": {},
     "docker": {},
     "available_node_types": {
@@ -50,9 +55,20 @@ config = {
         "gpu_worker": {"resources": gpu_node, "node_config": {}, "min_workers": 0, "max_workers": 2},
     },
     "head_node_type": "ray.head.default",  # the name the fake provider gives its head
-    **{key: [] for key in ("initialization_commands", "setup_commands", "head_setup_commands", "worker_setup_commands",
-                           "head_start_ray_commands", "worker_start_ray_commands", "cluster_synced_files",
-                           "rsync_exclude", "rsync_filter")},
+    **{
+        key: []
+        for key in (
+            "initialization_commands",
+            "setup_commands",
+            "head_setup_commands",
+            "worker_setup_commands",
+            "head_start_ray_commands",
+            "worker_start_ray_commands",
+            "cluster_synced_files",
+            "rsync_exclude",
+            "rsync_filter",
+        )
+    },
     "file_mounts": {},
     "file_mounts_sync_continuously": False,
 }
@@ -63,10 +79,23 @@ home.mkdir(parents=True, exist_ok=True)
 t0 = time.monotonic()
 env = {**os.environ, "RAY_FAKE_CLUSTER": "1", "AUTOSCALER_UPDATE_INTERVAL_S": "1"}
 subprocess.run(
-    ["ray", "start", "--head", f"--port={port}", "--num-cpus=2", "--num-gpus=0", "--object-store-memory=150000000",
-     f"--temp-dir={base / 'ray'}", f"--autoscaling-config={home / 'ray_bootstrap_config.yaml'}",
-     "--include-dashboard=false", "--disable-usage-stats", "--dashboard-agent-listen-port=0"],
-    env=env, check=True, stdout=subprocess.DEVNULL,
+    [
+        "ray",
+        "start",
+        "--head",
+        f"--port={port}",
+        "--num-cpus=2",
+        "--num-gpus=0",
+        "--object-store-memory=150000000",
+        f"--temp-dir={base / 'ray'}",
+        f"--autoscaling-config={home / 'ray_bootstrap_config.yaml'}",
+        "--include-dashboard=false",
+        "--disable-usage-stats",
+        "--dashboard-agent-listen-port=0",
+    ],
+    env=env,
+    check=True,
+    stdout=subprocess.DEVNULL,
 )
 ray.init(address=f"{ip}:{port}", logging_level="ERROR", log_to_driver=False)
 report = {"ray_start_seconds": round(time.monotonic() - t0, 1)}
@@ -78,7 +107,9 @@ def rows(out: Path) -> list[dict]:
 
 # 1. defaults: the cluster has no GPU yet, its autoscaler can launch two
 t1 = time.monotonic()
-result = run_experiment(ExperimentSpec(budget=24, out=str(base / "gpu"), quiet=True, wait_for_workers=120, device="cpu"))
+result = run_experiment(
+    ExperimentSpec(budget=24, out=str(base / "gpu"), quiet=True, wait_for_workers=120, device="cpu")
+)
 logged = rows(base / "gpu")
 report["gpu_search"] = {
     "seconds": round(time.monotonic() - t1, 1),
@@ -91,10 +122,14 @@ report["gpu_search"] = {
 
 # 2. more workers than the autoscaler may launch: the third never starts, the others do the work
 t2 = time.monotonic()
-result = run_experiment(ExperimentSpec(budget=12, workers=3, out=str(base / "three"), quiet=True, wait_for_workers=60,
-                                        device="cpu"))
-report["three_workers"] = {"seconds": round(time.monotonic() - t2, 1), "pool": result.pool_stats,
-                           "archs": [r["arch"] for r in rows(base / "three")]}
+result = run_experiment(
+    ExperimentSpec(budget=12, workers=3, out=str(base / "three"), quiet=True, wait_for_workers=60, device="cpu")
+)
+report["three_workers"] = {
+    "seconds": round(time.monotonic() - t2, 1),
+    "pool": result.pool_stats,
+    "archs": [r["arch"] for r in rows(base / "three")],
+}
 
 # 3. a request no node type can hold fails at once, naming what the cluster can launch
 t3 = time.monotonic()
@@ -102,8 +137,11 @@ try:
     run_experiment(ExperimentSpec(budget=12, gpus_per_worker=2, out=str(base / "two-gpus"), quiet=True, device="cpu"))
     report["two_gpus"] = {"error": None}
 except ZeronasError as err:
-    report["two_gpus"] = {"error": str(err), "seconds": round(time.monotonic() - t3, 1),
-                          "wrote": (base / "two-gpus").exists()}
+    report["two_gpus"] = {
+        "error": str(err),
+        "seconds": round(time.monotonic() - t3, 1),
+        "wrote": (base / "two-gpus").exists(),
+    }
 
 print(json.dumps(report))
 sys.stdout.flush()

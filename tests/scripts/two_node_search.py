@@ -31,8 +31,9 @@ worker_node = cluster.add_node(num_cpus=2)
 ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
 cluster.wait_for_nodes()
 
-spec = ExperimentSpec(budget=budget, out=out, quiet=True, workers=3, cpus_per_worker=0.5, gpus_per_worker=0,
-                      algos=["random", "rea"])
+spec = ExperimentSpec(
+    budget=budget, out=out, quiet=True, workers=3, cpus_per_worker=0.5, gpus_per_worker=0, algos=["random", "rea"]
+)
 thread, outcome = start_in_thread(spec)
 pool = wait_for_pool(min_scored=10)
 # The worker node's first chunk can lag the head's on a loaded machine: remove the node only
@@ -58,8 +59,16 @@ report = {
 gpu_out = str(Path(out) / "gpu")
 gpu_node = cluster.add_node(num_cpus=1, num_gpus=1)
 cluster.wait_for_nodes()
-spec = ExperimentSpec(budget=budget, out=gpu_out, quiet=True, workers=1, gpus_per_worker=1, cpus_per_worker=0.5,
-                      wait_for_workers=5, device="cpu")
+spec = ExperimentSpec(
+    budget=budget,
+    out=gpu_out,
+    quiet=True,
+    workers=1,
+    gpus_per_worker=1,
+    cpus_per_worker=0.5,
+    wait_for_workers=5,
+    device="cpu",
+)
 outcome = {}
 
 
@@ -76,8 +85,11 @@ pool = wait_for_pool(min_scored=4)
 cluster.remove_node(gpu_node, allow_graceful=False)
 removed = time.monotonic()
 thread.join(timeout=180)
-report["gpu_lost"] = {"error": outcome.get("error"), "seconds_to_error": round(time.monotonic() - removed, 1),
-                      "logged": len(ds.dataset(gpu_out, format="parquet", partitioning="hive").to_table())}
+report["gpu_lost"] = {
+    "error": outcome.get("error"),
+    "seconds_to_error": round(time.monotonic() - removed, 1),
+    "logged": len(ds.dataset(gpu_out, format="parquet", partitioning="hive").to_table()),
+}
 cluster.add_node(num_cpus=1, num_gpus=1)
 cluster.wait_for_nodes()
 run_experiment(spec, resume=True)

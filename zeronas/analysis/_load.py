@@ -159,7 +159,9 @@ def _split_searches(data: LogData, default_space: str, default_dataset: str) -> 
                 space=str(_first(cols["space"][sl], default_space)),
                 dataset=str(_first(cols["dataset"][sl], default_dataset)),
                 # logs since the `objective` column name it; older ones are inferred
-                objective=str(_first(cols["objective"][sl], None) or _objective(score[sl], {k: v[sl] for k, v in proxies.items()})),
+                objective=str(
+                    _first(cols["objective"][sl], None) or _objective(score[sl], {k: v[sl] for k, v in proxies.items()})
+                ),
                 rows=sl,
             )
         )

@@ -26,69 +26,174 @@ S = argparse.SUPPRESS
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", default=S, help="YAML or TOML file of flag values (flags on the command line win)")
+    p.add_argument(
+        "--config", metavar="FILE", default=S, help="YAML or TOML file of flag values (flags on the command line win)"
+    )
     p.add_argument("--space", default=S, help="search space: tss (default), sss or darts")
     p.add_argument("--dataset", default=S, help="cifar10 (default), cifar100, imagenet16")
-    p.add_argument("--proxy", default=S, help="objective: a proxy (meco, default) or weighted ranks, e.g. meco:1,synflow:0.5")
-    p.add_argument("--objective", choices=["proxy", "predictor"], default=S,
-                   help="maximise --proxy (default) or the accuracy a random forest predicts from --proxy and "
-                        "--extra-proxies, trained on benchmark validation lookups (needs --benchmark)")
-    p.add_argument("--label-budget", type=int, default=S,
-                   help="--objective predictor: validation lookups per search to train on (default 50)")
-    p.add_argument("--label-every", type=int, default=S,
-                   help="--objective predictor: label 2 archs after every N evaluations (default 10)")
-    p.add_argument("--extra-proxies", default=S, metavar="LIST", help="more proxies to compute and log, not used by the search")
+    p.add_argument(
+        "--proxy", default=S, help="objective: a proxy (meco, default) or weighted ranks, e.g. meco:1,synflow:0.5"
+    )
+    p.add_argument(
+        "--objective",
+        choices=["proxy", "predictor"],
+        default=S,
+        help="maximise --proxy (default) or the accuracy a random forest predicts from --proxy and "
+        "--extra-proxies, trained on benchmark validation lookups (needs --benchmark)",
+    )
+    p.add_argument(
+        "--label-budget",
+        type=int,
+        default=S,
+        help="--objective predictor: validation lookups per search to train on (default 50)",
+    )
+    p.add_argument(
+        "--label-every",
+        type=int,
+        default=S,
+        help="--objective predictor: label 2 archs after every N evaluations (default 10)",
+    )
+    p.add_argument(
+        "--extra-proxies", default=S, metavar="LIST", help="more proxies to compute and log, not used by the search"
+    )
     p.add_argument("--budget", default=S, help="per search: proxy evaluations (1000, default) or time (120s, 5m)")
     p.add_argument("--top-k", type=int, default=S, help="candidates validated per search (default 10)")
-    p.add_argument("--benchmark", default=S, metavar="PATH",
-                   help="ground truth: NATS-Bench table (CSV/Parquet) or fast-mode directory (default: the directory "
-                        "under $TORCH_HOME, else the table `zeronas benchmark export` wrote to $ZERONAS_HOME)")
-    p.add_argument("--metric", choices=["valid", "test"], default=S,
-                   help="validation signal: the benchmark's valid (default) accuracy; test needs --select-on-test")
-    p.add_argument("--epochs", type=int, default=S,
-                   help="training epochs of the validation signal (ground-truth fidelity; default 12)")
-    p.add_argument("--select-on-test", action="store_true", default=S,
-                   help="allow --metric test (reports then say 'selected on test')")
-    p.add_argument("--train-epochs", type=int, default=S, help="stage 3: short-train the top candidates for E epochs (0 = off)")
+    p.add_argument(
+        "--benchmark",
+        default=S,
+        metavar="PATH",
+        help="ground truth: NATS-Bench table (CSV/Parquet) or fast-mode directory (default: the directory "
+        "under $TORCH_HOME, else the table `zeronas benchmark export` wrote to $ZERONAS_HOME)",
+    )
+    p.add_argument(
+        "--metric",
+        choices=["valid", "test"],
+        default=S,
+        help="validation signal: the benchmark's valid (default) accuracy; test needs --select-on-test",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=S,
+        help="training epochs of the validation signal (ground-truth fidelity; default 12)",
+    )
+    p.add_argument(
+        "--select-on-test",
+        action="store_true",
+        default=S,
+        help="allow --metric test (reports then say 'selected on test')",
+    )
+    p.add_argument(
+        "--train-epochs", type=int, default=S, help="stage 3: short-train the top candidates for E epochs (0 = off)"
+    )
     p.add_argument("--train-top-k", type=int, default=S, help="how many of the top-k to train (default: all)")
-    p.add_argument("--train-simulate", action="store_true", default=S, help="stage 3 from the benchmark's 12-epoch results instead of training")
-    p.add_argument("--train-samples", type=int, default=S,
-                   help="train on a random subset of N training images (drawn with the search seed)")
-    p.add_argument("--train-channels", type=int, default=S,
-                   help="darts: initial channels of the trained network (default 36)")
+    p.add_argument(
+        "--train-simulate",
+        action="store_true",
+        default=S,
+        help="stage 3 from the benchmark's 12-epoch results instead of training",
+    )
+    p.add_argument(
+        "--train-samples",
+        type=int,
+        default=S,
+        help="train on a random subset of N training images (drawn with the search seed)",
+    )
+    p.add_argument(
+        "--train-channels", type=int, default=S, help="darts: initial channels of the trained network (default 36)"
+    )
     p.add_argument("--train-layers", type=int, default=S, help="darts: cells of the trained network (default 20)")
-    p.add_argument("--data", default=S, metavar="DIR",
-                   help="CIFAR python batches (or an image folder for proxies); default: a copy found in $ZERONAS_DATA, "
-                        "$ZERONAS_HOME/data (`zeronas data download`), ./data, ~/data or ~/.torch")
-    p.add_argument("--input", default=S, choices=INPUT_KINDS,
-                   help="proxy input: auto (real images when a copy is found, else Gaussian noise; default), "
-                        "real (fail without a copy) or noise (data-free)")
-    p.add_argument("--workers", type=int, default=S,
-                   help="scorer actors (default: one per GPU the cluster has or can launch, else one per CPU)")
-    p.add_argument("--gpus-per-worker", type=float, default=S,
-                   help="GPU share per scorer (default 1 if the cluster has or can launch GPUs; 0.25 packs 4 per GPU)")
-    p.add_argument("--wait-for-workers", default=S, metavar="DURATION",
-                   help="give up when no scorer worker has been up this long (default 10m; e.g. 90s, 30m)")
-    p.add_argument("--cpus-per-worker", type=float, default=S, help="logical CPUs Ray reserves per scorer (default 0.5)")
+    p.add_argument(
+        "--data",
+        default=S,
+        metavar="DIR",
+        help="CIFAR python batches (or an image folder for proxies); default: a copy found in $ZERONAS_DATA, "
+        "$ZERONAS_HOME/data (`zeronas data download`), ./data, ~/data or ~/.torch",
+    )
+    p.add_argument(
+        "--input",
+        default=S,
+        choices=INPUT_KINDS,
+        help="proxy input: auto (real images when a copy is found, else Gaussian noise; default), "
+        "real (fail without a copy) or noise (data-free)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=S,
+        help="scorer actors (default: one per GPU the cluster has or can launch, else one per CPU)",
+    )
+    p.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        default=S,
+        help="GPU share per scorer (default 1 if the cluster has or can launch GPUs; 0.25 packs 4 per GPU)",
+    )
+    p.add_argument(
+        "--wait-for-workers",
+        default=S,
+        metavar="DURATION",
+        help="give up when no scorer worker has been up this long (default 10m; e.g. 90s, 30m)",
+    )
+    p.add_argument(
+        "--cpus-per-worker", type=float, default=S, help="logical CPUs Ray reserves per scorer (default 0.5)"
+    )
     p.add_argument("--threads-per-worker", type=int, default=S, help="torch threads per scorer (default 1)")
     p.add_argument("--address", default=S, help="Ray cluster to join, e.g. auto (default: start a local Ray)")
-    p.add_argument("--device", default=S, choices=["auto", "cpu", "cuda"],
-                   help="where workers compute: auto (default) = the GPU Ray gives them, else CPU; a worker given a "
-                        "GPU that torch cannot use is an error. cpu = keep the GPU placement, compute on the CPU")
+    p.add_argument(
+        "--device",
+        default=S,
+        choices=["auto", "cpu", "cuda"],
+        help="where workers compute: auto (default) = the GPU Ray gives them, else CPU; a worker given a "
+        "GPU that torch cannot use is an error. cpu = keep the GPU placement, compute on the CPU",
+    )
     p.add_argument("--out", default=S, metavar="DIR", help="log root (default ./zeronas-runs)")
-    p.add_argument("--resume", nargs="?", const=True, default=S, metavar="RUN_ID", help="continue the newest (or the given) run in --out")
+    p.add_argument(
+        "--resume",
+        nargs="?",
+        const=True,
+        default=S,
+        metavar="RUN_ID",
+        help="continue the newest (or the given) run in --out",
+    )
     p.add_argument("--dedup-isomorphic", action="store_true", default=S, help="never propose two isomorphic TSS cells")
-    p.add_argument("--algo-option", dest="algo_option", action="append", default=S, metavar="[ALGO.]KEY=VALUE",
-                   help="search algorithm option, e.g. population_size=32 or rea.sample_size=8 (repeatable)")
-    p.add_argument("--allow-repeats", action="store_true", default=S,
-                   help="let the algorithm re-propose archs it has seen (answered from memory, not rescored)")
-    p.add_argument("--proxy-seed", type=int, default=S,
-                   help="pin the seed of network init and proxy inputs (default: each search's seed)")
-    p.add_argument("--proxy-option", dest="proxy_option", action="append", default=S, metavar="PROXY.KEY=VALUE",
-                   help="proxy constructor option, e.g. meco_opt.n=16 (repeatable)")
+    p.add_argument(
+        "--algo-option",
+        dest="algo_option",
+        action="append",
+        default=S,
+        metavar="[ALGO.]KEY=VALUE",
+        help="search algorithm option, e.g. population_size=32 or rea.sample_size=8 (repeatable)",
+    )
+    p.add_argument(
+        "--allow-repeats",
+        action="store_true",
+        default=S,
+        help="let the algorithm re-propose archs it has seen (answered from memory, not rescored)",
+    )
+    p.add_argument(
+        "--proxy-seed",
+        type=int,
+        default=S,
+        help="pin the seed of network init and proxy inputs (default: each search's seed)",
+    )
+    p.add_argument(
+        "--proxy-option",
+        dest="proxy_option",
+        action="append",
+        default=S,
+        metavar="PROXY.KEY=VALUE",
+        help="proxy constructor option, e.g. meco_opt.n=16 (repeatable)",
+    )
     p.add_argument("--batch-size", type=int, default=S, help="mini-batch size for proxies that use one (default 64)")
-    p.add_argument("--plugin", dest="plugins", action="append", default=S, metavar="MODULE_OR_FILE",
-                   help="import a module / .py file that registers extra proxies, spaces or algorithms (repeatable)")
+    p.add_argument(
+        "--plugin",
+        dest="plugins",
+        action="append",
+        default=S,
+        metavar="MODULE_OR_FILE",
+        help="import a module / .py file that registers extra proxies, spaces or algorithms (repeatable)",
+    )
     p.add_argument("--quiet", action="store_true", default=S, help="no progress bar")
     p.add_argument("--json", action="store_true", default=S, help="print the result as JSON instead of tables")
 
@@ -96,11 +201,15 @@ def _common(p: argparse.ArgumentParser) -> None:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     search = sub.add_parser("search", help="run one search (proxy proposal -> top-k validation -> optional training)")
     _common(search)
-    search.add_argument("--algo", default=S, help="search algorithm (rea default; random, tpe, nsga2, optuna:<Sampler>)")
+    search.add_argument(
+        "--algo", default=S, help="search algorithm (rea default; random, tpe, nsga2, optuna:<Sampler>)"
+    )
     search.add_argument("--seed", type=int, default=S, help="search seed (default 0)")
     search.set_defaults(func=run_search_cmd)
 
-    compare = sub.add_parser("compare", help="several algorithms x seeds under one proxy, one shared scorer pool, one log")
+    compare = sub.add_parser(
+        "compare", help="several algorithms x seeds under one proxy, one shared scorer pool, one log"
+    )
     _common(compare)
     compare.add_argument("--algos", default=S, help="comma list, e.g. random,rea,tpe")
     compare.add_argument("--seeds", default=S, help="number of seeds (5 → 0..4) or a comma list")
@@ -150,8 +259,9 @@ def _seeds(value: Any) -> list[int]:
         raise ZeronasError(f"bad --seeds {value!r}: a count (5) or a comma list (0,1,2)") from None
 
 
-def _key_values(items: Any, flag: str = "--algo-option", usage: str = "KEY=VALUE or ALGO.KEY=VALUE, e.g. "
-                "population_size=32") -> dict[str, Any]:
+def _key_values(
+    items: Any, flag: str = "--algo-option", usage: str = "KEY=VALUE or ALGO.KEY=VALUE, e.g. population_size=32"
+) -> dict[str, Any]:
     import yaml
 
     out: dict[str, Any] = {}
@@ -237,8 +347,10 @@ def resolve_sources(spec, input_kind: str = "auto") -> Sources:
     if proxy_input.kind == "noise" and spec.data:
         if spec.train_epochs and not spec.train_simulate:
             # one --data serves proxies and training in the pipeline today
-            raise ZeronasError("--input noise with --data and --train-epochs: the proxies would see --data too; "
-                               "drop --input noise or use --train-simulate")
+            raise ZeronasError(
+                "--input noise with --data and --train-epochs: the proxies would see --data too; "
+                "drop --input noise or use --train-simulate"
+            )
         spec.data = None
     elif proxy_input.kind == "real":
         spec.data = proxy_input.data
@@ -275,7 +387,17 @@ run_compare_cmd = _run
 
 
 def _jsonable(result) -> dict[str, Any]:
-    keep = ("arch", "index", "score", "accuracy", "accuracy_source", "trained_accuracy", "trained_epochs", "params", "flops")
+    keep = (
+        "arch",
+        "index",
+        "score",
+        "accuracy",
+        "accuracy_source",
+        "trained_accuracy",
+        "trained_epochs",
+        "params",
+        "flops",
+    )
     return {
         "run_id": result.run_id,
         "run_dir": str(result.run_dir),
@@ -307,12 +429,16 @@ def _protocol(result, spec) -> str:
     """How the figures were obtained: the validation signal, the test figure, the proxy seeds."""
     r = next(iter(result.returned.values()), {})
     if not r.get("validation_source"):
-        return ("no ground truth (pass --benchmark PATH): each search returns its proxy's best; "
-                "validation and test accuracy unknown")
+        return (
+            "no ground truth (pass --benchmark PATH): each search returns its proxy's best; "
+            "validation and test accuracy unknown"
+        )
     selected = "SELECTED ON TEST: " if r.get("selected_on_test") else ""
     seed = "each search's seed" if spec.proxy_seed is None else spec.proxy_seed
-    return (f"{selected}returned = best {r['validation_source']} of each search's top-{spec.top_k} by proxy; "
-            f"test = {r.get('test_source') or 'unknown'}, looked up once for the returned arch; proxy seed: {seed}")
+    return (
+        f"{selected}returned = best {r['validation_source']} of each search's top-{spec.top_k} by proxy; "
+        f"test = {r.get('test_source') or 'unknown'}, looked up once for the returned arch; proxy seed: {seed}"
+    )
 
 
 def _truth_coverage(rows: list[dict[str, Any]], spec) -> str | None:
@@ -341,8 +467,11 @@ def _print_result(result, spec) -> None:
         console = Console(width=200)  # in a log, one line per arch beats rich's 80-column wrap
     if len(result.top) == 1:
         for sid, rows in result.top.items():
-            table = Table(title=f"top-{len(rows)} of {sid} ({_objective_text(spec)})", title_justify="left",
-                          caption_justify="left")
+            table = Table(
+                title=f"top-{len(rows)} of {sid} ({_objective_text(spec)})",
+                title_justify="left",
+                caption_justify="left",
+            )
             table.add_column("rank", justify="right")
             table.add_column("index", justify="right")
             table.add_column("arch", overflow="fold")
@@ -368,13 +497,22 @@ def _print_result(result, spec) -> None:
                 f"validation lookups {ret['lookups']}  proxy evaluations {ret['proxy_evals']}"
             )
     else:
-        table = Table(title=f"{len(result.top)} searches under {_objective_text(spec)}: the architecture each returns",
-                      title_justify="left")
+        table = Table(
+            title=f"{len(result.top)} searches under {_objective_text(spec)}: the architecture each returns",
+            title_justify="left",
+        )
         for name in ("search", "index", "validation %", "test %", "params M", "lookups", "proxy evals"):
             table.add_column(name, justify="left" if name == "search" else "right")
         for sid, ret in result.returned.items():
-            table.add_row(sid, _fmt(ret["index"]), _fmt(ret["validation_accuracy"], 5), _fmt(ret["test_accuracy"], 5),
-                          _fmt((ret["params"] or 0) / 1e6, 3), str(ret["lookups"]), str(ret["proxy_evals"]))
+            table.add_row(
+                sid,
+                _fmt(ret["index"]),
+                _fmt(ret["validation_accuracy"], 5),
+                _fmt(ret["test_accuracy"], 5),
+                _fmt((ret["params"] or 0) / 1e6, 3),
+                str(ret["lookups"]),
+                str(ret["proxy_evals"]),
+            )
         table.caption = _truth_coverage([r for rows in result.top.values() for r in rows], spec)
         console.print(table)
         by_algo: dict[str, list[dict[str, Any]]] = {}
@@ -400,4 +538,7 @@ def _print_result(result, spec) -> None:
         + (f" on {nodes} nodes" if nodes > 1 else "")
         + f" in {result.seconds:.1f} s; log: {result.run_dir}"
     )
-    console.print(f"analyse it: zeronas analyze {result.run_dir.parent}" + (f" --benchmark {spec.benchmark}" if spec.benchmark else ""))
+    console.print(
+        f"analyse it: zeronas analyze {result.run_dir.parent}"
+        + (f" --benchmark {spec.benchmark}" if spec.benchmark else "")
+    )

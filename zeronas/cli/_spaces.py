@@ -22,7 +22,9 @@ def add_parser(subparsers) -> None:
         "or show one architecture's index, canonical form and costs.",
     )
     parser.add_argument("space", nargs="?", help="a space name (tss, sss, darts); default: list all")
-    parser.add_argument("--show", metavar="ARCH", help="an arch string (darts: a genotype or DARTS_V2/PDARTS) or an index to describe")
+    parser.add_argument(
+        "--show", metavar="ARCH", help="an arch string (darts: a genotype or DARTS_V2/PDARTS) or an index to describe"
+    )
     parser.add_argument(
         "--dataset", default="cifar10", help=f"dataset for params/FLOPs ({', '.join(DATASETS)}; default cifar10)"
     )

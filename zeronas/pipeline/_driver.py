@@ -66,15 +66,18 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     ray.get(pool.start.remote(), timeout=60)
 
     searches = [
-        {"search_id": search_id(a, s), "algorithm": a, "seed": s,
-         "proxy_seed": s if run.proxy_seed is None else run.proxy_seed,
-         "options": algorithm_options(spec, a)}
+        {
+            "search_id": search_id(a, s),
+            "algorithm": a,
+            "seed": s,
+            "proxy_seed": s if run.proxy_seed is None else run.proxy_seed,
+            "options": algorithm_options(spec, a),
+        }
         for a in spec.algos
         for s in spec.seeds
     ]
     recorded = {k: v for k, v in dataclasses.asdict(run).items() if k != "scorer_kwargs"}
-    recorded["proxy_protocol"] = {**run.proxy_protocol,
-                                  "seeds": {s["search_id"]: s["proxy_seed"] for s in searches}}
+    recorded["proxy_protocol"] = {**run.proxy_protocol, "seeds": {s["search_id"]: s["proxy_seed"] for s in searches}}
     config = {"spec": spec.to_config(), "run": recorded}
     writer = LogWriter(out, run_id, run.proxies, config=config)
     progress = SearchProgress([s["search_id"] for s in searches], run.budget if spec.budget else None, quiet=spec.quiet)
@@ -105,8 +108,10 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
         writer.flush()
         pool_stats = ray.get(pool.stats.remote(), timeout=60)
         if pool_stats["unavailable"]:
-            raise ZeronasError(f"{pool_stats['unavailable']}; the rows scored so far are in {run.run_dir}: "
-                               f"continue with `zeronas search --out {spec.out} --resume {run_id}`")
+            raise ZeronasError(
+                f"{pool_stats['unavailable']}; the rows scored so far are in {run.run_dir}: "
+                f"continue with `zeronas search --out {spec.out} --resume {run_id}`"
+            )
         errors = [r.error for r in results if r.error is not None]
         if errors:
             raise ZeronasError(f"{len(errors)} search(es) failed: {errors[0]}")

@@ -76,7 +76,10 @@ class Objective:
             return [r.get(self.proxies[0]) for r in rows]
         ordered = {n: sorted(r[n] for r in rows if r.get(n) is not None) for n in self.weights}
         return [
-            sum(w * (_percentile(ordered[n], r.get(n)) if r.get(n) is not None else 0.0) for n, w in self.weights.items())
+            sum(
+                w * (_percentile(ordered[n], r.get(n)) if r.get(n) is not None else 0.0)
+                for n, w in self.weights.items()
+            )
             for r in rows
         ]
 

@@ -222,7 +222,6 @@ def _node_types_from_launcher_config(reported: set[str], path: str = LAUNCHER_CO
     return out
 
 
-
 def scorer_pool_config(spec: ExperimentSpec, run: RunConfig, capacity: Capacity) -> PoolConfig:
     """An experiment's scorer pool: its requests (``--workers``, ``--gpus-per-worker``) resolved on ``capacity``."""
     from zeronas.pipeline._pool import PoolConfig
@@ -271,4 +270,3 @@ class WorkerWatch:
                 return
             self._show(state["up"], state["wanted"])
             self._stop.wait(self._every)
-

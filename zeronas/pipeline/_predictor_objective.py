@@ -156,8 +156,16 @@ def make_objective(run, search: Mapping[str, Any]) -> Objective | PredictorObjec
     )
 
 
-def label_row(base: Mapping[str, Any], run, arch: str, accuracy: float | None, score: float | None,
-              number: int, elapsed: float, extra: Mapping[str, Any]) -> dict[str, Any]:
+def label_row(
+    base: Mapping[str, Any],
+    run,
+    arch: str,
+    accuracy: float | None,
+    score: float | None,
+    number: int,
+    elapsed: float,
+    extra: Mapping[str, Any],
+) -> dict[str, Any]:
     """One ``label`` stage log row: a validation lookup the predictor learns from."""
     return {
         **base,

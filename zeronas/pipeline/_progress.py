@@ -71,8 +71,9 @@ class SearchProgress:
             return
         if self._workers_task is None:
             self._workers_task = self._progress.add_task("", total=wanted, best="")
-        self._progress.update(self._workers_task, completed=up, total=wanted,
-                              description=workers_text(up, wanted, kind))
+        self._progress.update(
+            self._workers_task, completed=up, total=wanted, description=workers_text(up, wanted, kind)
+        )
 
     def update(self, trial_id: str, rows: list[dict], result: dict) -> None:
         sid = self._trial_to_search.get(trial_id)

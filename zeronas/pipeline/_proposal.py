@@ -60,8 +60,21 @@ def _replay(run: RunConfig, search_id: str) -> list[list[dict]]:
     except Exception:  # no part file yet
         return [[], [], [], []]
     names = set(dataset.schema.names)
-    columns = ["stage", "arch", "index", "canonical", "score", "accuracy", "iteration", "n_proposed", "elapsed",
-               "params", "flops", "supernet", "predicted_acc"]
+    columns = [
+        "stage",
+        "arch",
+        "index",
+        "canonical",
+        "score",
+        "accuracy",
+        "iteration",
+        "n_proposed",
+        "elapsed",
+        "params",
+        "flops",
+        "supernet",
+        "predicted_acc",
+    ]
     wanted = [c for c in columns if c in names]
     wanted += [f"proxy_{p}" for p in run.proxies if f"proxy_{p}" in names]
     table = dataset.to_table(columns=wanted, filter=ds.field("search_id") == search_id)
@@ -77,9 +90,7 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
     space = get_space(run.space)
     objective = make_objective(run, search)
     predictor = objective if isinstance(objective, PredictorObjective) else None
-    algo = get_algorithm(
-        search["algorithm"], space=space, seed=search["seed"], **(search.get("options") or {})
-    )
+    algo = get_algorithm(search["algorithm"], space=space, seed=search["seed"], **(search.get("options") or {}))
     base = {
         "run_id": run.run_id,
         "search_id": search["search_id"],
@@ -105,8 +116,9 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
         else:
             score = objective.observe(values)
         costs = _costs(r)
-        evaluated[r["arch"]] = EvaluatedArch(r["arch"], r["canonical"], values, score, r["iteration"], costs,
-                                          bool(r.get("supernet")))
+        evaluated[r["arch"]] = EvaluatedArch(
+            r["arch"], r["canonical"], values, score, r["iteration"], costs, bool(r.get("supernet"))
+        )
         algo.tell(r["arch"], score, costs)
         elapsed_before = max(elapsed_before, r["elapsed"] or 0.0)
         n_proposed = max(n_proposed, r["n_proposed"] or 0)
@@ -253,8 +265,13 @@ def _label_rows(predictor, base, run, space, evaluated, elapsed) -> list[dict[st
     rows = []
     for arch, acc, score in predictor.label_due():
         e = evaluated[arch]
-        extra = {"index": _index(space, arch), "canonical": e.canonical, "predicted_acc": predictor.predicted.get(arch),
-                 "timestamp": _now(), **{f"proxy_{name}": e.values.get(name) for name in run.proxies}}
+        extra = {
+            "index": _index(space, arch),
+            "canonical": e.canonical,
+            "predicted_acc": predictor.predicted.get(arch),
+            "timestamp": _now(),
+            **{f"proxy_{name}": e.values.get(name) for name in run.proxies},
+        }
         rows.append(label_row(base, run, arch, acc, score, len(predictor.labels), elapsed, extra))
     return rows
 
@@ -308,8 +325,14 @@ def _test_row(validated: list[dict[str, Any]], base, run, elapsed) -> dict[str, 
     acc = None
     error = None
     if chosen is None:
-        return {**base, "stage": "test", "arch": "", "accuracy_source": run.test_source,
-                "timestamp": _now(), "error": "no candidate to return: every proxy value failed"}
+        return {
+            **base,
+            "stage": "test",
+            "arch": "",
+            "accuracy_source": run.test_source,
+            "timestamp": _now(),
+            "error": "no candidate to return: every proxy value failed",
+        }
     if run.test_source is None:
         error = "the benchmark holds no test accuracy for this dataset"
     else:

@@ -27,7 +27,9 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None, num_g
             ray.init(num_cpus=num_cpus, num_gpus=num_gpus, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as err:
         where = address or "a local Ray"
-        raise ZeronasError(f"could not start or join {where}: {err}; check --address (use 'auto' on a cluster node)") from err
+        raise ZeronasError(
+            f"could not start or join {where}: {err}; check --address (use 'auto' on a cluster node)"
+        ) from err
 
 
 def node_name() -> str:

@@ -49,9 +49,7 @@ def top_k(evaluated: list[EvaluatedArch], objective: Objective, k: int) -> list[
     return chosen
 
 
-def collect(
-    run: RunConfig, search_ids: list[str]
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
+def collect(run: RunConfig, search_ids: list[str]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
     """Per search: its top-k (see :func:`collect_top`) and the architecture it returns."""
     from zeronas.logs import open_log
 
@@ -95,8 +93,12 @@ def collect_top(run: RunConfig, search_ids: list[str], rows: list[dict[str, Any]
             objective = Objective(dict(run.objective))
             evaluated = [
                 EvaluatedArch(
-                    r["arch"], r["canonical"], {p: r.get(f"proxy_{p}") for p in run.proxies}, r["score"],
-                    r["iteration"], supernet=bool(r.get("supernet")),
+                    r["arch"],
+                    r["canonical"],
+                    {p: r.get(f"proxy_{p}") for p in run.proxies},
+                    r["score"],
+                    r["iteration"],
+                    supernet=bool(r.get("supernet")),
                 )
                 for r in proxy_rows
             ]

@@ -79,6 +79,6 @@ def scorer_actor_class(*, num_cpus: float, num_gpus: float):
     round trip): scoring seeds torch's global RNG before building each network, and two
     threads doing that at once would give an arch different weights.
     """
-    return ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)(
-        ScorerWorker
-    ).options(scheduling_strategy="SPREAD")
+    return ray.remote(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)(ScorerWorker).options(
+        scheduling_strategy="SPREAD"
+    )

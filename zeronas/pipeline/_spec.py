@@ -67,8 +67,17 @@ class ExperimentSpec:
     ask_batch: int = 4
     quiet: bool = False
 
-    RUNTIME_FIELDS = ("workers", "gpus_per_worker", "cpus_per_worker", "threads_per_worker", "address", "quiet", "out",
-                      "wait_for_workers", "device")
+    RUNTIME_FIELDS = (
+        "workers",
+        "gpus_per_worker",
+        "cpus_per_worker",
+        "threads_per_worker",
+        "address",
+        "quiet",
+        "out",
+        "wait_for_workers",
+        "device",
+    )
 
     def to_config(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -114,8 +123,9 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     plugins = [str(Path(p).expanduser().resolve()) if p.endswith(".py") else p for p in spec.plugins]
     load_plugins(plugins)
     space = get_space(spec.space)
-    spec = dataclasses.replace(copy.deepcopy(spec), plugins=plugins, space=space.name,
-                               dataset=canonical_dataset(spec.dataset))
+    spec = dataclasses.replace(
+        copy.deepcopy(spec), plugins=plugins, space=space.name, dataset=canonical_dataset(spec.dataset)
+    )
     objective = Objective.parse(spec.proxy)
     extra = [resolve_proxy(p, where="--extra-proxies") for p in spec.extra_proxies if p.strip()]
     proxies = list(dict.fromkeys(objective.proxies + extra))
@@ -186,8 +196,13 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
 
         check_network_size(space.name, spec.train_channels, spec.train_layers)
     scorer_kwargs = dict(
-        space=space.name, proxies=proxies, dataset=spec.dataset, data=data, seed=0,
-        batch_size=spec.batch_size, proxy_options=proxy_options,
+        space=space.name,
+        proxies=proxies,
+        dataset=spec.dataset,
+        data=data,
+        seed=0,
+        batch_size=spec.batch_size,
+        proxy_options=proxy_options,
     )
     ArchScorer(**scorer_kwargs, device="cpu")  # proxies and data are usable
     scorer_kwargs["device"] = spec.device  # the workers' policy (pipeline/_worker_device.py)
@@ -242,8 +257,9 @@ def _proxy_options(options: dict[str, Any], proxies: list[str]) -> dict[str, dic
     for name, kwargs in options.items():
         key = resolve_proxy(name, where="--proxy-option")
         if key not in proxies:
-            raise ZeronasError(f"--proxy-option for {name!r}, which this run does not compute; it computes: "
-                               f"{', '.join(proxies)}")
+            raise ZeronasError(
+                f"--proxy-option for {name!r}, which this run does not compute; it computes: {', '.join(proxies)}"
+            )
         accepted = [p for p in inspect.signature(proxy_factory(key)).parameters if p != "self"]
         for option in kwargs:
             if option not in accepted:
@@ -285,7 +301,7 @@ def algorithm_options(spec: ExperimentSpec, algo: str) -> dict[str, Any]:
     options: dict[str, Any] = {"dedup_isomorphic": spec.dedup_isomorphic, "avoid_repeats": not spec.allow_repeats}
     options.update({k: v for k, v in spec.algo_options.items() if "." not in k})
     prefix = f"{algo}."
-    options.update({k[len(prefix):]: v for k, v in spec.algo_options.items() if k.startswith(prefix)})
+    options.update({k[len(prefix) :]: v for k, v in spec.algo_options.items() if k.startswith(prefix)})
     return options
 
 

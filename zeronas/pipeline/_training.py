@@ -127,8 +127,9 @@ def train_arch(
 
     batch = min(batch_size, len(train_x))
     steps_per_epoch = len(train_x) // batch  # the ragged tail is dropped (BatchNorm needs > 1 sample)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=recipe.momentum, nesterov=recipe.nesterov,
-                                weight_decay=recipe.weight_decay)
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=lr, momentum=recipe.momentum, nesterov=recipe.nesterov, weight_decay=recipe.weight_decay
+    )
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss()
 

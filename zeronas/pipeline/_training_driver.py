@@ -19,14 +19,30 @@ def training_candidates(run: RunConfig, searches: list[dict[str, Any]], k: int) 
     cands = []
     for sid, rows in top.items():
         s = by_id[sid]
-        base = {"run_id": run.run_id, "search_id": sid, "algorithm": s["algorithm"], "seed": s["seed"],
-                "space": run.space, "dataset": run.dataset}
+        base = {
+            "run_id": run.run_id,
+            "search_id": sid,
+            "algorithm": s["algorithm"],
+            "seed": s["seed"],
+            "space": run.space,
+            "dataset": run.dataset,
+        }
         for rank, r in enumerate(rows[:k], start=1):
             if r.get("trained_accuracy") is not None or r.get("trained_epochs") is not None:
                 continue  # trained before a resume
-            cands.append({"base": base, "arch": r["arch"], "index": r.get("index"), "canonical": r["canonical"],
-                          "score": r["score"], "params": r.get("params"), "flops": r.get("flops"),
-                          "rank": rank, "seed": s["seed"]})
+            cands.append(
+                {
+                    "base": base,
+                    "arch": r["arch"],
+                    "index": r.get("index"),
+                    "canonical": r["canonical"],
+                    "score": r["score"],
+                    "params": r.get("params"),
+                    "flops": r.get("flops"),
+                    "rank": rank,
+                    "seed": s["seed"],
+                }
+            )
     return cands
 
 
@@ -45,15 +61,19 @@ def run_training_stage(spec: ExperimentSpec, run: RunConfig, searches: list[dict
         resources = {"cpu": 0.01}
     else:
         resources = training_resources(read_capacity(), spec.gpus_per_worker)
-    scheduler = ASHAScheduler(time_attr="epoch", metric="val_acc", mode="max", max_t=max(epochs, 1),
-                              grace_period=1, reduction_factor=2)
+    scheduler = ASHAScheduler(
+        time_attr="epoch", metric="val_acc", mode="max", max_t=max(epochs, 1), grace_period=1, reduction_factor=2
+    )
     tuner = tune.Tuner(
         tune.with_resources(tune.with_parameters(training_trial, run=run), resources),
         param_space={"candidate": tune.grid_search(cands)},
         tune_config=tune.TuneConfig(scheduler=scheduler, reuse_actors=True),
-        run_config=tune.RunConfig(name="training", storage_path=str(tune_dir),
-                                  callbacks=[TrainingLogCallback(run), TrialsWaitBound(spec.wait_for_workers)],
-                                  verbose=0),
+        run_config=tune.RunConfig(
+            name="training",
+            storage_path=str(tune_dir),
+            callbacks=[TrainingLogCallback(run), TrialsWaitBound(spec.wait_for_workers)],
+            verbose=0,
+        ),
     )
     results = tuner.fit()
     errors = [r.error for r in results if r.error is not None]

@@ -44,9 +44,7 @@ def cross_entropy_grads(ctx: ProxyContext) -> CrossEntropyGrads:
         finally:
             for handle in handles:
                 handle.remove()
-        weights = [
-            (layer.weight.detach().clone(), _grad_or_zero(layer.weight)) for layer in layers
-        ]
+        weights = [(layer.weight.detach().clone(), _grad_or_zero(layer.weight)) for layer in layers]
         activations = [(o.detach(), _grad_or_zero(o)) for o in outputs]
         model.zero_grad(set_to_none=True)
         return CrossEntropyGrads(weights, activations)

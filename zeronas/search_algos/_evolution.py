@@ -39,7 +39,9 @@ class RegularizedEvolution(SearchAlgorithm):
         avoid_repeats: bool = False,
         max_retries: int = 100,
     ) -> None:
-        super().__init__(space, seed, dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries)
+        super().__init__(
+            space, seed, dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries
+        )
         if not isinstance(population_size, int) or population_size < 1:
             raise ZeronasError(f"rea population_size must be a positive integer, got {population_size!r}")
         if not isinstance(sample_size, int) or not 1 <= sample_size <= population_size:

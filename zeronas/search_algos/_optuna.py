@@ -104,7 +104,9 @@ class OptunaSearch(SearchAlgorithm):
         avoid_repeats: bool = False,
         max_retries: int = 100,
     ) -> None:
-        super().__init__(space, seed, dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries)
+        super().__init__(
+            space, seed, dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries
+        )
         if cost is not None and cost not in _COSTS:
             raise ZeronasError(f"unknown cost {cost!r} for a multi-objective search; use one of: {', '.join(_COSTS)}")
         self.cost = cost
@@ -121,9 +123,7 @@ class OptunaSearch(SearchAlgorithm):
             name: CategoricalDistribution([_choice(o, i) for i, o in enumerate(options)])
             for name, options in self._decisions
         }
-        self._option_index = [
-            {_choice(o, i): i for i, o in enumerate(options)} for _, options in self._decisions
-        ]
+        self._option_index = [{_choice(o, i): i for i, o in enumerate(options)} for _, options in self._decisions]
         with _quiet_optuna():
             if is_optuna_sampler(sampler):
                 self.sampler = copy.deepcopy(sampler)  # the caller's sampler is not advanced by this search
@@ -253,8 +253,13 @@ class TPESearch(OptunaSearch):
     ) -> None:
         options = {"n_startup_trials": n_startup_trials, "multivariate": multivariate, "constant_liar": True}
         super().__init__(
-            space, seed, sampler="TPESampler", sampler_options=options,
-            dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries,
+            space,
+            seed,
+            sampler="TPESampler",
+            sampler_options=options,
+            dedup_isomorphic=dedup_isomorphic,
+            avoid_repeats=avoid_repeats,
+            max_retries=max_retries,
         )
 
 
@@ -279,6 +284,12 @@ class NSGA2Search(OptunaSearch):
         max_retries: int = 100,
     ) -> None:
         super().__init__(
-            space, seed, sampler="NSGAIISampler", sampler_options={"population_size": population_size},
-            cost=cost, dedup_isomorphic=dedup_isomorphic, avoid_repeats=avoid_repeats, max_retries=max_retries,
+            space,
+            seed,
+            sampler="NSGAIISampler",
+            sampler_options={"population_size": population_size},
+            cost=cost,
+            dedup_isomorphic=dedup_isomorphic,
+            avoid_repeats=avoid_repeats,
+            max_retries=max_retries,
         )

@@ -49,9 +49,7 @@ class Cell(nn.Module):
         self.preprocess1 = ReLUConvBN(C_prev, C, 1, 1, 0)
         self._steps = len(edges) // 2
         self._indices = [source for _, source in edges]
-        self._ops = nn.ModuleList(
-            make_edge(op, C, 2 if reduction and source < 2 else 1) for op, source in edges
-        )
+        self._ops = nn.ModuleList(make_edge(op, C, 2 if reduction and source < 2 else 1) for op, source in edges)
         self._concat = list(range(2, 2 + self._steps))
         self.multiplier = len(self._concat)
 

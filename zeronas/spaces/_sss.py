@@ -38,9 +38,7 @@ class SizeSpace(CategoricalSpace):
             raise ValueError(f"an SSS arch must be a string like '8:16:24:32:40', got {type(arch).__name__}")
         parts = arch.strip().split(":")
         if len(parts) != SSS_LAYERS:
-            raise ValueError(
-                f"SSS arch {arch!r} needs {SSS_LAYERS} channel counts joined by ':', found {len(parts)}"
-            )
+            raise ValueError(f"SSS arch {arch!r} needs {SSS_LAYERS} channel counts joined by ':', found {len(parts)}")
         code = []
         for layer, part in enumerate(parts):
             try:

@@ -132,7 +132,9 @@ def _edge_ops(arch: str) -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _edge_costs(num_classes: int, resolution: int, convention: str) -> tuple[tuple[int, int], dict[str, tuple[int, int]]]:
+def _edge_costs(
+    num_classes: int, resolution: int, convention: str
+) -> tuple[tuple[int, int], dict[str, tuple[int, int]]]:
     """Exact (params, FLOPs) of the cell-free skeleton and of one op on one edge position.
 
     Every TSS edge maps C→C at stride 1 inside its stage, so a network's cost is the

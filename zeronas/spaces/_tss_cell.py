@@ -62,9 +62,7 @@ def parse_cell_sets(arch: str) -> tuple[tuple[int, ...], ...]:
             indices: list[int] = []
             for op in ops.split(OP_SET_JOIN):
                 if op not in _OP_INDEX:
-                    raise ValueError(
-                        f"unknown op {op!r} on edge {node}←{source}; choose one of: {', '.join(TSS_OPS)}"
-                    )
+                    raise ValueError(f"unknown op {op!r} on edge {node}←{source}; choose one of: {', '.join(TSS_OPS)}")
                 if _OP_INDEX[op] in indices:
                     raise ValueError(f"op {op!r} appears twice on edge {node}←{source} ({entry!r})")
                 indices.append(_OP_INDEX[op])
@@ -132,7 +130,9 @@ def order_from_archs(archs: Iterable[str]) -> np.ndarray:
     """Arch strings in NATS-Bench index order -> uint16 base-5 codes (the package-data table)."""
     table = np.array([code_to_int(parse_cell(a)) for a in archs], dtype=np.uint16)
     if len(table) != NUM_ARCHS or len(np.unique(table)) != NUM_ARCHS:
-        raise ValueError(f"expected {NUM_ARCHS} distinct TSS archs, got {len(table)} ({len(np.unique(table))} distinct)")
+        raise ValueError(
+            f"expected {NUM_ARCHS} distinct TSS archs, got {len(table)} ({len(np.unique(table))} distinct)"
+        )
     return table
 
 
