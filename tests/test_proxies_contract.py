@@ -104,7 +104,7 @@ def test_scorer_restores_weights_and_buffers_between_proxies():
     scorer = ArchScorer(space="tss", proxies=names, seed=2, batch_size=4)
     model = scorer.build(ARCHS["tss"])
     state = {k: v.clone() for k, v in model.state_dict().items()}
-    scorer.build = lambda arch: model
+    scorer.build = lambda arch, seed=None: model
     together = scorer.score(ARCHS["tss"])
     for k, v in model.state_dict().items():
         assert torch.equal(v, state[k]), k

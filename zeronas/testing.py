@@ -233,8 +233,8 @@ def _check_survives_a_broken_network(name: str, space: str) -> None:
     healthy = scorer.score(_proxy_arch(space)).values[name]
     original_build = scorer.build
 
-    def broken_build(arch: str) -> nn.Module:
-        model = original_build(arch)
+    def broken_build(arch: str, seed: int | None = None) -> nn.Module:
+        model = original_build(arch, seed)
         with torch.no_grad():
             for m in model.modules():
                 if isinstance(m, nn.Conv2d):

@@ -252,3 +252,19 @@ def _record_pass(
     record.distinct = len(outputs)
     record.sink = sink
     return record
+
+
+def forward_with_relu_hooks(model: nn.Module, x: torch.Tensor, hook: Callable, proxy: str) -> None:
+    """One train-mode, no-grad forward pass of ``x`` with ``hook`` on every ``nn.ReLU`` (the
+    activation-pattern proxies read the binary codes there)."""
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    if not relus:
+        raise ValueError(f"{proxy} needs ReLU modules and the network has none")
+    handles = [m.register_forward_hook(hook) for m in relus]
+    try:
+        model.train()
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()

@@ -17,6 +17,7 @@ import torch.nn as nn
 
 from zeronas.proxies._api import register_proxy
 from zeronas.proxies._base import Needs, Proxy, ProxyContext
+from zeronas.proxies._features import forward_with_relu_hooks
 
 
 @register_proxy("nwot", aliases=("naswot",))
@@ -33,17 +34,7 @@ class NASWOT(Proxy):
             codes = (inputs[0].detach().reshape(n, -1) > 0).double()
             kernel.add_(codes @ codes.T).add_((1.0 - codes) @ (1.0 - codes).T)
 
-        relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
-        if not relus:
-            raise ValueError("nwot needs ReLU modules and the network has none")
-        handles = [m.register_forward_hook(hook) for m in relus]
-        try:
-            model.train()
-            with torch.no_grad():
-                model(x)
-        finally:
-            for handle in handles:
-                handle.remove()
+        forward_with_relu_hooks(model, x, hook, "nwot")
         sign, logdet = torch.stack(torch.linalg.slogdet(kernel)).tolist()
         if sign == 0:
             raise FloatingPointError("singular activation kernel (identical binary codes)")

@@ -31,6 +31,7 @@ from torch import nn
 
 from zeronas.proxies._api import register_proxy
 from zeronas.proxies._base import Needs, Proxy, ProxyContext
+from zeronas.proxies._features import forward_with_relu_hooks
 
 
 def count_patterns(codes: torch.Tensor) -> int:
@@ -77,17 +78,7 @@ class SWAP(Proxy):
             if inputs[0].dim() == 4:
                 maps.append(output.detach().reshape(n, -1) > 0)
 
-        relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
-        if not relus:
-            raise ValueError("swap needs ReLU modules and the network has none")
-        handles = [m.register_forward_hook(hook) for m in relus]
-        try:
-            model.train()
-            with torch.no_grad():
-                model(x)
-        finally:
-            for handle in handles:
-                handle.remove()
+        forward_with_relu_hooks(model, x, hook, "swap")
         if not maps:
             raise ValueError("no ReLU saw a 4-D feature map")
         score = float(count_patterns(torch.cat(maps, dim=1)))
