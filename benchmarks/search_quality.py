@@ -8,6 +8,12 @@ NATS-Bench's ``cifar10-valid`` split: never test), returns the best of them, and
 that one architecture's 200-epoch test accuracy. Printed per algorithm: test accuracy of the
 returned arch (mean ± std over seeds), validation lookups, proxy evaluations, wall time per search.
 
+``--objectives proxy,predictor`` also runs each algorithm with ``--objective predictor`` (reported as
+``<algo>+predictor``): it maximises a random forest's predicted accuracy from ``--proxy`` plus
+``--extra-proxies``, and spends ``--label-budget`` of its ``--top-k`` lookups on labels (12-epoch
+validation accuracy), the rest on validating its top by prediction: the same lookup and proxy-evaluation
+budgets as the proxy alone.
+
 Published anchors (NATS-Bench TSS / NAS-Bench-201, CIFAR-10 test accuracy, %):
 
 * NASWOT, N=100 sampled cells, pick the best by score: 92.81 ± 0.99
@@ -53,6 +59,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--budget", type=int, default=MAX_BUDGET, help=f"proxy evaluations per search (<= {MAX_BUDGET})")
     p.add_argument("--top-k", type=int, default=MAX_LOOKUPS, help=f"validation lookups per search (<= {MAX_LOOKUPS})")
     p.add_argument("--proxy", default="meco", help="search objective")
+    p.add_argument("--objectives", default="proxy", help="comma list: proxy (default) and/or predictor")
+    p.add_argument(
+        "--extra-proxies", default="meco_opt,synflow,params,flops", help="the predictor's features besides --proxy"
+    )
+    p.add_argument("--label-budget", type=int, default=6, help="predictor labels, taken from the --top-k lookups")
+    p.add_argument(
+        "--label-every",
+        type=int,
+        help="evaluations between labelling rounds (default: rounds spread evenly over --budget)",
+    )
+    p.add_argument("--data", help="real images for the proxies (default: found as zeronas search finds them)")
     p.add_argument("--workers", type=int, default=None, help="scorer actors (default: one per GPU, else per CPU)")
     p.add_argument("--device", default="auto", help="where scorers compute: auto (default), cpu or cuda")
     p.add_argument("--out", default=None, help="log directory (default: a temporary one)")
@@ -64,11 +81,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"--top-k must be between 1 and {MAX_LOOKUPS}")
     if args.seeds < 1:
         p.error("--seeds must be >= 1")
+    args.objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
+    if not args.objectives or set(args.objectives) - {"proxy", "predictor"}:
+        p.error("--objectives takes proxy and/or predictor")
+    if "predictor" in args.objectives and not 2 <= args.label_budget < args.top_k:
+        p.error(f"--label-budget must be >= 2 and leave at least one of the --top-k {args.top_k} lookups to validate")
+    # a round labels two archs (the best and one at random): spread the rounds over the search
+    args.label_every = args.label_every or max(1, args.budget // (args.label_budget // 2 + 1))
     return args
 
 
-def summarise(result: Any, log_rows: list[dict[str, Any]], algos: list[str], seeds: int) -> list[dict[str, Any]]:
-    """One record per algorithm from the returned archs and the log's per-search wall time."""
+def summarise(
+    result: Any, log_rows: list[dict[str, Any]], algos: list[str], seeds: int, suffix: str = ""
+) -> list[dict[str, Any]]:
+    """One record per algorithm (named ``<algo><suffix>``) from the returned archs and the log's per-search wall
+    time."""
     wall: dict[str, float] = {}
     for r in log_rows:
         if r["elapsed"] is not None:
@@ -78,7 +105,7 @@ def summarise(result: Any, log_rows: list[dict[str, Any]], algos: list[str], see
         mine = {sid: ret for sid, ret in result.returned.items() if sid.rsplit("-s", 1)[0] == algo.replace(":", "-")}
         tests = [ret["test_accuracy"] for ret in mine.values() if ret["test_accuracy"] is not None]
         records.append({
-            "algorithm": algo,
+            "algorithm": algo + suffix,
             "seeds": seeds,
             "test_acc_mean": statistics.fmean(tests) if tests else None,
             "test_acc_std": statistics.stdev(tests) if len(tests) > 1 else 0.0 if tests else None,
@@ -89,34 +116,53 @@ def summarise(result: Any, log_rows: list[dict[str, Any]], algos: list[str], see
     return records
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_objective(args: argparse.Namespace, algos: list[str], objective: str, out: Path) -> tuple[Any, list, dict]:
+    """One ``run_experiment`` of every algorithm × seed under one objective: result, log rows, proxy protocol."""
     import pyarrow.dataset as ds
 
     from zeronas.pipeline import ExperimentSpec, run_experiment
 
+    predictor = objective == "predictor"
+    spec = ExperimentSpec(
+        space="tss", dataset="cifar10", proxy=args.proxy, algos=algos, seeds=list(range(args.seeds)),
+        budget=args.budget, top_k=args.top_k - args.label_budget if predictor else args.top_k,
+        benchmark=args.benchmark, out=str(out), workers=args.workers, device=args.device, quiet=True,
+        data=args.data, objective=objective, label_budget=args.label_budget, label_every=args.label_every,
+        extra_proxies=[p for p in args.extra_proxies.split(",") if p] if predictor else [],
+    )  # fmt: skip
+    result = run_experiment(spec)
+    rows = ds.dataset(result.run_dir, format="parquet").to_table(columns=["search_id", "elapsed"]).to_pylist()
+    protocol = json.loads((result.run_dir / "_run.json").read_text())["config"]["run"]["proxy_protocol"]
+    return result, rows, protocol
+
+
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     algos = [a.strip() for a in args.algos.split(",") if a.strip()]
+    records = []
     with tempfile.TemporaryDirectory(prefix="zeronas-search-quality-") as scratch:
-        spec = ExperimentSpec(
-            space="tss", dataset="cifar10", proxy=args.proxy, algos=algos, seeds=list(range(args.seeds)),
-            budget=args.budget, top_k=args.top_k, benchmark=args.benchmark, out=args.out or scratch,
-            workers=args.workers, device=args.device, quiet=True,
-        )  # fmt: skip
-        result = run_experiment(spec)
-        rows = ds.dataset(result.run_dir, format="parquet").to_table(columns=["search_id", "elapsed"]).to_pylist()
-        protocol = json.loads((result.run_dir / "_run.json").read_text())["config"]["run"]["proxy_protocol"]
-    records = summarise(result, rows, algos, args.seeds)
+        for objective in args.objectives:
+            out = Path(args.out or scratch) / objective
+            result, rows, protocol = run_objective(args, algos, objective, out)
+            suffix = "+predictor" if objective == "predictor" else ""
+            records += summarise(result, rows, algos, args.seeds, suffix)
     print(
         f"TSS CIFAR-10, objective {args.proxy} ({protocol['input']} input, batch {protocol['batch_size']}, "
         f"{protocol['dtype']}, proxy seed = {protocol['seed']}, device {args.device}), {args.seeds} seeds, "
         f"<= {args.budget} proxy evaluations and <= {args.top_k} validation lookups per search;"
     )
     print("returned arch = best cifar10_valid_acc_12ep of the top-k by proxy; its cifar10_test_acc_200ep, read once")
-    print(f"{'algorithm':<12} {'test % (returned)':>20} {'lookups':>8} {'proxy evals':>12} {'wall s':>8}")
+    if "predictor" in args.objectives:
+        print(
+            f"+predictor: forest on {args.proxy},{args.extra_proxies}; {args.label_budget} of the lookups are labels "
+            f"(cifar10_valid_acc_12ep, a round every {args.label_every} evaluations), the rest validate its top by "
+            "predicted accuracy"
+        )
+    print(f"{'algorithm':<16} {'test % (returned)':>20} {'lookups':>8} {'proxy evals':>12} {'wall s':>8}")
     for r in records:
         acc = "-" if r["test_acc_mean"] is None else f"{r['test_acc_mean']:.2f} ± {r['test_acc_std']:.2f}"
         print(
-            f"{r['algorithm']:<12} {acc:>20} {r['lookups_mean']:>8.1f} {r['proxy_evals_mean']:>12.0f} "
+            f"{r['algorithm']:<16} {acc:>20} {r['lookups_mean']:>8.1f} {r['proxy_evals_mean']:>12.0f} "
             f"{r['wall_s_mean']:>8.1f}"
         )
     print("published anchors (CIFAR-10 test %):")

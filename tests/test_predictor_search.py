@@ -94,10 +94,14 @@ def test_predictor_search_labels_with_validation_only_and_ranks_what_it_saw(ray_
     # the final top-k follows the predictor's ranking
     assert [r["score"] for r in validated] == sorted((r["score"] for r in validated), reverse=True)
     assert [r["arch"] for r in result.top["rea-s0"]] == [r["arch"] for r in validated]
+    # labels are lookups too: the search spent label_budget + top_k of them
+    assert result.returned["rea-s0"]["lookups"] == 13
 
     report = analyze([tmp_path], benchmark=tss_csv, metric="valid", epochs=12, n_resamples=0)
     quality = next(t for t in report.tables if t.section == "proxy quality")
     assert "predicted_acc" in [row[0] for row in quality.rows]
+    searches = next(t for t in report.tables if "lookups" in t.columns and "evals" in t.columns)
+    assert searches.rows[0][searches.columns.index("lookups")] == 13
 
 
 @pytest.mark.parametrize(

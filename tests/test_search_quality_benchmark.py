@@ -36,9 +36,13 @@ def test_search_quality_reports_the_returned_archs_test_accuracy(ray_session, ts
         str(out),
         "--json",
         str(report),
+        "--objectives",
+        "proxy,predictor",
+        "--label-budget",
+        "2",
     ]
     assert module.main(argv) == 0
-    (record,) = json.loads(report.read_text())
+    record, with_predictor = json.loads(report.read_text())
     assert set(record) == {
         "algorithm",
         "seeds",
@@ -50,7 +54,7 @@ def test_search_quality_reports_the_returned_archs_test_accuracy(ray_session, ts
     }
     tests = [
         r["accuracy"]
-        for r in ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
+        for r in ds.dataset(out / "proxy", format="parquet", partitioning="hive").to_table().to_pylist()
         if r["stage"] == "test"
     ]
     assert len(tests) == 2
@@ -62,5 +66,14 @@ def test_search_quality_reports_the_returned_archs_test_accuracy(ray_session, ts
         8,
     )
     assert record["wall_s_mean"] > 0
+    # the predictor spends the same lookups per search: 2 labels, then 1 validation of its top
+    predictor_rows = ds.dataset(out / "predictor", format="parquet", partitioning="hive").to_table().to_pylist()
+    stages = sorted(r["stage"] for r in predictor_rows if r["stage"] != "proxy")
+    assert stages == ["label"] * 4 + ["test"] * 2 + ["validate"] * 2
+    assert (with_predictor["algorithm"], with_predictor["lookups_mean"], with_predictor["proxy_evals_mean"]) == (
+        "random+predictor",
+        3,
+        8,
+    )
     printed = capsys.readouterr().out
     assert "93.84 ± 0.23" in printed and "noise input" in printed and f"{record['test_acc_mean']:.2f}" in printed

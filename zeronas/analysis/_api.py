@@ -282,6 +282,8 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
     stage = other.column("stage")
     acc = pc.cast(other.column("accuracy"), pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
     is_val = np.asarray(pc.equal(stage, "validate").to_numpy(zero_copy_only=False), dtype=bool)
+    # a predictor search's labels are validation lookups too
+    is_label = np.asarray(pc.equal(stage, "label").to_numpy(zero_copy_only=False), dtype=bool)
     is_test = np.asarray(pc.equal(stage, "test").to_numpy(zero_copy_only=False), dtype=bool)
     sources = other.column("accuracy_source").to_pylist()
     selected_on_test = any(src and "_test_" in src for src, v in zip(sources, is_val, strict=True) if v)
@@ -316,7 +318,7 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
         best_validated=_compare.nanmax(acc[is_val]),
         best_trained=_compare.nanmax(acc[is_train]),
         regret=regret,
-        n_lookups=int(is_val.sum()),
+        n_lookups=int(is_val.sum() + is_label.sum()),
         train_epochs=int(epochs[is_train].sum()),
         wall_s=_compare.nanmax(elapsed),
         evals_per_s=n / proxy_wall if proxy_wall > 0 else math.nan,
@@ -346,7 +348,8 @@ def _search_tables(ctx: _Context, figures: list[_compare.SearchFigures]) -> list
     quality.notes += _honesty_notes(ctx, figures)
     budget.notes.append(
         "evals = distinct archs scored; dup_share = repeated proposals / proposals; "
-        "iso_share = scored archs isomorphic to an earlier one; lookups = validation lookups"
+        "iso_share = scored archs isomorphic to an earlier one; "
+        "lookups = validation lookups (a predictor search's labels included)"
     )
     return [quality, budget]
 

@@ -75,7 +75,7 @@ def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, An
         "test_accuracy": test.get("accuracy") if test else None,
         "test_source": run.test_source if test else None,
         "selected_on_test": run.select_on_test,
-        "lookups": len(validated),
+        "lookups": len(validated) + sum(r["stage"] == "label" for r in mine),
         "proxy_evals": sum(r["stage"] == "proxy" for r in mine),
     }
 
