@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -50,6 +51,13 @@ def test_sed_of_sss_is_its_fixed_cell():
     # nor_conv_3x3 on 1<-0, 2<-0, 2<-1, 3<-1, 3<-2 (45) and skip on 3<-0 (-1): one value for every SSS network
     scorer = ArchScorer(space="sss", proxies=["sed"])
     assert {scorer.score(a).values["sed"] for a in ("8:16:24:32:40", "64:64:64:64:64")} == {44.0}
+
+
+def test_sed_refuses_darts_in_one_line():
+    arch = get_space("darts").sample(np.random.default_rng(0))
+    score = ArchScorer(space="darts", proxies=["sed"]).score(arch)
+    assert score.values["sed"] is None
+    assert score.errors["sed"] == "ValueError: sed is defined for the tss and sss spaces, not darts"
 
 
 def test_swap_counts_distinct_neuron_patterns():
