@@ -63,9 +63,14 @@ class MecoPT(SearchAlgorithm):
         n_edges = len(self.space.edge_op_sets(self.full_supernet))
         self.n_candidates = int(candidates)
         self._edge_orders = [tuple(int(e) for e in self.rng.permutation(n_edges)) for _ in range(self.n_candidates)]
+        self._nodes = self.space.node_input_edges()
+        self._node_orders = [
+            tuple(int(n) for n in self.rng.permutation(len(self._nodes))) if self._nodes else ()
+            for _ in range(self.n_candidates)
+        ]
         self._scores: dict[str, float | None] = {}
         self._asked: set[str] = set()  # proposed and not yet told
-        self._steps: dict[tuple[str, int], str] = {}  # (arch, edge) -> arch with that edge fixed, once decided
+        self._steps: dict[tuple[str, str, int], str] = {}  # (arch, "edge"/"node", index) -> next arch, once decided
 
     # -- state, derived from the scores told -------------------------------------
     def _walk(self, candidate: int) -> tuple[str, list[str]]:
@@ -73,18 +78,41 @@ class MecoPT(SearchAlgorithm):
         arch = self.full_supernet
         for edge in self._edge_orders[candidate]:
             ops = self.space.edge_op_sets(arch)[edge]
-            if len(ops) == 1:
+            if len(ops) <= 1:
                 continue
-            step = self._steps.get((arch, edge))
+            step = self._steps.get((arch, "edge", edge))
             if step is None:
-                variants = [self.space.with_edge_ops(arch, edge, [o for o in ops if o != k]) for k in ops]
-                missing = [v for v in variants if v not in self._scores]
-                if missing:
-                    return arch, missing
-                lowest = min(range(len(ops)), key=lambda i: _or_inf(self._scores[variants[i]]))
-                step = self._steps[(arch, edge)] = self.space.with_edge_ops(arch, edge, [ops[lowest]])
+                keepable = [k for k in ops if k in self.space.ops]  # DARTS: never `none`
+                variants = [self.space.with_edge_ops(arch, edge, [o for o in ops if o != k]) for k in keepable]
+                if untold := self._untold(variants):
+                    return arch, untold
+                kept = keepable[self._ranked(variants)[0]]
+                step = self._steps[(arch, "edge", edge)] = self.space.with_edge_ops(arch, edge, [kept])
+            arch = step
+        for node in self._node_orders[candidate]:
+            possible, keep = self._nodes[node]
+            sets = self.space.edge_op_sets(arch)
+            present = [e for e in possible if sets[e]]
+            if len(present) <= keep:
+                continue
+            step = self._steps.get((arch, "node", node))
+            if step is None:
+                variants = [self.space.with_edge_ops(arch, e, []) for e in present]
+                if untold := self._untold(variants):
+                    return arch, untold
+                step = arch
+                for i in self._ranked(variants)[keep:]:
+                    step = self.space.with_edge_ops(step, present[i], [])
+                self._steps[(arch, "node", node)] = step
             arch = step
         return arch, [] if arch in self._scores else [arch]
+
+    def _untold(self, archs: list[str]) -> list[str]:
+        return [a for a in archs if a not in self._scores]
+
+    def _ranked(self, variants: list[str]) -> list[int]:
+        """Positions of ``variants`` by score, lowest first; a failure (None) last, ties by position."""
+        return sorted(range(len(variants)), key=lambda i: _or_inf(self._scores[variants[i]]))
 
     @property
     def candidates(self) -> list[tuple[str, float | None]]:
