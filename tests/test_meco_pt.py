@@ -258,6 +258,16 @@ def test_darts_supernet_form_has_one_spelling_and_plain_genotypes_keep_theirs():
     assert DARTS.with_edge_ops(SUPER, 0, ["sep_conv_3x3"]).startswith("Supernet(normal=[[('sep_conv_3x3', 0)")
 
 
+def test_spaces_cli_shows_supernets(capsys):
+    from zeronas.cli import main
+
+    assert main(["spaces", "darts", "--show", SUPER]) == 0
+    shown = capsys.readouterr().out
+    assert "index      none (a supernet)" in shown and f"params     {DARTS.params(SUPER):,} " in shown
+    assert main(["spaces", "tss", "--show", TWO_OPS]) == 0
+    assert "index      none (a supernet)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
