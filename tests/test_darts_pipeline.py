@@ -142,3 +142,26 @@ def test_tiny_darts_training_run_end_to_end(ray_session, darts_csv, fake_cifar, 
     if found < 2:
         assert f"ground truth for {found} of 2 archs; the others are not in the benchmark" in printed
     assert main(["analyze", str(out)]) == 0
+
+
+def test_darts_meco_pt_search_end_to_end(ray_session, darts_csv, tmp_path):
+    """``zeronas search --algo meco-pt`` on DARTS with ``params`` as the proxy (a cost model: cheap, and its
+    answer is known): removing sep_conv_5x5, the op with the most parameters, lowers it most on every edge;
+    every input edge then weighs the same, so each node keeps its first two (states 0 and 1)."""
+    space = get_space("darts")
+    out = tmp_path / "runs"
+    argv = ["search", "--space", "darts", "--algo", "meco-pt", "--algo-option", "candidates=1", "--proxy", "params"]
+    argv += ["--budget", "1000", "--top-k", "2", "--benchmark", str(darts_csv), "--out", str(out), "--quiet"]
+    assert main([*argv, "--device", "cpu"]) == 0
+    rows = log_rows(out)
+    proxy = sorted((r for r in rows if r["stage"] == "proxy"), key=lambda r: r["iteration"])
+    assert len(proxy) == len({r["arch"] for r in proxy}) == 28 * 7 + 2 * 12 + 1  # the search finished by itself
+    assert all(r["supernet"] == space.is_supernet(r["arch"]) for r in proxy)
+    assert all(r["index"] is None and r["params"] == r["proxy_params"] for r in proxy if r["supernet"])
+    cell = [("sep_conv_5x5", 0), ("sep_conv_5x5", 1)] * 4
+    answer = space.validate(
+        f"Genotype(normal={cell}, normal_concat=[2, 3, 4, 5], reduce={cell}, reduce_concat=[2, 3, 4, 5])"
+    )
+    assert [r["arch"] for r in proxy if not r["supernet"]] == [proxy[-1]["arch"]] == [answer]
+    assert [r["arch"] for r in rows if r["stage"] == "validate"] == [answer]  # supernets are never validated
+    assert main(["analyze", str(out)]) == 0

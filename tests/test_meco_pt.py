@@ -1,5 +1,6 @@
-"""Supernets in the TSS space (op sets on edges, DARTS mixed edges) and the meco-pt search
-(MeCo paper, Algorithm 1): in-process ask/tell, tell order, resume by replay, and the pipeline."""
+"""Supernets in the TSS and DARTS spaces (op sets on edges, DARTS mixed edges; DARTS nodes reading any
+earlier state) and the meco-pt search (MeCo paper, Algorithm 1, with the DARTS pruning step): in-process
+ask/tell, tell order, resume by replay, and the pipeline."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import torch
 
 from zeronas.errors import ZeronasError
 from zeronas.search_algos import MecoPT, get_algorithm
-from zeronas.spaces import TSS_OPS, get_space
-from zeronas.spaces._costs import count_params
+from zeronas.spaces import TSS_OPS, DartsSpace, get_space
+from zeronas.spaces._costs import count_flops, count_params
+from zeronas.spaces._darts_genotype import CELL_KINDS, DARTS_OPS, SUPERNET_OPS
+from zeronas.spaces._darts_supernet import EDGE_SLOTS
 from zeronas.spaces._networks import MixedOp, edge_module
 from zeronas.spaces._ops import OPS
 
@@ -165,9 +168,8 @@ def test_meco_pt_waits_while_its_step_is_being_scored_and_skips_failed_variants(
 
 def test_meco_pt_options_and_spaces_without_supernets():
     assert isinstance(get_algorithm("zero-cost-pt", space="tss"), MecoPT)
-    for space in ("sss", "darts"):
-        with pytest.raises(ZeronasError, match=f"meco-pt cannot search the {space} space: .* no supernets"):
-            get_algorithm("meco-pt", space=space)
+    with pytest.raises(ZeronasError, match="meco-pt cannot search the sss space: .* no supernets"):
+        get_algorithm("meco-pt", space="sss")
     with pytest.raises(ZeronasError, match="candidates must be a positive integer"):
         get_algorithm("meco-pt", space="tss", candidates=0)
 
@@ -214,3 +216,152 @@ def test_meco_pt_search_logs_marked_supernets_and_validates_only_its_candidate(r
     anytime = next(t for t in report.tables if t.title.startswith("Anytime"))
     assert max(anytime.column("evaluations")) == 31
     assert anytime.column("accuracy")[-1] == pytest.approx(csv_accuracy(tss_csv, all_conv))
+
+
+# -- DARTS supernets -----------------------------------------------------------------------------
+DARTS = get_space("darts")
+SMALL = DartsSpace(channels=8, layers=5)
+EDGE = "('none+skip_connect+sep_conv_3x3', 0), ('sep_conv_5x5', 1)"
+CELL = (
+    f"[[{EDGE}], [('max_pool_3x3', 0), ('skip_connect', 1), ('dil_conv_5x5', 2)], "
+    "[('avg_pool_3x3', 1), ('dil_conv_3x3', 2)], [('sep_conv_3x3', 0), ('sep_conv_3x3', 4)]]"
+)
+SUPER = f"Supernet(normal={CELL}, reduce={CELL})"
+
+
+def test_darts_supernet_form_has_one_spelling_and_plain_genotypes_keep_theirs():
+    assert DARTS.validate(SUPER) == SUPER and DARTS.is_supernet(SUPER)
+    shuffled = SUPER.replace(
+        "('none+skip_connect+sep_conv_3x3', 0), ('sep_conv_5x5', 1)",
+        "('sep_conv_5x5', 1), ('sep_conv_3x3+none+skip_connect', 0)",
+    )
+    assert shuffled != SUPER and DARTS.validate(shuffled) == SUPER
+    assert DARTS.canonical(SUPER) == SUPER and DARTS.validate(DARTS.supernet()) == DARTS.supernet()
+    with pytest.raises(ValueError, match="a supernet .* which has no code"):
+        DARTS.index_of(SUPER)
+    plain = DARTS.validate("DARTS_V2")
+    assert plain.startswith("Genotype(normal=[") and not DARTS.is_supernet(plain)
+    # a supernet of two one-op inputs per node is that genotype, written as one
+    as_supernet = (
+        "Supernet("
+        + ", ".join(
+            f"{kind}=" + str([list(cell[k : k + 2]) for k in range(0, 8, 2)])
+            for kind, cell in zip(CELL_KINDS, DARTS.genotype(plain))
+        )
+        + ")"
+    )
+    assert DARTS.validate(as_supernet) == plain and not DARTS.is_supernet(as_supernet)
+    sets = DARTS.edge_op_sets(plain)
+    assert len(sets) == len(EDGE_SLOTS) == 28 and sum(map(len, sets)) == 16
+    full = DARTS.supernet()
+    assert all(ops == SUPERNET_OPS for ops in DARTS.edge_op_sets(full))
+    assert DARTS.with_edge_ops(SUPER, 0, ["sep_conv_3x3"]).startswith("Supernet(normal=[[('sep_conv_3x3', 0)")
+
+
+def test_spaces_cli_shows_supernets(capsys):
+    from zeronas.cli import main
+
+    assert main(["spaces", "darts", "--show", SUPER]) == 0
+    shown = capsys.readouterr().out
+    assert "index      none (a supernet)" in shown and f"params     {DARTS.params(SUPER):,} " in shown
+    assert main(["spaces", "tss", "--show", TWO_OPS]) == 0
+    assert "index      none (a supernet)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (SUPER.replace("none+skip", "nothing+skip", 1), "normal node 2, the edge from state 0: unknown op 'nothing'"),
+        (SUPER.replace("none+skip", "none+none+skip", 1), "normal node 2, the edge from state 0: 'none' appears twice"),
+        (SUPER.replace("('sep_conv_3x3', 4)", "('sep_conv_3x3', 5)", 1), "normal node 5: input 5 must be .* 0..4"),
+        (SUPER.replace("('dil_conv_5x5', 2)", "('dil_conv_5x5', 1)", 1), "normal node 3: two edges read state 1"),
+        (SUPER.replace(f"[[{EDGE}],", "[[],", 1), "normal node 2 has no incoming edge"),
+        (SUPER.replace(f"[[{EDGE}], ", "[", 1), "the normal cell needs 4 nodes"),
+        (SUPER.replace("reduce=", "reduction=", 1), "Supernet fields are normal= and reduce="),
+    ],
+)
+def test_darts_bad_supernets_name_the_bad_part(text, message):
+    with pytest.raises(ValueError, match=message):
+        DARTS.validate(text)
+
+
+def test_darts_supernet_edge_removal_and_its_errors():
+    node5 = [e for e, (kind, node, _) in enumerate(EDGE_SLOTS) if (kind, node) == ("normal", 5)]
+    removed = DARTS.with_edge_ops(SUPER, node5[4], [])
+    assert DARTS.edge_op_sets(removed)[node5[4]] == () and DARTS.edge_op_sets(removed)[node5[0]] == ("sep_conv_3x3",)
+    with pytest.raises(ValueError, match="leaves normal node 5 without an input"):
+        DARTS.with_edge_ops(removed, node5[0], [])
+    with pytest.raises(ValueError, match="edge 28 is outside 0..27"):
+        DARTS.with_edge_ops(SUPER, 28, ["none"])
+
+
+def test_darts_supernet_network_is_the_mean_of_search_ops_and_its_costs_are_exact():
+    torch.manual_seed(0)
+    for arch in (SMALL.supernet(), SUPER):
+        network = SMALL.build(arch)
+        assert network(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+        assert count_params(network) == SMALL.params(arch)
+        assert count_flops(network, 32) == pytest.approx(SMALL.flops(arch), rel=1e-9)
+    cell = SMALL.build(SMALL.supernet()).cells[0]
+    assert len(cell._ops) == 14 and all(len(edge._ops) == 8 for edge in cell._ops)  # 14 edges of 8 ops
+    pool = cell._ops[0]._ops[SUPERNET_OPS.index("max_pool_3x3")]
+    assert isinstance(pool[1], torch.nn.BatchNorm2d) and not pool[1].affine  # as DARTS' search network
+    assert SMALL.params(SMALL.supernet()) > SMALL.params(SUPER) > SMALL.params("DARTS_V2")
+
+
+# -- meco-pt on DARTS ----------------------------------------------------------------------------
+DARTS_WEIGHTS = np.random.default_rng(11).random((len(EDGE_SLOTS), len(SUPERNET_OPS)))
+
+
+def darts_additive_score(arch: str) -> float:
+    """Each op on an edge adds its weight: removing op k lowers the score by w[e, k], removing an edge by
+    the weights of its ops."""
+    sets = DARTS.edge_op_sets(arch)
+    return float(sum(DARTS_WEIGHTS[e, SUPERNET_OPS.index(op)] for e, ops in enumerate(sets) for op in ops))
+
+
+def darts_best_by_edge() -> str:
+    """Per edge the heaviest op but ``none``; per node the two inputs whose kept op is heaviest."""
+    best = {}
+    for e, (kind, node, source) in enumerate(EDGE_SLOTS):
+        op = max(DARTS_OPS, key=lambda o: DARTS_WEIGHTS[e, SUPERNET_OPS.index(o)])
+        best.setdefault((kind, node), []).append((DARTS_WEIGHTS[e, SUPERNET_OPS.index(op)], op, source))
+    cells = {kind: [] for kind in CELL_KINDS}
+    for (kind, _), edges in best.items():
+        cells[kind] += [(op, source) for _, op, source in sorted(sorted(edges, reverse=True)[:2], key=lambda x: x[2])]
+    return DARTS.validate(
+        f"Genotype(normal={cells['normal']}, normal_concat=[2, 3, 4, 5], "
+        f"reduce={cells['reduce']}, reduce_concat=[2, 3, 4, 5])"
+    )
+
+
+def test_meco_pt_on_darts_selects_ops_then_prunes_to_two_inputs_per_node():
+    algo = get_algorithm("meco-pt", space="darts", seed=0, candidates=1)
+    proposals = drive(algo, darts_additive_score, batch=8)
+    # 28 edges x 7 removals (`none` is never kept, so never removed alone), 3 + 4 + 5 edge removals
+    # per cell, then the plain candidate
+    assert len(proposals) == len(set(proposals)) == 28 * 7 + 2 * 12 + 1
+    assert all(DARTS.is_supernet(a) for a in proposals[:-1])
+    ((arch, score),) = algo.candidates
+    assert arch == proposals[-1] == darts_best_by_edge() and algo.best == (arch, score)
+    assert all(len(node) == 2 for cell in DARTS.genotype(arch) for node in zip(cell[::2], cell[1::2]))
+    first_edge = proposals[:7]
+    assert all(sum(map(len, DARTS.edge_op_sets(a))) == 28 * 8 - 1 for a in first_edge)
+
+
+def test_meco_pt_on_darts_is_seeded_and_resumes_by_replay():
+    def run(seed, candidates=2):
+        algo = get_algorithm("meco-pt", space="darts", seed=seed, candidates=candidates)
+        return algo, drive(algo, darts_additive_score, batch=8)
+
+    (a, first), (b, again), (c, other) = run(5), run(5), run(6)
+    assert first == again and a.candidates == b.candidates
+    assert first != other  # another edge and node order (the answer of an additive score is the same)
+    assert c.best == a.best == (darts_best_by_edge(), darts_additive_score(darts_best_by_edge()))
+
+    resumed = get_algorithm("meco-pt", space="darts", seed=5, candidates=2)
+    replayed = first[: len(first) // 2]
+    for i in np.random.default_rng(0).permutation(len(replayed)):  # a log comes back in any order
+        resumed.tell(replayed[int(i)], darts_additive_score(replayed[int(i)]))
+    assert sorted(replayed + drive(resumed, darts_additive_score, batch=8)) == sorted(first)
+    assert resumed.candidates == a.candidates

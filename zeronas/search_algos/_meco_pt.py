@@ -6,15 +6,30 @@ Each of ``candidates`` proposals starts from the space's full supernet (every op
 DARTS supernet at initialisation) and visits the edges in a seeded random order. On edge ``e`` it
 asks for the supernet with each op ``k`` removed from ``e`` (all variants in one batch); once all are
 told it keeps on ``e`` the op whose removal lowers the score most (arg min of the score without
-``k``), fixes ``e`` and goes on. When every edge holds one op the candidate is a plain architecture,
-which is asked too; the candidate with the highest score is the answer (``best``).
+``k``), fixes ``e`` and goes on. In a space whose nodes choose their inputs (DARTS:
+``space.node_input_edges()``), every edge then holds one op and the candidate prunes: it visits those
+nodes in a seeded random order, asks for the supernet without each of the node's incoming edges, and
+keeps the ``keep`` (2) edges whose removal lowers the score most (their presence matters most). The
+candidate is then a plain architecture, which is asked too; the candidate with the highest score is
+the answer (``best``). Per candidate that is 6 edges x 5 ops + 1 = 31 evaluations on TSS and
+28 edges x 7 ops + (3 + 4 + 5) x 2 cells + 1 = 221 on DARTS (fewer when candidates share supernets).
 
-Choices where the paper is silent:
+All a space provides is the supernet interface of ``SearchSpace``: ``supernet()``, ``edge_op_sets``,
+``with_edge_ops`` (an empty op set removes an edge), ``node_input_edges`` and ``ops``, the ops a plain
+architecture's edge may hold.
 
+Choices where the papers are silent or differ:
+
+* ``none`` is never the kept op where it is not an op of plain architectures (DARTS, as DARTS-PT and
+  Zero-Cost-PT derive their genotypes): on a DARTS edge only the 7 other ops are removed in turn, so
+  ``none`` stays in the supernet until its edge is fixed. On TSS ``none`` is an op like the others.
+* One random order over the edges of both DARTS cells, one over the 8 nodes of both cells; edges are
+  all fixed before any node is pruned (as in Zero-Cost-PT's DARTS search).
 * The candidates run side by side (their asks interleave) so that the scorer pool stays busy; each
-  candidate's edge order is drawn from the seed when the algorithm is made.
-* A failed variant (score None) is never the arg min: its removal tells nothing about the op. Ties,
-  and an edge whose variants all failed, go to the first op in the space's op order.
+  candidate's edge order (then node order) is drawn from the seed when the algorithm is made.
+* A failed variant (score None) is never the arg min: its removal tells nothing about the op (or
+  edge). Ties, and a decision whose variants all failed, go to the first op in the space's op order
+  (the first edges by input).
 * Every decision is a function of the scores told, keyed by arch string, never of the order of tells;
   the first score told for an arch is the one used. Replaying a log therefore restores the state
   exactly, and an architecture is never asked twice (two candidates needing the same supernet share
@@ -22,8 +37,6 @@ Choices where the paper is silent:
   seen so far, which does depend on order; use one proxy for a reproducible meco-pt.)
 * ``dedup_isomorphic`` and ``avoid_repeats`` are accepted for the common interface; meco-pt never
   repeats a proposal, and supernets have no isomorphism classes, so they change nothing.
-* Spaces whose cells choose their inputs (DARTS) also prune edges in the paper; that step is not
-  implemented yet, so only spaces whose every edge stays (TSS) are searched.
 """
 
 from __future__ import annotations
@@ -63,9 +76,14 @@ class MecoPT(SearchAlgorithm):
         n_edges = len(self.space.edge_op_sets(self.full_supernet))
         self.n_candidates = int(candidates)
         self._edge_orders = [tuple(int(e) for e in self.rng.permutation(n_edges)) for _ in range(self.n_candidates)]
+        self._nodes = self.space.node_input_edges()
+        self._node_orders = [
+            tuple(int(n) for n in self.rng.permutation(len(self._nodes))) if self._nodes else ()
+            for _ in range(self.n_candidates)
+        ]
         self._scores: dict[str, float | None] = {}
         self._asked: set[str] = set()  # proposed and not yet told
-        self._steps: dict[tuple[str, int], str] = {}  # (arch, edge) -> arch with that edge fixed, once decided
+        self._steps: dict[tuple[str, str, int], str] = {}  # (arch, "edge"/"node", index) -> next arch, once decided
 
     # -- state, derived from the scores told -------------------------------------
     def _walk(self, candidate: int) -> tuple[str, list[str]]:
@@ -73,18 +91,41 @@ class MecoPT(SearchAlgorithm):
         arch = self.full_supernet
         for edge in self._edge_orders[candidate]:
             ops = self.space.edge_op_sets(arch)[edge]
-            if len(ops) == 1:
+            if len(ops) <= 1:
                 continue
-            step = self._steps.get((arch, edge))
+            step = self._steps.get((arch, "edge", edge))
             if step is None:
-                variants = [self.space.with_edge_ops(arch, edge, [o for o in ops if o != k]) for k in ops]
-                missing = [v for v in variants if v not in self._scores]
-                if missing:
-                    return arch, missing
-                lowest = min(range(len(ops)), key=lambda i: _or_inf(self._scores[variants[i]]))
-                step = self._steps[(arch, edge)] = self.space.with_edge_ops(arch, edge, [ops[lowest]])
+                keepable = [k for k in ops if k in self.space.ops]  # DARTS: never `none`
+                variants = [self.space.with_edge_ops(arch, edge, [o for o in ops if o != k]) for k in keepable]
+                if untold := self._untold(variants):
+                    return arch, untold
+                kept = keepable[self._ranked(variants)[0]]
+                step = self._steps[(arch, "edge", edge)] = self.space.with_edge_ops(arch, edge, [kept])
+            arch = step
+        for node in self._node_orders[candidate]:
+            possible, keep = self._nodes[node]
+            sets = self.space.edge_op_sets(arch)
+            present = [e for e in possible if sets[e]]
+            if len(present) <= keep:
+                continue
+            step = self._steps.get((arch, "node", node))
+            if step is None:
+                variants = [self.space.with_edge_ops(arch, e, []) for e in present]
+                if untold := self._untold(variants):
+                    return arch, untold
+                step = arch
+                for i in self._ranked(variants)[keep:]:
+                    step = self.space.with_edge_ops(step, present[i], [])
+                self._steps[(arch, "node", node)] = step
             arch = step
         return arch, [] if arch in self._scores else [arch]
+
+    def _untold(self, archs: list[str]) -> list[str]:
+        return [a for a in archs if a not in self._scores]
+
+    def _ranked(self, variants: list[str]) -> list[int]:
+        """Positions of ``variants`` by score, lowest first; a failure (None) last, ties by position."""
+        return sorted(range(len(variants)), key=lambda i: _or_inf(self._scores[variants[i]]))
 
     @property
     def candidates(self) -> list[tuple[str, float | None]]:

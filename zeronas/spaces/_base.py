@@ -34,6 +34,8 @@ class SearchSpace(ABC):
     size: int
     #: input shape of one sample (C, H, W)
     input_shape: tuple[int, int, int] = (3, 32, 32)
+    #: the ops an edge of a plain architecture may hold (cell spaces; empty for others)
+    ops: tuple[str, ...] = ()
 
     # -- decisions -----------------------------------------------------------
     @property
@@ -96,8 +98,10 @@ class SearchSpace(ABC):
         return False
 
     # -- supernets (MeCo-PT) ----------------------------------------------------
-    # A supernet is an architecture string of the space whose edges may hold a *set* of ops;
-    # it is built as a DARTS supernet at initialisation. Spaces without supernets keep these defaults.
+    # A supernet is an architecture string of the space whose edges may hold a *set* of ops (and, where
+    # nodes choose their inputs, whose nodes may read any earlier states); it is built as a DARTS
+    # supernet at initialisation. An edge of a plain architecture holds one op of ``ops``.
+    # Spaces without supernets keep these defaults.
     def is_supernet(self, arch: str) -> bool:
         """True when some edge of ``arch`` holds more than one op."""
         return False
@@ -111,8 +115,14 @@ class SearchSpace(ABC):
         raise ValueError(f"the {self.name} space has no supernets (its edges cannot hold a set of ops)")
 
     def with_edge_ops(self, arch: str, edge: int, ops: Sequence[str]) -> str:
-        """``arch`` with edge ``edge`` (an index into ``edge_op_sets``) holding exactly ``ops``."""
+        """``arch`` with edge ``edge`` (an index into ``edge_op_sets``) holding exactly ``ops`` (none: the
+        edge is removed, in spaces whose nodes choose their inputs)."""
         raise ValueError(f"the {self.name} space has no supernets (its edges cannot hold a set of ops)")
+
+    def node_input_edges(self) -> list[tuple[tuple[int, ...], int]]:
+        """Per node that chooses its inputs, its possible incoming edges (indices into ``edge_op_sets``) and
+        how many a plain architecture keeps; empty where every edge stays (TSS)."""
+        return []
 
     # -- networks and costs --------------------------------------------------
     @abstractmethod

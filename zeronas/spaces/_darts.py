@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from zeronas.spaces import _darts_supernet as supernets
 from zeronas.spaces._api import register_space
 from zeronas.spaces._base import check_flop_convention
 from zeronas.spaces._categorical import CategoricalSpace
@@ -35,6 +36,7 @@ from zeronas.spaces._darts_genotype import (
     format_genotype,
     parse_genotype,
 )
+from zeronas.spaces._darts_supernet import Supernet
 
 if TYPE_CHECKING:
     import torch.nn as nn
@@ -89,6 +91,13 @@ class DartsSpace(CategoricalSpace):
     def format(self, code: Sequence[int]) -> str:
         return format_genotype(self.genotype_of_code(self.check_code(code)))
 
+    def validate(self, arch: str) -> str:
+        """The DARTS form of a genotype, or the one spelling of a supernet (see ``_darts_supernet``)."""
+        structure = _read(arch)
+        if isinstance(structure, Supernet):
+            return supernets.format_supernet(structure)
+        return super().validate(arch)
+
     def genotype(self, arch: str) -> Genotype:
         return self.genotype_of_code(self.parse(arch))
 
@@ -125,10 +134,33 @@ class DartsSpace(CategoricalSpace):
             code.append(digit)
         return self.format(code[::-1])
 
+    # -- supernets ------------------------------------------------------------
+    def is_supernet(self, arch: str) -> bool:
+        return isinstance(_read(arch), Supernet)
+
+    def supernet(self) -> str:
+        """The DARTS supernet: all 8 ops (``none`` included) on each of the 14 possible edges of both cells."""
+        return supernets.format_supernet(supernets.full_supernet())
+
+    def edge_op_sets(self, arch: str) -> list[tuple[str, ...]]:
+        """The ops on each of the 28 possible edges (``_darts_supernet.EDGE_SLOTS``; absent edges hold none)."""
+        return supernets.edge_op_sets(_structure(arch))
+
+    def with_edge_ops(self, arch: str, edge: int, ops: Sequence[str]) -> str:
+        """``arch`` with edge ``edge`` holding exactly ``ops``; empty ``ops`` removes the edge."""
+        return self.validate(supernets.format_supernet(supernets.with_edge_ops(_structure(arch), edge, ops)))
+
+    def node_input_edges(self) -> list[tuple[tuple[int, ...], int]]:
+        """Nodes 3, 4, 5 of each cell choose 2 of their 3, 4, 5 possible inputs."""
+        return supernets.node_input_edges()
+
     # -- isomorphisms ----------------------------------------------------------
     def canonical(self, arch: str) -> str:
         """Each cell's intermediate nodes renumbered to the smallest valid order (see
-        ``_darts_genotype.relabelings``): renumberings only permute channels of the same network."""
+        ``_darts_genotype.relabelings``): renumberings only permute channels of the same network.
+        A supernet is its own canonical form."""
+        if self.is_supernet(arch):
+            return self.validate(arch)
         genotype = self.genotype(arch)
         return format_genotype(Genotype(*(canonical_cell(cell) for cell in genotype)))
 
@@ -147,16 +179,20 @@ class DartsSpace(CategoricalSpace):
         auxiliary: bool = False,
         drop_path_prob: float = 0.0,
     ) -> nn.Module:
-        """DARTS' ``NetworkCIFAR`` at the space's size unless ``channels``/``layers`` are given."""
-        from zeronas.spaces._darts_network import NetworkCIFAR
+        """DARTS' ``NetworkCIFAR`` at the space's size unless ``channels``/``layers`` are given; a supernet's
+        edges are :func:`~zeronas.spaces._darts_network.supernet_edge` modules (the mean of their ops)."""
+        from zeronas.spaces._darts_network import NetworkCIFAR, supernet_edge
+        from zeronas.spaces._darts_ops import build_op
 
+        structure = _read(arch)
         return NetworkCIFAR(
             channels or self.channels,
             int(num_classes),
             layers or self.layers,
-            self.genotype(arch),
+            structure,
             auxiliary=auxiliary,
             drop_path_prob=drop_path_prob,
+            make_edge=supernet_edge if isinstance(structure, Supernet) else build_op,
         )
 
     def params(
@@ -168,7 +204,8 @@ class DartsSpace(CategoricalSpace):
         layers: int | None = None,
         auxiliary: bool = False,
     ) -> int:
-        """Parameters of the network, the auxiliary head's included when it is on."""
+        """Parameters of the network, the auxiliary head's included when it is on; a supernet counts every
+        op on every edge."""
         size = (channels or self.channels, layers or self.layers)
         return _cost(self.validate(arch), int(num_classes), *size, 32, "nats-bench", auxiliary)[0]
 
@@ -189,8 +226,28 @@ class DartsSpace(CategoricalSpace):
 
 
 @functools.lru_cache(maxsize=65_536)
+def _read(arch: str) -> Genotype | Supernet:
+    """A genotype, or a supernet that is not a plain genotype; ValueError names the bad part."""
+    if isinstance(arch, str) and supernets.is_supernet_form(arch):
+        supernet = supernets.parse_supernet(arch)
+        return supernets.to_genotype(supernet) or supernet
+    return parse_genotype(arch)
+
+
+def _structure(arch: str) -> Supernet:
+    """Any arch as a supernet (a genotype's edges each holding its one op)."""
+    structure = _read(arch)
+    return structure if isinstance(structure, Supernet) else supernets.from_genotype(structure)
+
+
+@functools.lru_cache(maxsize=65_536)
 def _code(arch: str) -> tuple[int, ...]:
-    genotype = parse_genotype(arch)
+    genotype = _read(arch)
+    if isinstance(genotype, Supernet):
+        raise ValueError(
+            f"{arch[:60]!r}... is a supernet (some node has other than two one-op inputs), which has no code; "
+            "its edges are read with edge_op_sets"
+        )
     code = []
     for cell in genotype:
         for node in _NODE_RANGE:
@@ -223,14 +280,15 @@ def _cell_shapes(layers: int, resolution: int) -> tuple[tuple[str, int, int, int
 
 
 @functools.lru_cache(maxsize=4096)
-def _edge_cost(op: str, channels: int, stride: int, resolution: int, convention: str) -> tuple[int, int]:
+def _edge_cost(op: str, channels: int, stride: int, resolution: int, convention: str, search: bool) -> tuple[int, int]:
+    """(params, FLOPs) of one op on one edge; ``search``: as a supernet edge makes it."""
     import torch
 
     from zeronas.spaces._costs import count_flops, count_params
-    from zeronas.spaces._darts_ops import build_op
+    from zeronas.spaces._darts_ops import build_op, build_search_op
 
     with torch.device("cpu"):
-        module = build_op(op, channels, stride)
+        module = build_search_op(op, channels, stride) if search else build_op(op, channels, stride)
     return count_params(module), round(count_flops(module, resolution, channels=channels, convention=convention) * 1e6)
 
 
@@ -244,17 +302,25 @@ def _cost(
 
 
 def _edges_cost(arch: str, channels: int, layers: int, resolution: int, convention: str) -> tuple[int, int]:
-    """(params, FLOPs) of all edges."""
-    genotype = DartsSpace().genotype(arch)
+    """(params, FLOPs) of all edges (of every op of every supernet edge)."""
+    search = DartsSpace().is_supernet(arch)
+    cells = _structure(arch)
     params, flops = 0, 0
     for kind, multiplier, in_size, out_size in _cell_shapes(layers, resolution):
-        for op, source in getattr(genotype, kind):
-            strided = kind == "reduce" and source < CELL_INPUTS  # reads a previous cell's output
-            edge_params, edge_flops = _edge_cost(
-                op, channels * multiplier, 2 if strided else 1, in_size if strided else out_size, convention
-            )
-            params += edge_params
-            flops += edge_flops
+        for node in getattr(cells, kind):
+            for ops, source in node:
+                strided = kind == "reduce" and source < CELL_INPUTS  # reads a previous cell's output
+                for op in ops:
+                    edge_params, edge_flops = _edge_cost(
+                        op,
+                        channels * multiplier,
+                        2 if strided else 1,
+                        in_size if strided else out_size,
+                        convention,
+                        search,
+                    )
+                    params += edge_params
+                    flops += edge_flops
     return params, flops
 
 

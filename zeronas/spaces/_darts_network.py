@@ -7,17 +7,26 @@ Differences from the reference, none of which changes the architecture or its pa
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn as nn
 
 from zeronas.spaces._darts_genotype import Genotype
-from zeronas.spaces._darts_ops import FactorizedReduce, Identity, ReLUConvBN, build_op
+from zeronas.spaces._darts_ops import FactorizedReduce, Identity, ReLUConvBN, build_op, build_search_op
+from zeronas.spaces._darts_supernet import Supernet
+from zeronas.spaces._networks import MixedOp
 
 #: builds the module of one edge from (op spec, channels, stride); the op spec is what the
-#: genotype holds on that edge (an op name for a derived cell)
+#: genotype holds on that edge (an op name for a derived cell, a tuple of op names for a supernet)
 EdgeBuilder = Callable[..., nn.Module]
+
+
+def supernet_edge(ops: Sequence[str], C: int, stride: int) -> nn.Module:
+    """A DARTS supernet edge at initialisation: the mean of its ops' outputs (softmax of zero
+    architecture weights), each op made as in DARTS' search network."""
+    return MixedOp([build_search_op(op, C, stride) for op in ops])
 
 
 def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:
@@ -28,11 +37,12 @@ def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:
 
 
 class Cell(nn.Module):
-    """Preprocess the two previous outputs to C channels, then 4 nodes of two edges each."""
+    """Preprocess the two previous outputs to C channels, then 4 nodes, each the sum of its incoming edges
+    (two in a derived cell, any number in a supernet)."""
 
     def __init__(
         self,
-        edges: Sequence[tuple[object, int]],
+        nodes: Sequence[Sequence[tuple[object, int]]],
         C_prev_prev: int,
         C_prev: int,
         C: int,
@@ -47,17 +57,20 @@ class Cell(nn.Module):
         else:
             self.preprocess0 = ReLUConvBN(C_prev_prev, C, 1, 1, 0)
         self.preprocess1 = ReLUConvBN(C_prev, C, 1, 1, 0)
-        self._steps = len(edges) // 2
+        self._steps = len(nodes)
+        edges = [edge for node in nodes for edge in node]
         self._indices = [source for _, source in edges]
+        sizes = [len(node) for node in nodes]
+        self._node_edges = [range(start, start + n) for start, n in zip(itertools.accumulate([0, *sizes]), sizes)]
         self._ops = nn.ModuleList(make_edge(op, C, 2 if reduction and source < 2 else 1) for op, source in edges)
         self._concat = list(range(2, 2 + self._steps))
         self.multiplier = len(self._concat)
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, drop_prob: float = 0.0) -> torch.Tensor:
         states = [self.preprocess0(s0), self.preprocess1(s1)]
-        for step in range(self._steps):
+        for edges in self._node_edges:
             total = 0
-            for k in (2 * step, 2 * step + 1):
+            for k in edges:
                 op = self._ops[k]
                 h = op(states[self._indices[k]])
                 if self.training and drop_prob > 0.0 and not isinstance(op, Identity):
@@ -97,7 +110,7 @@ class NetworkCIFAR(nn.Module):
         C: int,
         num_classes: int,
         layers: int,
-        genotype: Genotype,
+        genotype: Genotype | Supernet,
         auxiliary: bool = False,
         drop_path_prob: float = 0.0,
         make_edge: EdgeBuilder = build_op,
@@ -117,8 +130,10 @@ class NetworkCIFAR(nn.Module):
             reduction = i in self.reduction_layers(layers)
             if reduction:
                 C_curr *= 2
-            edges = genotype.reduce if reduction else genotype.normal
-            cell = Cell(edges, C_prev_prev, C_prev, C_curr, reduction, reduction_prev, make_edge)
+            nodes = genotype.reduce if reduction else genotype.normal
+            if isinstance(genotype, Genotype):  # a derived cell: edges 2k, 2k+1 feed node k + 2
+                nodes = [nodes[k : k + 2] for k in range(0, len(nodes), 2)]
+            cell = Cell(nodes, C_prev_prev, C_prev, C_curr, reduction, reduction_prev, make_edge)
             self.cells.append(cell)
             reduction_prev = reduction
             C_prev_prev, C_prev = C_prev, cell.multiplier * C_curr

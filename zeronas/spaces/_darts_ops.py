@@ -2,7 +2,7 @@
 
 Module nesting follows the reference (each composite op keeps its layers in ``self.op``) because
 proxies such as MeCo hook every module. ``build_op`` is the one place an op is made from its name:
-the fixed cells use it, and a supernet builder can combine several of its ops on one edge.
+the fixed cells use it, and ``build_search_op`` wraps it the way DARTS' search network (the supernet) does.
 """
 
 from __future__ import annotations
@@ -114,3 +114,12 @@ def build_op(name: str, C: int, stride: int, affine: bool = True) -> nn.Module:
         if kernel is not None:
             return DilConv(C, C, kernel, stride, 2 * (kernel // 2), 2, affine=affine)
     raise ValueError(f"unknown DARTS op {name!r}")
+
+
+def build_search_op(name: str, C: int, stride: int) -> nn.Module:
+    """The op as DARTS' search network (``model_search.py``, ``MixedOp``) makes it for a supernet edge:
+    BatchNorms without affine parameters, and a parameter-free BatchNorm after each pooling."""
+    op = build_op(name, C, stride, affine=False)
+    if "pool" in name:
+        return nn.Sequential(op, nn.BatchNorm2d(C, affine=False))
+    return op
