@@ -211,16 +211,12 @@ def test_predict_fit_and_eval_cli(tmp_path: Path, capsys):
 
 
 def test_fit_on_real_tss_truth(tmp_path: Path, tss_csv: Path, capsys):
-    """Data-free features against the real TSS table: the forest ranks held-out cells."""
-    space = get_space("tss")
-    rng = np.random.default_rng(1)
-    archs = [space.arch_at(int(i)) for i in rng.choice(space.size, 400, replace=False)]
-    from zeronas.proxies import ArchScorer, scores_to_table
-
-    scorer = ArchScorer(space="tss", proxies=["sed"], batch_size=16)
-    table = scores_to_table([scorer.score(a) for a in archs], ["sed"], [space.index_of(a) for a in archs])
+    """Data-free features against the real TSS table, read from what `zeronas score` writes (a directory of
+    part files): the forest ranks held-out cells."""
     scores = tmp_path / "sed.parquet"
-    pq.write_table(table.replace_schema_metadata(score_file_metadata(NOISE_B16)), scores)
+    argv = ["score", "--space", "tss", "--proxies", "sed", "--sample", "400", "--seed", "1", "--flush-rows", "100"]
+    assert main([*argv, "--input", "noise", "--out", str(scores)]) == 0
+    assert len(list(scores.glob("*.parquet"))) == 4
     model = tmp_path / "sed.model"
     assert (
         main(

@@ -37,11 +37,13 @@ def score_file_metadata(protocol: ProxyProtocol) -> dict[bytes, bytes]:
 
 
 def load_scores(path: str | Path) -> ScoreSet:
-    """A ``zeronas score`` Parquet file or one or more search run directories."""
+    """A ``zeronas score`` output (a directory of part files, or one Parquet file) or search run directories."""
     path = Path(path)
     if not path.exists():
-        raise ZeronasError(f"--scores {path} does not exist; pass a 'zeronas score' file or a search output directory")
-    if path.is_file():
+        raise ZeronasError(
+            f"--scores {path} does not exist; pass a 'zeronas score' output or a search output directory"
+        )
+    if path.is_file() or any(path.glob("*.parquet")):
         return _load_score_file(path)
     return _load_run_dirs(path)
 
