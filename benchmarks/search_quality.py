@@ -61,7 +61,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--proxy", default="meco", help="search objective")
     p.add_argument("--objectives", default="proxy", help="comma list: proxy (default) and/or predictor")
     p.add_argument(
-        "--extra-proxies", default="meco_opt,synflow,params,flops", help="the predictor's features besides --proxy"
+        "--extra-proxies",
+        default="meco_distinct,meco_opt,params,flops,sed",
+        help="the predictor's features besides --proxy",
     )
     p.add_argument("--label-budget", type=int, default=6, help="predictor labels, taken from the --top-k lookups")
     p.add_argument(
