@@ -445,6 +445,22 @@ def test_score_on_ray_matches_in_process_scores(ray_session):
             assert got[a][p] == pytest.approx(expected[a][p], rel=1e-6)
 
 
+def test_score_on_ray_whose_broker_dies_stops_with_one_line(ray_session, monkeypatch):
+    from zeronas.errors import ZeronasError
+    from zeronas.pipeline import _pool, score_on_ray
+    from zeronas.spaces import get_space
+
+    brokers = []
+    start_pool = _pool.start_pool
+    monkeypatch.setattr(_pool, "start_pool", lambda config: brokers.append(start_pool(config)) or brokers[-1])
+    archs = list(get_space("tss").enumerate())[:40]
+    scores = score_on_ray(archs, space="tss", proxies=["params"], workers=1, gpus_per_worker=0, call_size=1)
+    next(scores)
+    ray_session.kill(brokers[0])
+    with pytest.raises(ZeronasError, match="broker died .* rerun the same command with --resume"):
+        list(scores)
+
+
 @pytest.mark.parametrize(
     "argv, fragment",
     [

@@ -89,11 +89,18 @@ def score_on_ray(
                 if isinstance(err.cause, WorkersUnavailable):
                     raise ZeronasError(str(err.cause)) from None
                 raise
+            except ray.exceptions.RayActorError as err:
+                raise ZeronasError(
+                    f"the scorer pool's broker died ({type(err).__name__}: its process or Ray node crashed); "
+                    "the rows already written are kept: rerun the same command with --resume to go on"
+                ) from None
             for out in outs:
                 yield to_arch_score(out, proxies)
     finally:
         try:
             ray.get(pool.shutdown.remote(), timeout=30)
+        except ray.exceptions.RayActorError:
+            pass  # the broker is gone already: nothing left to shut down
         finally:
             ray.kill(pool)
 
