@@ -61,6 +61,9 @@ def run_training_stage(spec: ExperimentSpec, run: RunConfig, searches: list[dict
 
     cands = training_candidates(run, searches, spec.train_top_k or spec.top_k)
     if not cands:
+        # all trained before a resume: a search lacking its train_test row gets one (saying why it has no figure)
+        if not spec.train_simulate:
+            _test_selected(spec, run, searches, [], {})
         return
     epochs = 12 if spec.train_simulate else int(spec.train_epochs)
     if spec.train_simulate:
