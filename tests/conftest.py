@@ -87,11 +87,14 @@ def write_fake_cifar(
     n_test: int = 100,
     classes: int | None = None,
     seed: int = 0,
+    test_label_shift: int = 0,
 ) -> Path:
     """CIFAR python batches of *learnable* synthetic images, in the real pickle layout (torchvision's
     folder and file names, ``labels`` / ``fine_labels`` + ``coarse_labels``). A class sets the mean
     colour; per-image brightness and pixel noise make it non-trivial. Labels are drawn from
-    ``range(classes)`` (default: all of the data set's). Returns the batches folder."""
+    ``range(classes)`` (default: all of the data set's). ``test_label_shift`` mislabels the test
+    split (image of class c labelled c + shift), so that a model good on the training distribution
+    is bad on test. Returns the batches folder."""
     import pickle
 
     import numpy as np
@@ -102,21 +105,25 @@ def write_fake_cifar(
     folder = root / ("cifar-100-python" if cifar100 else "cifar-10-batches-py")
     folder.mkdir(parents=True, exist_ok=True)
 
-    def batch(n: int) -> dict:
-        labels = rng.integers(0, classes, size=n)
-        colour = np.array(_PALETTE, dtype=float)[labels % 10][:, :, None, None] * rng.uniform(0.6, 1.0, (n, 1, 1, 1))
+    def batch(n: int, shift: int = 0) -> dict:
+        drawn = rng.integers(0, classes, size=n)
+        colour = np.array(_PALETTE, dtype=float)[drawn % 10][:, :, None, None] * rng.uniform(0.6, 1.0, (n, 1, 1, 1))
         images = np.clip(colour + rng.normal(0, 25, size=(n, 3, 32, 32)), 0, 255).astype(np.uint8).reshape(n, -1)
+        labels = (drawn + shift) % classes
         if cifar100:
             return {"data": images, "fine_labels": labels.tolist(), "coarse_labels": (labels // 5).tolist()}
         return {"data": images, "labels": labels.tolist()}
 
     if cifar100:
         meta = {"fine_label_names": [f"c{i}" for i in range(100)]}
-        files = {"train": batch(n_train), "test": batch(n_test), "meta": meta}
+        files = {"train": batch(n_train), "test": batch(n_test, test_label_shift), "meta": meta}
     else:
         per = max(1, n_train // 5)
         files = {f"data_batch_{i}": batch(per) for i in range(1, 6)}
-        files.update(test_batch=batch(n_test), **{"batches.meta": {"label_names": [f"c{i}" for i in range(10)]}})
+        files.update(
+            test_batch=batch(n_test, test_label_shift),
+            **{"batches.meta": {"label_names": [f"c{i}" for i in range(10)]}},
+        )
     for name, content in files.items():
         with open(folder / name, "wb") as f:
             pickle.dump(content, f)

@@ -137,7 +137,11 @@ def test_tiny_darts_training_run_end_to_end(ray_session, darts_csv, fake_cifar, 
     validated = sorted((r for r in rows if r["stage"] == "validate"), key=lambda r: r["iteration"])
     trained = [r for r in rows if r["stage"] == "train"]
     assert [r["arch"] for r in trained] == [validated[0]["arch"]]
-    assert all(r["accuracy_source"] == "trained" and r["epochs"] == 1 and 0 <= r["accuracy"] <= 100 for r in trained)
+    assert all(r["accuracy_source"] == "cifar10_holdout_acc_trained" and r["epochs"] == 1 for r in trained)
+    assert all(0 <= r["accuracy"] <= 100 for r in trained)
+    (tested,) = [r for r in rows if r["stage"] == "train_test"]  # the trained genotype, tested once
+    assert tested["arch"] == trained[0]["arch"] and tested["error"] is None and 0 <= tested["accuracy"] <= 100
+    assert "trained by rea-s0 (stage 3)" in printed and "evaluated once" in printed
     found = sum(r["accuracy"] is not None for r in validated)
     if found < 2:
         assert f"ground truth for {found} of 2 archs; the others are not in the benchmark" in printed

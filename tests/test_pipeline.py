@@ -186,22 +186,50 @@ def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_c
     assert {r["epochs"] for r in trained} == {12}
 
 
-def test_real_short_training_stage(ray_session, fake_cifar, tmp_path):
-    data = fake_cifar
+def test_real_short_training_stage(ray_session, tmp_path):
+    """ASHA and the selection read accuracy on held-out training images; the selected arch alone is tested,
+    once. The test labels are shifted by one class, so test and validation disagree."""
+    from conftest import write_fake_cifar
+
+    from zeronas.pipeline._training import evaluate_on_test, train_arch
+    from zeronas.pipeline._training_driver import select_trained
+
+    data = tmp_path / "cifar"
+    write_fake_cifar(data, n_train=400, n_test=80, classes=4, test_label_shift=1)
     out = tmp_path / "runs"
     spec = ExperimentSpec(
         budget=6, top_k=2, train_epochs=2, data=str(data), train_samples=100, out=str(out), quiet=True, device="cpu"
     )
-    run_experiment(spec)
-    trained = [r for r in log_rows(out) if r["stage"] == "train"]
+    result = run_experiment(spec)
+    rows = log_rows(out)
+    trained = [r for r in rows if r["stage"] == "train"]
     assert len(trained) == 2
-    assert all(r["accuracy_source"] == "trained" and 1 <= r["epochs"] <= 2 for r in trained)
-    # the logged figure is the real training's: the same seeded run, repeated here, reaches it at that epoch
-    from zeronas.pipeline._training import train_arch
-
+    assert all(r["accuracy_source"] == "cifar10_holdout_acc_trained" and 1 <= r["epochs"] <= 2 for r in trained)
+    recorded = json.loads((result.run_dir / "_run.json").read_text())["config"]["run"]
+    assert (recorded["train_holdout"], recorded["train_holdout_seed"]) == (40, 0)  # 10 % of 400
+    (tested,) = [r for r in rows if r["stage"] == "train_test"]  # one test figure, for the selected arch only
+    selected = select_trained(trained)
+    assert tested["arch"] == selected["arch"] and tested["epochs"] == selected["epochs"]
+    assert tested["accuracy_source"] == "cifar10_test_acc_trained" and tested["error"] is None
+    # the logged figures are the real training's: the same seeded run, repeated here, reaches them at that epoch
+    one_image = 100 / 40 + 1e-9
     for row in trained:  # (ASHA may have stopped it after epoch 1 of the 2-epoch schedule)
-        again = train_arch("tss", row["arch"], data=data, epochs=2, seed=row["seed"], max_train_samples=100)
-        assert row["accuracy"] == pytest.approx(again.history[row["epochs"] - 1][1], abs=100 / 80 + 1e-9)  # 1 image
+        weights = {}
+
+        def keep(epoch, acc, model, row=row, weights=weights):
+            if epoch == row["epochs"]:
+                weights.update({k: v.clone() for k, v in model.state_dict().items()})
+                return True  # stopped where ASHA stopped it
+
+        again = train_arch(
+            "tss", row["arch"], data=data, epochs=2, seed=row["seed"], max_train_samples=100, report=keep
+        )
+        assert row["accuracy"] == pytest.approx(again.history[row["epochs"] - 1][1], abs=one_image)
+        if row["arch"] == tested["arch"]:
+            test_acc = evaluate_on_test("tss", row["arch"], weights, data=data)
+            assert tested["accuracy"] == pytest.approx(test_acc, abs=100 / 80 + 1e-9)
+    returned = result.returned["rea-s0"]["trained"]
+    assert (returned["arch"], returned["test_accuracy"]) == (tested["arch"], tested["accuracy"])
 
 
 def test_gpu_workers_get_their_own_gpu_or_a_fraction(ray_session):

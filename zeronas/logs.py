@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-STAGES = ("proxy", "label", "validate", "test", "train")
+STAGES = ("proxy", "label", "validate", "test", "train", "train_test")
 PROXY_PREFIX = "proxy_"
 RUN_CONFIG_NAME = "_run.json"
 #: the hive partition key of a run directory (``run=<run_id>``)

@@ -178,6 +178,7 @@ def _overview(ctx: _Context) -> ReportTable:
         ["proxy rows", data.proxy.num_rows],
         ["validate rows", pc.sum(pc.equal(stages, "validate")).as_py() or 0],
         ["train rows", pc.sum(pc.equal(stages, "train")).as_py() or 0],
+        ["train_test rows", pc.sum(pc.equal(stages, "train_test")).as_py() or 0],
         ["distinct archs", len(pc.unique(data.proxy.column("arch")))],
         ["proxies", ", ".join(p[len("proxy_") :] for p in data.proxies) or "none"],
     ]
@@ -519,10 +520,12 @@ def _worker_tables(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
 
 # -- export ---------------------------------------------------------------------------------------------
 def _joined(ctx: _Context) -> pa.Table:
-    """Proxy rows with the ground truth and the searches' validated / trained accuracies."""
+    """Proxy rows with the ground truth and the searches' validated / trained accuracies (``trained_accuracy``:
+    stage 3's held-out validation figure; ``trained_test_accuracy``: set only on the arch stage 3 selected)."""
     table = ctx.data.proxy.append_column("gt_accuracy", pa.array(ctx.gt, pa.float64(), from_pandas=True))
     other = ctx.data.other
-    for stage, name in (("validate", "validated_accuracy"), ("train", "trained_accuracy")):
+    joins = (("validate", "validated_accuracy"), ("train", "trained_accuracy"), ("train_test", "trained_test_accuracy"))
+    for stage, name in joins:
         part = other.filter(pc.fill_null(pc.equal(other.column("stage"), stage), False))
         cols = {"search": part.column("search"), "arch": part.column("arch"), name: part.column("accuracy")}
         if stage == "train":

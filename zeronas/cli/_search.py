@@ -100,6 +100,20 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="train on a random subset of N training images (drawn with the search seed)",
     )
     p.add_argument(
+        "--train-holdout",
+        type=_count_or_fraction,
+        default=S,
+        metavar="N|F",
+        help="stage 3 validates (for ASHA and the selection) on N training images, or that fraction, held out of "
+        "training (default 0.1: 5,000 of CIFAR's 50,000); the test split is used once, on the selected arch",
+    )
+    p.add_argument(
+        "--train-holdout-seed",
+        type=int,
+        default=S,
+        help="seed of the held-out split, the same for every arch of the run (default 0)",
+    )
+    p.add_argument(
         "--train-channels", type=int, default=S, help="darts: initial channels of the trained network (default 36)"
     )
     p.add_argument("--train-layers", type=int, default=S, help="darts: cells of the trained network (default 20)")
@@ -274,6 +288,18 @@ def _key_values(
         except yaml.YAMLError:
             out[key.strip()] = value
     return out
+
+
+def _count_or_fraction(text: str) -> int | float:
+    """``5000`` -> 5000 images, ``0.1`` -> a tenth of them."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a number of images (5000) or a fraction (0.1), not {text!r}") from None
 
 
 def build_spec(opts: dict[str, Any]):
@@ -458,6 +484,18 @@ def _objective_text(spec) -> str:
     return spec.proxy
 
 
+def _print_trained(console, sid: str, trained: dict[str, Any] | None) -> None:
+    """Stage 3's answer: selected on held-out training images, tested once."""
+    if not trained:
+        return
+    console.print(
+        f"trained by {sid} (stage 3): {trained['arch']} (index {_fmt(trained['index'])}), selected on "
+        f"{trained['validation_source']} {_fmt(trained['validation_accuracy'], 4)} % after {trained['epochs']} ep; "
+        f"test {_fmt(trained['test_accuracy'], 4)} % ({trained['test_source']}, evaluated once)"
+        + (f"  [{trained['error']}]" if trained.get("error") else "")
+    )
+
+
 def _print_result(result, spec) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -496,6 +534,7 @@ def _print_result(result, spec) -> None:
                 f"params {_fmt((ret['params'] or 0) / 1e6, 3)} M  FLOPs {_fmt(ret['flops'], 4)} M  "
                 f"validation lookups {ret['lookups']}  proxy evaluations {ret['proxy_evals']}"
             )
+            _print_trained(console, sid, ret.get("trained"))
     else:
         table = Table(
             title=f"{len(result.top)} searches under {_objective_text(spec)}: the architecture each returns",
@@ -515,6 +554,8 @@ def _print_result(result, spec) -> None:
             )
         table.caption = _truth_coverage([r for rows in result.top.values() for r in rows], spec)
         console.print(table)
+        for sid, ret in result.returned.items():
+            _print_trained(console, sid, ret.get("trained"))
         by_algo: dict[str, list[dict[str, Any]]] = {}
         for sid, ret in result.returned.items():
             by_algo.setdefault(sid.rsplit("-s", 1)[0], []).append(ret)

@@ -60,8 +60,11 @@ def collect(run: RunConfig, search_ids: list[str]) -> tuple[dict[str, list[dict[
 
 def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, Any]]) -> dict[str, Any]:
     """The search's answer: its ``test`` row (the best of the top-k by validation), or without a
-    benchmark the proxy's best; with the validation and test figures and what the search spent."""
+    benchmark the proxy's best; with the validation and test figures and what the search spent.
+    With real training (stage 3), ``trained`` is the candidate selected on held-out validation
+    accuracy, with its test accuracy evaluated once (its ``train_test`` row)."""
     test = next((r for r in mine if r["stage"] == "test"), None)
+    trained_test = next((r for r in mine if r["stage"] == "train_test"), None)
     chosen = test or (top[0] if top else {})
     validated = {r["arch"]: r for r in mine if r["stage"] == "validate"}
     return {
@@ -77,6 +80,21 @@ def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, An
         "selected_on_test": run.select_on_test,
         "lookups": len(validated) + sum(r["stage"] == "label" for r in mine),
         "proxy_evals": sum(r["stage"] == "proxy" for r in mine),
+        "trained": _trained_answer(trained_test, mine) if trained_test else None,
+    }
+
+
+def _trained_answer(trained_test: dict[str, Any], mine: list[dict[str, Any]]) -> dict[str, Any]:
+    train = next((r for r in mine if r["stage"] == "train" and r["arch"] == trained_test["arch"]), {})
+    return {
+        "arch": trained_test["arch"],
+        "index": trained_test.get("index"),
+        "epochs": trained_test.get("epochs"),
+        "validation_accuracy": train.get("accuracy"),
+        "validation_source": train.get("accuracy_source"),
+        "test_accuracy": trained_test.get("accuracy"),
+        "test_source": trained_test.get("accuracy_source"),
+        "error": trained_test.get("error"),
     }
 
 

@@ -47,6 +47,10 @@ class RunConfig:
     train_epochs: int
     train_simulate: bool
     train_samples: int | None
+    #: stage 3's validation split: images held out of the training split (resolved count; None: no real
+    #: training), drawn with ``train_holdout_seed`` (see ``_holdout``)
+    train_holdout: int | None
+    train_holdout_seed: int
     #: training network size where the space has one (DARTS); None: the recipe's default
     train_channels: int | None
     train_layers: int | None

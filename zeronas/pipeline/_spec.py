@@ -46,6 +46,9 @@ class ExperimentSpec:
     train_top_k: int | None = None
     train_simulate: bool = False
     train_samples: int | None = None
+    #: stage 3's validation split held out of the training images: a count, a fraction, None = 10 %
+    train_holdout: int | float | None = None
+    train_holdout_seed: int = 0
     data: str | None = None
     #: None: each search's proxy seed is its search seed
     proxy_seed: int | None = None
@@ -177,6 +180,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
             truth.resolve(spec.dataset, metric="valid", epochs=12)
     predictor = _predictor_settings(spec, benchmark, space)
     data = str(Path(spec.data).expanduser().resolve()) if spec.data else None
+    train_holdout = None
     if spec.train_epochs:
         if spec.train_simulate and not benchmark:
             raise ZeronasError("--train-simulate uses the benchmark's 12-epoch results: pass --benchmark PATH")
@@ -185,9 +189,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
                 raise ZeronasError(
                     "short training needs --data DIR (CIFAR python batches) or --train-simulate with --benchmark"
                 )
-            from zeronas.data import load_cifar
-
-            load_cifar(data, spec.dataset, "test")  # readable?
+            train_holdout = _train_holdout(spec, data)
     if spec.proxy_seed is not None and (not isinstance(spec.proxy_seed, int) or isinstance(spec.proxy_seed, bool)):
         raise ZeronasError(f"--proxy-seed must be an integer, got {spec.proxy_seed!r}")
     proxy_options = _proxy_options(spec.proxy_options, proxies)
@@ -238,6 +240,8 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         train_epochs=spec.train_epochs,
         train_simulate=spec.train_simulate,
         train_samples=spec.train_samples,
+        train_holdout=train_holdout,
+        train_holdout_seed=spec.train_holdout_seed,
         train_channels=spec.train_channels,
         train_layers=spec.train_layers,
         scorer_kwargs=scorer_kwargs,
@@ -245,6 +249,18 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         predictor=predictor,
     )
     return spec, run
+
+
+def _train_holdout(spec: ExperimentSpec, data: str) -> int:
+    """Stage 3's held-out validation images: checked against the training split, as a count."""
+    from zeronas.data import load_cifar
+    from zeronas.pipeline._holdout import holdout_size
+
+    if isinstance(spec.train_holdout_seed, bool) or not isinstance(spec.train_holdout_seed, int):
+        raise ZeronasError(f"--train-holdout-seed must be an integer, got {spec.train_holdout_seed!r}")
+    load_cifar(data, spec.dataset, "test")  # readable? the selected architecture is tested on it
+    _, labels = load_cifar(data, spec.dataset, "train")
+    return holdout_size(labels, spec.train_holdout)
 
 
 def _proxy_options(options: dict[str, Any], proxies: list[str]) -> dict[str, dict[str, Any]]:

@@ -5,8 +5,10 @@ DARTS (auxiliary head, drop-path, cutout, gradient clipping, evaluation-size net
 decay applies to all parameters, the learning rate decays to 0 on a cosine over all steps, the
 loss is cross-entropy, and every image is a random 32x32 crop of it zero-padded by 4, flipped
 horizontally at random. Validation accuracy is
-measured on the CIFAR **test** split after every epoch (NATS-Bench's "ori-test" protocol);
-``max_val_samples`` evaluates on a fixed random subset of it instead.
+measured after every epoch on images held out of the CIFAR **training** split (``_holdout``:
+10 % by default, the same images for every architecture under one ``holdout_seed``); the model
+never trains on them. The CIFAR test split is not read here: :func:`evaluate_on_test` evaluates a
+trained model on it once, after the selection.
 
 The run is deterministic under ``seed`` on CPU: the network initialisation, the training
 subset, the shuffling and the augmentation are all drawn from generators seeded by it, and
@@ -30,9 +32,10 @@ from zeronas._device import parse_device
 from zeronas.data import CIFAR_MEAN, CIFAR_STD, load_cifar
 from zeronas.datasets import canonical_dataset, num_classes
 from zeronas.errors import ZeronasError
+from zeronas.pipeline._holdout import split_holdout
 from zeronas.pipeline._recipes import Recipe, check_network_size, recipe_for
 
-__all__ = ["TrainResult", "train_arch"]
+__all__ = ["TrainResult", "evaluate_on_test", "train_arch"]
 
 _PAD = 4
 _EVAL_BATCH = 500
@@ -42,12 +45,15 @@ _EVAL_BATCH = 500
 class TrainResult:
     #: epochs actually trained (fewer than asked when ``report`` stopped the run)
     epochs_run: int
-    #: validation accuracy (%) after the last epoch trained
+    #: validation accuracy (%) on the held-out training images after the last epoch trained
     val_acc: float
     #: ``(epoch, val_acc)`` after every epoch, epochs counted from 1
     history: list[tuple[int, float]] = field(default_factory=list)
     #: wall seconds, data loading included
     seconds: float = 0.0
+    #: images trained on and held out for validation
+    train_size: int = 0
+    val_size: int = 0
 
 
 def train_arch(
@@ -64,16 +70,19 @@ def train_arch(
     seed: int = 0,
     device: str = "cpu",
     max_train_samples: int | None = None,
-    max_val_samples: int | None = None,
-    report: Callable[[int, float], bool | None] | None = None,
+    holdout: int | float | None = None,
+    holdout_seed: int = 0,
+    report: Callable[[int, float, nn.Module], bool | None] | None = None,
 ) -> TrainResult:
     """Train ``arch`` of ``space`` on CIFAR python batches under ``data``.
 
     ``batch_size``/``lr`` default to the space's recipe; ``channels``/``layers`` size a DARTS network
     (default: the DARTS evaluation size, 36 / 20).
 
-    ``report(epoch, val_acc)`` is called after each epoch; returning True stops training.
-    ``max_train_samples`` trains on a fixed random subset of the training split.
+    ``holdout`` images of the training split (a count, or a fraction; default 10 %), drawn with
+    ``holdout_seed`` (see ``_holdout``), are the validation split; the rest is trained on, or a
+    random subset of ``max_train_samples`` of the rest drawn with ``seed``.
+    ``report(epoch, val_acc, model)`` is called after each epoch; returning True stops training.
     """
     from zeronas.spaces import get_space
 
@@ -93,36 +102,17 @@ def train_arch(
     _check_positive_int("batch_size", batch_size)
     if max_train_samples is not None:
         _check_positive_int("max_train_samples", max_train_samples, minimum=2)
-    if max_val_samples is not None:
-        _check_positive_int("max_val_samples", max_val_samples)
     if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
         raise ZeronasError(f"learning rate must be a positive number, got {lr!r}")
     torch_device = parse_device(device)
-    root = Path(data)
-    if not root.is_dir():
-        raise ZeronasError(
-            f"training data directory {root} does not exist; give the CIFAR python batches directory "
-            "(cifar-10-batches-py / cifar-100-python) or its parent"
-        )
-
-    rng = np.random.default_rng(seed)
-    train_x, train_y = _subset(*load_cifar(root, dataset, "train"), max_train_samples, rng)
-    val_x, val_y = _subset(*load_cifar(root, dataset, "test"), max_val_samples, rng)
-    if len(train_x) < 2:
-        raise ZeronasError(f"need at least 2 training images in {root}, found {len(train_x)}")
-
-    train_x, train_y = torch.from_numpy(train_x).to(torch_device), torch.from_numpy(train_y).to(torch_device)
-    val_x, val_y = torch.from_numpy(val_x).to(torch_device), torch.from_numpy(val_y).to(torch_device)
-    mean = torch.tensor(CIFAR_MEAN[dataset], device=torch_device).view(1, 3, 1, 1) * 255
-    std = torch.tensor(CIFAR_STD[dataset], device=torch_device).view(1, 3, 1, 1) * 255
-
-    def normalise(images: torch.Tensor) -> torch.Tensor:
-        return (images.float() - mean) / std
-
-    fork_devices = [torch_device.index or 0] if torch_device.type == "cuda" else []
-    with torch.random.fork_rng(devices=fork_devices):
-        torch.manual_seed(seed)
-        model = _build(search_space, arch, num_classes(dataset), recipe, channels, layers).to(torch_device)
+    images, labels = load_cifar(_data_root(data), dataset, "train")
+    train_idx, val_idx = split_holdout(labels, holdout, holdout_seed)
+    train_idx = _subset(train_idx, max_train_samples, np.random.default_rng(seed))
+    train_x, train_y = _to_device(images[train_idx], labels[train_idx], torch_device)
+    val_x, val_y = _to_device(images[val_idx], labels[val_idx], torch_device)
+    del images, labels
+    normalise = _normaliser(dataset, torch_device)
+    model = _seeded_model(search_space, arch, dataset, recipe, channels, layers, seed, torch_device)
     generator = torch.Generator().manual_seed(seed)
 
     batch = min(batch_size, len(train_x))
@@ -157,7 +147,7 @@ def train_arch(
             schedule.step()
         acc = _accuracy(model, val_x, val_y, normalise)
         history.append((epoch, acc))
-        if report is not None and report(epoch, acc) is True:
+        if report is not None and report(epoch, acc, model) is True:
             break
 
     return TrainResult(
@@ -165,7 +155,67 @@ def train_arch(
         val_acc=history[-1][1],
         history=history,
         seconds=time.perf_counter() - started,
+        train_size=len(train_x),
+        val_size=len(val_x),
     )
+
+
+def evaluate_on_test(
+    space: str,
+    arch: str,
+    state_dict: dict[str, torch.Tensor],
+    *,
+    data: str | Path,
+    dataset: str = "cifar10",
+    channels: int | None = None,
+    layers: int | None = None,
+    device: str = "cpu",
+) -> float:
+    """Accuracy (%) on the CIFAR **test** split of ``arch`` with the trained weights ``state_dict``.
+
+    Called once per search, on the architecture stage 3 selected by validation accuracy."""
+    from zeronas.spaces import get_space
+
+    search_space = get_space(space)
+    dataset = canonical_dataset(dataset)
+    torch_device = parse_device(device)
+    images, labels = load_cifar(_data_root(data), dataset, "test")
+    test_x, test_y = _to_device(images, labels, torch_device)
+    recipe = recipe_for(search_space.name)
+    model = _seeded_model(search_space, arch, dataset, recipe, channels, layers, 0, torch_device)
+    model.load_state_dict(state_dict)
+    return _accuracy(model, test_x, test_y, _normaliser(dataset, torch_device))
+
+
+def _data_root(data: str | Path) -> Path:
+    root = Path(data)
+    if not root.is_dir():
+        raise ZeronasError(
+            f"training data directory {root} does not exist; give the CIFAR python batches directory "
+            "(cifar-10-batches-py / cifar-100-python) or its parent"
+        )
+    return root
+
+
+def _to_device(images: np.ndarray, labels: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.from_numpy(np.ascontiguousarray(images)).to(device), torch.from_numpy(labels).to(device)
+
+
+def _normaliser(dataset: str, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    mean = torch.tensor(CIFAR_MEAN[dataset], device=device).view(1, 3, 1, 1) * 255
+    std = torch.tensor(CIFAR_STD[dataset], device=device).view(1, 3, 1, 1) * 255
+
+    def normalise(images: torch.Tensor) -> torch.Tensor:
+        return (images.float() - mean) / std
+
+    return normalise
+
+
+def _seeded_model(space, arch, dataset, recipe, channels, layers, seed: int, device: torch.device) -> nn.Module:
+    fork_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        return _build(space, arch, num_classes(dataset), recipe, channels, layers).to(device)
 
 
 def _build(space, arch: str, classes: int, recipe: Recipe, channels: int | None, layers: int | None) -> nn.Module:
@@ -217,13 +267,10 @@ def _accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, norm
     return 100.0 * correct / len(images)
 
 
-def _subset(
-    images: np.ndarray, labels: np.ndarray, limit: int | None, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    if limit is None or limit >= len(images):
-        return images, labels
-    keep = np.sort(rng.permutation(len(images))[:limit])
-    return images[keep], labels[keep]
+def _subset(indices: np.ndarray, limit: int | None, rng: np.random.Generator) -> np.ndarray:
+    if limit is None or limit >= len(indices):
+        return indices
+    return np.sort(rng.permutation(indices)[:limit])
 
 
 def _check_positive_int(name: str, value: object, minimum: int = 1) -> None:

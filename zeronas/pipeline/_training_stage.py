@@ -16,8 +16,13 @@ from zeronas.pipeline._placement import format_duration
 if TYPE_CHECKING:
     from zeronas.pipeline._run_config import RunConfig
 
+#: the trained weights in a training trial's Tune checkpoint
+WEIGHTS_FILE = "model.pt"
+
 
 def training_trial(config: dict[str, Any], run: RunConfig) -> None:
+    """One candidate's short training; reports its held-out validation accuracy (never test) after every
+    epoch, with the weights as a Tune checkpoint so that the selected one can be tested afterwards."""
     cand = config["candidate"]
     if run.train_simulate:
         from zeronas.groundtruth import open_ground_truth
@@ -27,7 +32,11 @@ def training_trial(config: dict[str, Any], run: RunConfig) -> None:
         tune.report({"val_acc": acc if acc is not None else float("nan"), "epoch": 12, "missing": acc is None})
         return
 
+    import tempfile
+    from pathlib import Path
+
     import ray
+    import torch
 
     from zeronas.pipeline._ray_session import node_name
     from zeronas.pipeline._training import train_arch
@@ -36,9 +45,13 @@ def training_trial(config: dict[str, Any], run: RunConfig) -> None:
     gpu_ids = ray.get_gpu_ids()
     device = worker_device(run.device, gpu_ids, node_name())
     label = f"cuda:{gpu_ids[0]}" if device == "cuda" else "cpu"
+    node_id = ray.get_runtime_context().get_node_id()
 
-    def report(epoch: int, val_acc: float) -> None:
-        tune.report({"val_acc": val_acc, "epoch": epoch, "device": label})
+    def report(epoch: int, val_acc: float, model: torch.nn.Module) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            torch.save(model.state_dict(), Path(folder) / WEIGHTS_FILE)
+            metrics = {"val_acc": val_acc, "epoch": epoch, "device": label, "node_id": node_id}
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
 
     train_arch(
         run.space,
@@ -49,14 +62,50 @@ def training_trial(config: dict[str, Any], run: RunConfig) -> None:
         seed=int(cand["seed"]),
         device=device,
         max_train_samples=run.train_samples,
+        holdout=run.train_holdout,
+        holdout_seed=run.train_holdout_seed,
         channels=run.train_channels,
         layers=run.train_layers,
         report=report,
     )
 
 
+def evaluate_selected(run: RunConfig, arch: str, checkpoint_dir: str) -> dict[str, Any]:
+    """The CIFAR test accuracy of the selected candidate's trained weights (run as a Ray task on the
+    node that holds its checkpoint): ``{"accuracy", "device"}``."""
+    from pathlib import Path
+
+    import ray
+    import torch
+
+    from zeronas.pipeline._ray_session import node_name
+    from zeronas.pipeline._training import evaluate_on_test
+    from zeronas.pipeline._worker_device import worker_device
+
+    gpu_ids = ray.get_gpu_ids()
+    device = worker_device(run.device, gpu_ids, node_name())
+    weights = torch.load(Path(checkpoint_dir) / WEIGHTS_FILE, map_location=device, weights_only=True)
+    acc = evaluate_on_test(
+        run.space,
+        arch,
+        weights,
+        data=run.data,
+        dataset=run.dataset,
+        channels=run.train_channels,
+        layers=run.train_layers,
+        device=device,
+    )
+    return {"accuracy": acc, "device": f"cuda:{gpu_ids[0]}" if device == "cuda" else "cpu"}
+
+
+def holdout_source(run: RunConfig) -> str:
+    """``accuracy_source`` of a trained candidate's row: accuracy on the held-out training images."""
+    return f"{run.dataset}_holdout_acc_trained"
+
+
 class TrainingLogCallback(Callback):
-    """Writes one `train` row per candidate when its trial ends (finished or stopped early)."""
+    """Writes one `train` row per candidate when its trial ends (finished or stopped early): its last
+    held-out validation accuracy and the epochs it trained."""
 
     def __init__(self, run: RunConfig) -> None:
         self.run = run
@@ -84,7 +133,7 @@ class TrainingLogCallback(Callback):
                 "score": cand["score"],
                 "objective": self.run.objective_spec,
                 "accuracy": acc,
-                "accuracy_source": f"{self.run.dataset}_valid_acc_12ep" if simulated else "trained",
+                "accuracy_source": f"{self.run.dataset}_valid_acc_12ep" if simulated else holdout_source(self.run),
                 "epochs": result.get("epoch"),
                 "params": cand.get("params"),
                 "flops": cand.get("flops"),
