@@ -84,7 +84,7 @@ def _anytime(label: str, k: int, eval_bands: list, time_bands: list, out: Path) 
     for band in eval_bands:
         _band(ax, band, x_log=len(band.x) > 50)
     ax.set_xlabel("proxy evaluations")
-    ax.set_ylabel(f"best true accuracy of top-{k} by score (%)")
+    ax.set_ylabel(f"oracle: best true accuracy of top-{k} by score (%)")
     ax.set_title("vs evaluations", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
@@ -96,7 +96,7 @@ def _anytime(label: str, k: int, eval_bands: list, time_bands: list, out: Path) 
         ax2.set_title("vs wall time", fontsize=10)
         ax2.grid(alpha=0.3)
         ax2.legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"Anytime top-{k} accuracy, {label} (mean ± std over seeds)", fontsize=11)
+    fig.suptitle(f"Anytime oracle top-{k} accuracy (not a search result), {label}, mean ± std over seeds", fontsize=11)
     return _save(fig, out)
 
 
