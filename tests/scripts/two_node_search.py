@@ -2,10 +2,12 @@
 
 Then the same with the only GPU node, so that no replacement worker can be placed: that
 search must stop after --wait-for-workers, and go on with --resume once a GPU node is back.
+Arguments: OUT BUDGET GPU_BUDGET GPU_WAIT_SECONDS.
 Used by tests/test_pipeline_recovery.py in a subprocess (a Cluster needs its own Ray).
 Prints one JSON line with what the logs hold.
 """
 
+import atexit
 import json
 import os
 import sys
@@ -25,8 +27,11 @@ from zeronas.pipeline import ExperimentSpec, run_experiment  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
 from _running import start_in_thread, wait_for_pool  # noqa: E402
 
-out, budget = sys.argv[1], int(sys.argv[2])
+out, budget, gpu_budget, gpu_wait = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
+# Shut down on failure too: a head left behind stays /tmp/ray/ray_current_cluster, which every later
+# ray.init(num_cpus=...) on the machine would then try to join (and fail).
+atexit.register(lambda: (ray.shutdown(), cluster.shutdown()))
 worker_node = cluster.add_node(num_cpus=2)
 ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
 cluster.wait_for_nodes()
@@ -60,13 +65,13 @@ gpu_out = str(Path(out) / "gpu")
 gpu_node = cluster.add_node(num_cpus=1, num_gpus=1)
 cluster.wait_for_nodes()
 spec = ExperimentSpec(
-    budget=budget,
+    budget=gpu_budget,
     out=gpu_out,
     quiet=True,
     workers=1,
     gpus_per_worker=1,
     cpus_per_worker=0.5,
-    wait_for_workers=5,
+    wait_for_workers=gpu_wait,
     device="cpu",
 )
 outcome = {}
@@ -96,5 +101,3 @@ run_experiment(spec, resume=True)
 rows = ds.dataset(gpu_out, format="parquet", partitioning="hive").to_table().to_pylist()
 report["gpu_resumed"] = [r["arch"] for r in rows]
 print(json.dumps(report))
-ray.shutdown()
-cluster.shutdown()
