@@ -22,9 +22,10 @@ Published anchors (NATS-Bench TSS / NAS-Bench-201, CIFAR-10 test accuracy, %):
 * REA with 12,000 s of simulated training: 93.92 ± 0.30 (same table)
 * the best cell in the space: 94.37 (index 6111)
 
-Goal: ≥ 94.3 mean over 10 seeds with MeCo. The full protocol (3 algorithms × 10 seeds × 2,000 MeCo
-evaluations, 10 lookups) costs about 60,000 MeCo evaluations: tens of minutes on two CPU cores, a
-few on a GPU; ``--budget`` and ``--seeds`` scale it down (say so beside any figure).
+Goal: ≥ 94.3 mean over 10 seeds with MeCo. Measured cost: one algorithm × 10 seeds × 1,000 MeCo
+evaluations (real image) took ~23 min wall with 2 CPU scorer actors on a loaded 2-core machine, so the
+full protocol (3 algorithms × 10 seeds × 2,000) is about 2.5 h there; ``--budget`` and ``--seeds`` scale it
+down (say so beside any figure).
 
     python benchmarks/search_quality.py --benchmark ../shared/data/nats_tss/cifar10.csv \\
         --algos random,rea,tpe --seeds 10 --budget 2000 --json /tmp/search_quality.json
