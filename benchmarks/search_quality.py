@@ -89,8 +89,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--objectives takes proxy and/or predictor")
     if "predictor" in args.objectives and not 2 <= args.label_budget < args.top_k:
         p.error(f"--label-budget must be >= 2 and leave at least one of the --top-k {args.top_k} lookups to validate")
-    # a round labels two archs (the best and one at random): spread the rounds over the search
-    args.label_every = args.label_every or max(1, args.budget // (args.label_budget // 2 + 1))
+    if args.label_every is None:
+        # a round labels two archs (the best and one at random): spread the rounds over the search
+        args.label_every = max(1, args.budget // (args.label_budget // 2 + 1))
+    elif args.label_every < 1:
+        p.error(f"--label-every must be >= 1 evaluation, got {args.label_every}")
     return args
 
 

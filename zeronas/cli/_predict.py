@@ -55,8 +55,8 @@ def _add_data_args(parser: argparse.ArgumentParser) -> None:
         "--scores",
         required=True,
         type=Path,
-        metavar="FILE_OR_RUN_DIR",
-        help="a 'zeronas score' Parquet file or a search output / run directory",
+        metavar="SCORES_OR_RUN_DIR",
+        help="what 'zeronas score' wrote (its --out directory or one Parquet file) or a search output / run directory",
     )
     parser.add_argument("--benchmark", required=True, metavar="TABLE", help="ground truth table or NATS-Bench dir")
     parser.add_argument("--metric", choices=("test", "valid"), default="test", help="ground-truth split (default test)")
