@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from zeronas.errors import ZeronasError
@@ -18,7 +18,9 @@ COMPARED = ("space", "dataset", "input_kind", "batch_size", "seed_policy")
 class ProxyProtocol:
     """``input_kind``: ``noise`` (Gaussian) or ``real`` (images); ``seed_policy``: ``fixed``
     (every network built and fed from one seed, what ``ArchScorer`` does); ``seed`` is kept
-    for the record but not compared (another seed draws from the same distribution)."""
+    for the record but not compared (another seed draws from the same distribution), and so are
+    ``zeronas_version`` and ``proxy_options`` (the constructor options of every proxy scored; None
+    in records written before they were kept)."""
 
     space: str
     dataset: str
@@ -26,6 +28,8 @@ class ProxyProtocol:
     batch_size: int
     seed_policy: str = "fixed"
     seed: int | None = None
+    zeronas_version: str | None = field(default=None, compare=False)
+    proxy_options: Mapping[str, Mapping[str, Any]] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -37,13 +41,28 @@ class ProxyProtocol:
                 **{k: data[k] for k in ("space", "dataset", "input_kind", "batch_size")},
                 seed_policy=data.get("seed_policy", "fixed"),
                 seed=data.get("seed"),
+                zeronas_version=data.get("zeronas_version"),
+                proxy_options=data.get("proxy_options"),
             )
         except KeyError as err:
             raise ZeronasError(f"proxy protocol record lacks {err.args[0]!r}: {dict(data)}") from None
 
     @classmethod
-    def of_scorer(cls, space: str, dataset: str, data: Any, batch_size: int, seed: int) -> ProxyProtocol:
-        return cls(space, dataset, "real" if data else "noise", int(batch_size), "fixed", int(seed))
+    def of_scorer(
+        cls,
+        space: str,
+        dataset: str,
+        data: Any,
+        batch_size: int,
+        seed: int,
+        proxy_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> ProxyProtocol:
+        from zeronas import __version__
+
+        options = {name: dict(opts) for name, opts in (proxy_options or {}).items()}
+        return cls(
+            space, dataset, "real" if data else "noise", int(batch_size), "fixed", int(seed), __version__, options
+        )
 
     def check_matches(self, other: ProxyProtocol, what: str) -> None:
         """Raise a one-line ZeronasError when ``other`` measured proxies differently."""
