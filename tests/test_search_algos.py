@@ -4,6 +4,7 @@ plus the algorithm-specific behaviour of REA, the Optuna family and the registry
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import optuna
@@ -192,6 +193,28 @@ def test_an_optuna_sampler_instance_works_in_place_of_a_name():
         OptunaSearch("tss", sampler=sampler, sampler_options={"seed": 1})
     with pytest.raises(ZeronasError, match="a name or an optuna sampler"):
         get_algorithm(object(), space="tss")
+
+
+def test_a_search_from_a_sampler_instance_pickles_and_resumes_identically():
+    algo = get_algorithm(optuna.samplers.TPESampler(seed=3, n_startup_trials=4), space="tss", seed=0)
+    run_search(algo, 12, batch=4)
+    clone = pickle.loads(pickle.dumps(algo))
+    assert clone.ask(5) == algo.ask(5)
+
+
+def test_a_sampler_instance_that_cannot_be_copied_is_a_one_line_error_naming_the_fix():
+    if not _holds_a_lock(optuna.samplers.NSGAIISampler()):
+        pytest.skip("this optuna's NSGAIISampler holds no thread lock")
+    with pytest.raises(ZeronasError, match="pass its name instead, e.g. sampler='NSGAIISampler'"):
+        get_algorithm(optuna.samplers.NSGAIISampler(), space="tss")
+
+
+def _holds_a_lock(sampler: object) -> bool:
+    try:
+        pickle.dumps(sampler)
+    except TypeError:
+        return True
+    return False
 
 
 def test_quieting_optuna_restores_its_log_level():

@@ -12,6 +12,13 @@ where every network fails. ``-inf`` is what Optuna's samplers know how to rank: 
 NSGA-II order it below every real score, and the GP sampler clips it to the worst finite
 score it has seen (``gp.warn_and_convert_inf``). With a cost objective the cost is still
 the architecture's real cost.
+
+Pickling: a sampler may hold what pickle cannot carry (optuna 5.1's ``NSGAIISampler`` holds a
+thread lock), so a pickled search carries no sampler and no study. It carries how the sampler
+was built (name and options, or an unused copy of the given instance) and the Optuna calls made
+so far (asks, tells, added trials); unpickling rebuilds the sampler and replays those calls.
+Optuna's samplers are deterministic given their seed and the calls they see, so the clone
+proposes what the original would have proposed.
 """
 
 from __future__ import annotations
@@ -124,18 +131,51 @@ class OptunaSearch(SearchAlgorithm):
             for name, options in self._decisions
         }
         self._option_index = [{_choice(o, i): i for i, o in enumerate(options)} for _, options in self._decisions]
-        with _quiet_optuna():
-            if is_optuna_sampler(sampler):
-                self.sampler = copy.deepcopy(sampler)  # the caller's sampler is not advanced by this search
-            else:
-                self.sampler = self._make_sampler(dict(sampler_options or {}))
-            directions = ["maximize", "minimize"] if cost else ["maximize"]
-            self.study = optuna.create_study(sampler=self.sampler, directions=directions)
+        #: an unused copy of a given sampler instance (None: the sampler is built from its name)
+        self._template: optuna.samplers.BaseSampler | None = None
+        self._sampler_options: dict[str, Any] = {}
+        if is_optuna_sampler(sampler):
+            self._template = _unused_copy(sampler)  # the caller's sampler is not advanced by this search
+        else:
+            self._sampler_options = self._complete_options(dict(sampler_options or {}))
+        #: the Optuna calls made so far, replayed on unpickling: ("ask",), ("tell", number, values),
+        #: ("add", params, values)
+        self._calls: list[tuple[Any, ...]] = []
+        self._new_study()
         self._open: dict[str, list[int]] = defaultdict(list)  # dedup key -> open trial numbers
         self._results: dict[str, list[float]] = {}  # dedup key -> told values
 
+    # -- pickling (see the module docstring) ----------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["sampler"], state["study"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._new_study()
+        with _quiet_optuna():
+            for call in self._calls:
+                if call[0] == "ask":
+                    self.study.ask(self._distributions)
+                elif call[0] == "tell":
+                    self.study.tell(call[1], call[2])
+                else:
+                    self.study.add_trial(self._finished_trial(call[1], call[2]))
+
+    def _new_study(self) -> None:
+        """A fresh sampler (from the name and options, or a copy of the template) and an empty study."""
+        with _quiet_optuna():
+            if self._template is not None:
+                self.sampler = _unused_copy(self._template)
+            else:
+                self.sampler = self._build_sampler(self._sampler_options)
+            directions = ["maximize", "minimize"] if self.cost else ["maximize"]
+            self.study = optuna.create_study(sampler=self.sampler, directions=directions)
+
     # -- sampler construction -------------------------------------------------
-    def _make_sampler(self, options: dict[str, Any]) -> optuna.samplers.BaseSampler:
+    def _complete_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` with the search seed and the space-derived defaults filled in."""
         cls = sampler_class(self.sampler_name)
         params = inspect.signature(cls).parameters
         if "seed" in params:
@@ -145,8 +185,11 @@ class OptunaSearch(SearchAlgorithm):
         if "warn_independent_sampling" in params and cls is not optuna.samplers.TPESampler:
             # categorical-only spaces make CMA-ES / QMC / GP fall back to independent sampling
             options.setdefault("warn_independent_sampling", False)
+        return options
+
+    def _build_sampler(self, options: Mapping[str, Any]) -> optuna.samplers.BaseSampler:
         try:
-            return cls(**options)
+            return sampler_class(self.sampler_name)(**options)
         except (TypeError, ValueError) as err:
             raise ZeronasError(f"cannot build optuna sampler {self.sampler_name} with {options}: {err}") from None
 
@@ -183,6 +226,7 @@ class OptunaSearch(SearchAlgorithm):
     def _ask_one(self) -> str | None:
         for _ in range(self.max_retries):
             trial = self.study.ask(self._distributions)
+            self._calls.append(("ask",))
             arch = self._arch_of(trial.params)
             if self._claim(arch):
                 self._open[self._key(arch)].append(trial.number)
@@ -205,14 +249,26 @@ class OptunaSearch(SearchAlgorithm):
             for number in numbers:
                 self._finish(number, values)
             if not numbers:  # never asked (or asked and already told): record it as a finished trial
-                self.study.add_trial(
-                    optuna.trial.create_trial(
-                        params=self._params_of(arch), distributions=self._distributions, values=values
-                    )
-                )
+                params = self._params_of(arch)
+                self.study.add_trial(self._finished_trial(params, values))
+                self._calls.append(("add", params, values))
+
+    def _finished_trial(self, params: dict[str, Any], values: list[float]) -> optuna.trial.FrozenTrial:
+        return optuna.trial.create_trial(params=params, distributions=self._distributions, values=values)
 
     def _finish(self, number: int, values: list[float]) -> None:
         self.study.tell(number, values)
+        self._calls.append(("tell", number, values))
+
+
+def _unused_copy(sampler: optuna.samplers.BaseSampler) -> optuna.samplers.BaseSampler:
+    try:
+        return copy.deepcopy(sampler)
+    except TypeError as err:  # e.g. "cannot pickle '_thread.lock' object"
+        raise ZeronasError(
+            f"cannot copy the optuna sampler instance {type(sampler).__name__} ({err}); pass its name "
+            f"instead, e.g. sampler={type(sampler).__name__!r} with sampler_options={{...}}"
+        ) from None
 
 
 def _choice(option: Any, index: int) -> Any:
