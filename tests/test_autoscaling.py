@@ -14,7 +14,7 @@ from pathlib import Path
 SCRIPT = Path(__file__).parent / "scripts" / "autoscaling_search.py"
 
 
-def test_gpu_workers_are_launched_on_demand_and_impossible_requests_fail_clearly():
+def test_gpu_workers_are_launched_on_demand_whether_or_not_zeronas_sees_the_node_types():
     # A short base path: Ray's socket paths under it must stay below the 107-byte limit.
     base = Path(tempfile.mkdtemp(prefix="zr-as-"))
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
@@ -39,23 +39,31 @@ def test_gpu_workers_are_launched_on_demand_and_impossible_requests_fail_clearly
     assert proc.returncode == 0, stderr[-3000:]
     report = json.loads(stdout.strip().splitlines()[-1])
 
+    unknown = report["unknown_default"]
+    assert not unknown["known"] and (unknown["kind"], unknown["workers"]) == ("CPU", 2)  # the head's 2 CPUs
+    assert "could not see the autoscaler's node types" in unknown["note"], unknown
+    assert "ask for GPUs with --gpus-per-worker 1" in unknown["note"]
+
     gpu = report["gpu_search"]
     assert len(gpu["gpu_nodes"]) == 2  # launched by the autoscaler: the head has no GPU
-    assert gpu["pool"]["workers"] == 2 and gpu["pool"]["workers_up"] == 2  # default: one per launchable GPU
-    assert len(gpu["archs"]) == 24 and len(set(gpu["archs"])) == 24
+    assert gpu["pool"]["workers"] == 3 and gpu["pool"]["workers_up"] == 2 and gpu["pool"]["unavailable"] is None
+    assert len(gpu["archs"]) == 16 and len(set(gpu["archs"])) == 16
     # Every row names the scorer and node that computed it (one GPU each: they can only run on launched
     # GPU nodes; the fake provider's node ids share their first 8 hex digits, so the labels look alike).
     assert gpu["nodes"] and all(gpu["nodes"]) and 1 <= len(gpu["workers"]) <= 2
-    assert sum(gpu["pool"]["per_worker"].values()) == 24 and set(gpu["pool"]["per_worker"]) == set(gpu["workers"])
+    assert sum(gpu["pool"]["per_worker"].values()) == 16 and set(gpu["pool"]["per_worker"]) == set(gpu["workers"])
 
-    three = report["three_workers"]
-    assert three["pool"]["workers"] == 3 and three["pool"]["workers_up"] == 2 and three["pool"]["unavailable"] is None
-    assert len(three["archs"]) == 12 and len(set(three["archs"])) == 12
+    infeasible = report["two_gpus_unknown"]
+    assert infeasible["error"] and "the autoscaler reports" in infeasible["error"], infeasible
+    assert "GPU 2" in infeasible["error"] and infeasible["seconds"] < 90  # --wait-for-workers is 120 s
 
-    two = report["two_gpus"]
+    known = report["known_default"]
+    assert known["known"] and (known["kind"], known["workers"]) == ("GPU", 2), known  # one per launchable GPU
+    assert "gpu_worker (CPU 1, GPU 1)" in known["note"] and "ray_bootstrap_config.yaml" in known["note"]
+    two = report["two_gpus_known"]
     assert two["error"] and "GPU 2" in two["error"] and "gpu_worker (CPU 1, GPU 1)" in two["error"], two
     assert "--gpus-per-worker" in two["error"] and two["seconds"] < 30 and not two["wrote"]
     print(
         {k: v for k, v in report.items() if k.endswith("seconds")},
-        {k: report[k]["seconds"] for k in ("gpu_search", "three_workers", "two_gpus")},
+        {k: report[k]["seconds"] for k in ("gpu_search", "two_gpus_unknown", "two_gpus_known")},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,7 +51,9 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     _check_writable(out)
 
     ensure_ray(spec.address)
-    pool_config = scorer_pool_config(spec, run, read_capacity())
+    pool_config, placement_note = scorer_pool_config(spec, run, read_capacity())
+    if not spec.quiet:
+        print(placement_note, file=sys.stderr, flush=True)
     run = dataclasses.replace(
         run,
         run_id=run_id,

@@ -7,11 +7,17 @@ CPUs and never ask for a GPU node. The node types an autoscaler can launch come 
 (autoscaler v2, KubeRay) or, for the default (v1) autoscaler, from the config the launcher
 wrote on the head node, ``~/ray_bootstrap_config.yaml``, the file Ray's own Tune and usage
 stats read, used only when its node types are the ones the running autoscaler reports.
+
+Where zeronas cannot see them (Ray Client, KubeRay's v1 autoscaler, a head started by hand
+with its own ``--autoscaling-config``), "unknown" is not "nothing can hold it": an explicit
+request is placed as asked and the autoscaler answers, within ``--wait-for-workers`` (the pool
+gives up early when the autoscaler reports the request infeasible). Every placement comes with
+one line saying what was found and why it chose CPU or GPU.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 import threading
 from collections.abc import Callable
@@ -20,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zeronas.errors import ZeronasError
+from zeronas.pipeline import _ray_private
 
 if TYPE_CHECKING:
     from zeronas.pipeline._pool import PoolConfig
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
 
 LAUNCHER_CONFIG = "~/ray_bootstrap_config.yaml"
 DEFAULT_WAIT_SECONDS = 600.0
+#: how long to wait for a v1 autoscaler's first status (its monitor writes one every 5 s by default)
+STATUS_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,11 @@ class NodeType:
 @dataclass(frozen=True)
 class Capacity:
     nodes: list[dict[str, float]]  # total resources of each live node
-    launchable: list[NodeType]  # empty on a cluster that cannot grow
+    launchable: list[NodeType]  # empty on a cluster that cannot grow, or whose node types are unknown
+    #: False when zeronas could not see what the autoscaler can launch (then requests are not refused)
+    known: bool = True
+    #: where the node types came from, or why they could not be seen
+    source: str = ""
 
     @property
     def autoscaling(self) -> bool:
@@ -64,6 +77,9 @@ class Capacity:
         return any(all(shape.get(k, 0.0) >= v for k, v in bundle.items() if v > 0) for shape in shapes)
 
     def describe(self) -> str:
+        if not self.known:
+            has = "; ".join(_fmt_resources(n) for n in self.nodes) or "nothing"
+            return f"its nodes have {has} and zeronas could not see its autoscaler's node types ({self.source})"
         if not self.launchable:
             return "its nodes have " + "; ".join(_fmt_resources(n) for n in self.nodes) if self.nodes else "no node"
         kinds = ", ".join(f"{t.name} ({_fmt_resources(t.resources)})" for t in self.launchable)
@@ -77,6 +93,8 @@ class Placement:
     workers: int
     gpus_per_worker: float
     cpus_per_worker: float
+    #: one line: what was found and why CPU or GPU
+    note: str = ""
 
     @property
     def bundle(self) -> dict[str, float]:
@@ -93,10 +111,30 @@ def read_capacity() -> Capacity:
     import ray
 
     nodes = [{k: float(v) for k, v in n["Resources"].items()} for n in ray.nodes() if n.get("Alive")]
-    launchable = _node_types_from_gcs()
+    groups = _ray_private.gcs_node_groups()
+    if groups.value is not None:
+        return Capacity(nodes, _launchable_groups(groups.value), source="the GCS (autoscaler v2 / KubeRay)")
+    status = _ray_private.autoscaling_status(wait=STATUS_WAIT_SECONDS)
+    if status.value is None:
+        return Capacity(nodes, [], known=False, source=f"{groups.note}; {status.note}")
+    reported = _ray_private.reported_node_types(status.value)
+    if reported.value is None:
+        return Capacity(nodes, [], known=False, source=f"{groups.note}; {reported.note}")
+    if reported.value and all(_ray_private.READONLY_NODE_TYPE.match(t) for t in reported.value):
+        return Capacity(nodes, [], source="a fixed cluster: its autoscaler cannot launch nodes")
+    launchable = _node_types_from_launcher_config(reported.value)
     if launchable is None:
-        launchable = _node_types_from_launcher_config(_v1_autoscaler_node_types())
-    return Capacity(nodes, launchable or [])
+        why = f"the autoscaler runs node types {', '.join(sorted(reported.value))}, not described by {LAUNCHER_CONFIG}"
+        return Capacity(nodes, [], known=False, source=why)
+    return Capacity(nodes, launchable, source=LAUNCHER_CONFIG)
+
+
+def _launchable_groups(groups: list[_ray_private.NodeGroup]) -> list[NodeType]:
+    return [
+        NodeType(g.name, g.resources, g.max_count)
+        for g in groups
+        if g.max_count != 0 and (g.max_count < 0 or g.max_count > g.min_count)
+    ]
 
 
 def plan_scorers(
@@ -110,6 +148,7 @@ def plan_scorers(
     """``workers`` and ``gpus_per_worker`` are requests; None picks the default: one scorer per GPU
     the cluster has or its autoscaler can launch, else one per CPU it has now."""
     max_gpus = capacity.most("GPU")
+    asked_gpus = gpus_per_worker
     if gpus_per_worker is None:
         gpus_per_worker = 1.0 if max_gpus > 0 else 0.0
     if workers is None:
@@ -120,7 +159,40 @@ def plan_scorers(
             workers = max(1, int(capacity.total("CPU") / max(threads_per_worker, 1)))
     placement = Placement(workers, gpus_per_worker, cpus_per_worker)
     require_placeable(capacity, placement.bundle, "a scorer worker", "--gpus-per-worker / --cpus-per-worker")
-    return placement
+    return dataclasses.replace(placement, note=_placement_note(capacity, placement, asked_gpus))
+
+
+def _placement_note(capacity: Capacity, placement: Placement, asked_gpus: float | None) -> str:
+    scorers = f"{placement.workers} {placement.kind} scorer(s)"
+    if asked_gpus is not None:
+        why = f"as asked (--gpus-per-worker {asked_gpus:g})"
+        if not capacity.known:
+            why += (
+                f"; the autoscaler's node types are unknown ({capacity.source}): "
+                "the autoscaler answers within --wait-for-workers"
+            )
+        return f"placement: {scorers} {why}"
+    if not capacity.known:
+        return (
+            f"placement: {scorers}: zeronas could not see the autoscaler's node types ({capacity.source}) and "
+            f"the live nodes have {'GPUs' if placement.kind == 'GPU' else 'no GPU'}; "
+            f"ask for GPUs with --gpus-per-worker 1"
+        )
+    if capacity.launchable:
+        types = ", ".join(f"{t.name} ({_fmt_resources(t.resources)})" for t in capacity.launchable)
+        found = f"node types {types} from {capacity.source}"
+    else:
+        found = f"{capacity.source or 'a fixed cluster'}, nodes with {_fmt_resources(_sum(capacity.nodes))}"
+    why = "one per GPU it has or can launch" if placement.kind == "GPU" else "no GPU it has or can launch"
+    return f"placement: {scorers} ({why}): found {found}"
+
+
+def _sum(nodes: list[dict[str, float]]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for node in nodes:
+        for k, v in node.items():
+            total[k] = total.get(k, 0.0) + v
+    return total
 
 
 def training_resources(capacity: Capacity, gpus_per_worker: float | None) -> dict[str, float]:
@@ -132,8 +204,9 @@ def training_resources(capacity: Capacity, gpus_per_worker: float | None) -> dic
 
 
 def require_placeable(capacity: Capacity, bundle: dict[str, float], what: str, fix: str) -> None:
-    """Fail now, not after a wait, when no node the cluster has or can launch could ever hold ``bundle``."""
-    if not capacity.can_ever_place(bundle):
+    """Fail now, not after a wait, when no node the cluster has or can launch could ever hold ``bundle``
+    (never when the node types the autoscaler can launch are unknown: it answers then)."""
+    if capacity.known and not capacity.can_ever_place(bundle):
         raise ZeronasError(
             f"{what} asks for {_fmt_resources(bundle)} but no node can hold it: the cluster {capacity.describe()}; "
             f"change {fix}"
@@ -164,37 +237,6 @@ def _fmt_resources(resources: dict[str, float]) -> str:
     return ", ".join(f"{k} {v:g}" for k, v in sorted(shown.items())) or "no CPU/GPU"
 
 
-def _node_types_from_gcs() -> list[NodeType] | None:
-    """Node groups that autoscaler v2 or KubeRay report to the GCS; None when none reported."""
-    try:
-        import ray._private.state
-
-        config = ray._private.state.state.get_cluster_config()
-    except Exception:  # an older GCS, or none reported
-        return None
-    if config is None or not config.node_group_configs:
-        return None
-    return [
-        NodeType(g.name, {k: float(v) for k, v in g.resources.items()}, int(g.max_count))
-        for g in config.node_group_configs
-        if g.max_count != 0 and (g.max_count < 0 or g.max_count > g.min_count)
-    ]
-
-
-def _v1_autoscaler_node_types() -> set[str]:
-    """Node type names the running (v1) autoscaler reports for the live nodes."""
-    from ray.experimental.internal_kv import _internal_kv_get
-
-    try:
-        status = _internal_kv_get("__autoscaling_status")
-    except Exception:
-        return set()
-    if not status:
-        return set()
-    report = json.loads(status).get("autoscaler_report") or {}
-    return set((report.get("node_type_mapping") or {}).values())
-
-
 def _node_types_from_launcher_config(reported: set[str], path: str = LAUNCHER_CONFIG) -> list[NodeType] | None:
     """Worker node types from the cluster launcher's config, when it describes this cluster."""
     file = Path(path).expanduser()
@@ -222,8 +264,9 @@ def _node_types_from_launcher_config(reported: set[str], path: str = LAUNCHER_CO
     return out
 
 
-def scorer_pool_config(spec: ExperimentSpec, run: RunConfig, capacity: Capacity) -> PoolConfig:
-    """An experiment's scorer pool: its requests (``--workers``, ``--gpus-per-worker``) resolved on ``capacity``."""
+def scorer_pool_config(spec: ExperimentSpec, run: RunConfig, capacity: Capacity) -> tuple[PoolConfig, str]:
+    """An experiment's scorer pool: its requests (``--workers``, ``--gpus-per-worker``) resolved on ``capacity``,
+    and the placement line."""
     from zeronas.pipeline._pool import PoolConfig
 
     placement = plan_scorers(
@@ -233,7 +276,7 @@ def scorer_pool_config(spec: ExperimentSpec, run: RunConfig, capacity: Capacity)
         cpus_per_worker=spec.cpus_per_worker,
         threads_per_worker=spec.threads_per_worker,
     )
-    return PoolConfig(
+    config = PoolConfig(
         scorer_kwargs=run.scorer_kwargs,
         workers=placement.workers,
         gpus_per_worker=placement.gpus_per_worker,
@@ -241,7 +284,9 @@ def scorer_pool_config(spec: ExperimentSpec, run: RunConfig, capacity: Capacity)
         threads_per_worker=spec.threads_per_worker,
         plugins=tuple(spec.plugins),
         wait_for_workers=spec.wait_for_workers,
+        watch_autoscaler=not capacity.known,
     )
+    return config, placement.note
 
 
 class WorkerWatch:

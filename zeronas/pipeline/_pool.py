@@ -27,6 +27,7 @@ from typing import Any
 import ray
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
+from zeronas.pipeline import _ray_private
 from zeronas.pipeline._scorer_actor import scorer_actor_class
 from zeronas.pipeline._worker_device import worker_start_error
 
@@ -47,6 +48,9 @@ class PoolConfig:
     max_attempts: int = 3
     plugins: tuple[str, ...] = ()
     wait_for_workers: float = 600.0
+    #: the node types the autoscaler can launch were unknown at placement: while no worker is up, give up
+    #: early if the autoscaler reports the workers' request infeasible
+    watch_autoscaler: bool = False
 
 
 class WorkersUnavailable(RuntimeError):
@@ -136,19 +140,42 @@ class ScorerBroker:
             asyncio.get_running_loop().create_task(self._serve(name, actor))
 
     async def _watch(self) -> None:
-        """Give up when no worker has been up for ``wait_for_workers`` seconds."""
-        while self._unavailable is None:
-            await asyncio.sleep(0.5)
-            if self._live or self._no_live_since is None:
-                continue
-            waited = time.monotonic() - self._no_live_since
-            if waited > self.config.wait_for_workers:
-                want = {"CPU": self.config.cpus_per_worker, "GPU": self.config.gpus_per_worker}
-                asks = ", ".join(f"{k} {v:g}" for k, v in want.items() if v)
-                self._give_up(
-                    f"no scorer worker was up for {waited:.0f} s (--wait-for-workers): Ray could not place "
-                    f"{len(self._actors)} worker(s) asking for {asks}"
-                )
+        """Give up when no worker has been up for ``wait_for_workers`` seconds, or earlier when the
+        autoscaler reports the workers' request infeasible (no node type it can launch holds it)."""
+        want = {"CPU": self.config.cpus_per_worker, "GPU": self.config.gpus_per_worker}
+        asks = ", ".join(f"{k} {v:g}" for k, v in want.items() if v)
+        events = _ray_private.AutoscalerEvents() if self.config.watch_autoscaler else None
+        if events is not None and events.note:
+            log.warning("%s; waiting up to --wait-for-workers for the scorer workers", events.note)
+        try:
+            while self._unavailable is None:
+                if events is None or events.note:
+                    await asyncio.sleep(0.5)
+                    infeasible: list[dict[str, float]] = []
+                else:
+                    reading = await asyncio.to_thread(events.infeasible, 0.5)
+                    infeasible = reading.value or []
+                    if reading.value is None:
+                        log.warning("%s; waiting up to --wait-for-workers for the scorer workers", reading.note)
+                if self._live or self._no_live_since is None:
+                    if events is not None:  # a worker is up: the pool works, the autoscaler need not be followed
+                        events.close()
+                        events = None
+                    continue
+                waited = time.monotonic() - self._no_live_since
+                if any(_same_request(request, want) for request in infeasible):
+                    self._give_up(
+                        f"the autoscaler reports that no node type it can launch holds a scorer worker asking "
+                        f"for {asks}; change --gpus-per-worker / --cpus-per-worker"
+                    )
+                elif waited > self.config.wait_for_workers:
+                    self._give_up(
+                        f"no scorer worker was up for {waited:.0f} s (--wait-for-workers): Ray could not place "
+                        f"{len(self._actors)} worker(s) asking for {asks}"
+                    )
+        finally:
+            if events is not None:
+                events.close()
 
     def _give_up(self, reason: str) -> None:
         self._unavailable = reason
@@ -269,6 +296,10 @@ class ScorerBroker:
             ray.kill(actor, no_restart=True)
         self._actors.clear()
         self._live.clear()
+
+
+def _same_request(reported: dict[str, float], want: dict[str, float]) -> bool:
+    return {k: v for k, v in reported.items() if v} == {k: v for k, v in want.items() if v}
 
 
 def _worker_failure(arch: str, err: BaseException, attempts: int) -> dict[str, Any]:

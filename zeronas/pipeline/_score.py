@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -45,13 +46,15 @@ def score_on_ray(
 
     device = check_worker_device(device)
     ensure_ray(address)
+    capacity = read_capacity()
     placement = plan_scorers(
-        read_capacity(),
+        capacity,
         workers=workers,
         gpus_per_worker=gpus_per_worker,
         cpus_per_worker=cpus_per_worker,
         threads_per_worker=threads_per_worker,
     )
+    print(placement.note, file=sys.stderr, flush=True)
     config = PoolConfig(
         scorer_kwargs=dict(
             space=space,
@@ -68,6 +71,7 @@ def score_on_ray(
         threads_per_worker=threads_per_worker,
         plugins=tuple(plugins),
         wait_for_workers=wait_for_workers,
+        watch_autoscaler=not capacity.known,
     )
     pool = start_pool(config)
     try:
