@@ -7,17 +7,22 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 CONSTRAINTS=constraints.txt
-TORCH_VERSION=$(sed -n 's/^torch==//p' "$CONSTRAINTS")
-
+LOCKED_TORCH=$(sed -n 's/^torch==//p' constraints.txt)
+TORCH_VERSION=${ZERONAS_TORCH_VERSION:-$LOCKED_TORCH}
 if "$PY" -c "import torch" >/dev/null 2>&1; then
-  installed=$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')
-  echo "install.sh: keeping the installed torch $installed (constraints.txt pins $TORCH_VERSION)"
-  if [ "$installed" != "$TORCH_VERSION" ]; then
-    # the rest stays pinned; only torch is left as it is
-    CONSTRAINTS=$(mktemp)
-    trap 'rm -f "$CONSTRAINTS"' EXIT
-    grep -v '^torch==' constraints.txt >"$CONSTRAINTS"
-  fi
+  TORCH_VERSION=$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')
+  KEEP_TORCH=1
+fi
+if [ "$TORCH_VERSION" != "$LOCKED_TORCH" ]; then
+  # another torch than the tested one, asked for or already there: everything else stays pinned
+  echo "install.sh: torch $TORCH_VERSION instead of the tested $LOCKED_TORCH (constraints.txt)"
+  CONSTRAINTS=$(mktemp)
+  trap 'rm -f "$CONSTRAINTS"' EXIT
+  grep -v '^torch==' constraints.txt >"$CONSTRAINTS"
+fi
+
+if [ -n "${KEEP_TORCH:-}" ]; then
+  echo "install.sh: keeping the installed torch $TORCH_VERSION"
 elif command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   "$PY" -m pip install -c "$CONSTRAINTS" "torch==${TORCH_VERSION}"   # PyPI's Linux wheel is the CUDA build
 else
