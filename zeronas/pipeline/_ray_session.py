@@ -27,9 +27,14 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None, num_g
             ray.init(num_cpus=num_cpus, num_gpus=num_gpus, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as err:
         where = address or "a local Ray"
-        raise ZeronasError(
-            f"could not start or join {where}: {err}; check --address (use 'auto' on a cluster node)"
-        ) from err
+        hint = "check --address (use 'auto' on a cluster node)"
+        if address and os.environ.get("RAY_AUTH_MODE", "").lower() != "token":
+            # Ray turns token auth on by itself only for address auto: an explicit address needs it asked for
+            hint += (
+                "; a cluster with Ray's token auth needs RAY_AUTH_MODE=token and its token "
+                "(RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)"
+            )
+        raise ZeronasError(f"could not start or join {where}: {err}; {hint}") from err
 
 
 def node_name() -> str:
