@@ -42,7 +42,7 @@ def test_gpu_workers_are_launched_on_demand_whether_or_not_zeronas_sees_the_node
     unknown = report["unknown_default"]
     assert not unknown["known"] and (unknown["kind"], unknown["workers"]) == ("CPU", 2)  # the head's 2 CPUs
     assert "could not see the autoscaler's node types" in unknown["note"], unknown
-    assert "ask for GPUs with --gpus-per-worker 1" in unknown["note"]
+    assert "ask with --gpus-per-worker 1" in unknown["note"]
 
     gpu = report["gpu_search"]
     assert len(gpu["gpu_nodes"]) == 2  # launched by the autoscaler: the head has no GPU

@@ -150,7 +150,7 @@ def test_unknown_node_types_place_an_explicit_request_as_asked_and_say_how_to_as
     default = plan(unknown)
     assert (default.workers, default.kind) == (8, "CPU")
     assert "could not see the autoscaler's node types (no autoscaler status in the GCS)" in default.note
-    assert "ask for GPUs with --gpus-per-worker 1" in default.note
+    assert "ask with --gpus-per-worker 1" in default.note
     asked = plan(unknown, gpus_per_worker=1)  # refused on a cluster known to hold no GPU; here it is placed
     assert (asked.workers, asked.gpus_per_worker) == (1, 1.0)
     assert "as asked (--gpus-per-worker 1)" in asked.note and "the autoscaler answers" in asked.note

@@ -173,10 +173,10 @@ def _placement_note(capacity: Capacity, placement: Placement, asked_gpus: float 
             )
         return f"placement: {scorers} {why}"
     if not capacity.known:
+        seen = "the live nodes' GPUs" if placement.kind == "GPU" else "no GPU on the live nodes"
         return (
-            f"placement: {scorers}: zeronas could not see the autoscaler's node types ({capacity.source}) and "
-            f"the live nodes have {'GPUs' if placement.kind == 'GPU' else 'no GPU'}; "
-            f"ask for GPUs with --gpus-per-worker 1"
+            f"placement: {scorers} ({seen}): zeronas could not see the autoscaler's node types ({capacity.source}); "
+            f"to have the autoscaler launch GPU nodes, ask with --gpus-per-worker 1"
         )
     if capacity.launchable:
         types = ", ".join(f"{t.name} ({_fmt_resources(t.resources)})" for t in capacity.launchable)
