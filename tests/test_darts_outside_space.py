@@ -8,6 +8,7 @@ of each DARTS op, not from the space's own cost code."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +279,29 @@ def test_the_log_has_an_in_space_column_null_in_older_logs(tmp_path):
     )
     flags = {r["run"]: r["in_space"] for r in open_log(tmp_path).to_table().to_pylist()}
     assert flags == {"new": False, "old": None}
+
+
+def test_predict_fits_and_evaluates_on_genotypes_outside_the_space(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    archs = []
+    for k in range(12):  # sampled cells with node 5 of the normal cell given a 'none' edge or a repeated input
+        normal = list(DARTS.genotype(DARTS.sample(rng)).normal)
+        normal[7] = ("none", normal[7][1]) if k % 2 else (normal[7][0], normal[6][1])
+        archs.append(genotype(normal, V2_REDUCE))
+    assert not any(DARTS.in_space(a) for a in archs)
+    (tmp_path / "archs.txt").write_text("\n".join(archs))
+    scores, table, model = tmp_path / "s.parquet", tmp_path / "truth.csv", tmp_path / "model"
+    argv = ["score", "--space", "darts", "--archs", str(tmp_path / "archs.txt"), "--proxies", "params,flops"]
+    assert main([*argv, "--out", str(scores)]) == 0
+    with open(table, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["genotype", "cifar10_valid_acc_nb301"])
+        writer.writerows((a, 90 + DARTS.params(a) / 1e5) for a in archs)
+    data = ["--scores", str(scores), "--benchmark", str(table), "--metric", "valid"]
+    assert main(["predict", "fit", *data, "--train-size", "6", "--out", str(model)]) == 0
+    assert "fitted rf on 6 archs" in capsys.readouterr().out
+    assert main(["predict", "eval", str(model), *data, "--format", "json"]) == 0
+    (table,) = json.loads(capsys.readouterr().out)["tables"]
+    rows = {row[0]: dict(zip(table["columns"], row, strict=True)) for row in table["rows"]}
+    assert rows["params"]["spearman"] == pytest.approx(1.0)  # the made-up accuracy grows with params
+    assert rows["predicted_acc"]["spearman"] > 0.5
