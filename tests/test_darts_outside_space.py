@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zeronas.cli import main
 from zeronas.groundtruth import open_ground_truth
@@ -23,7 +25,7 @@ from zeronas.logs import LogWriter, log_schema, open_log
 from zeronas.search_algos import get_algorithm
 from zeronas.spaces import KNOWN_GENOTYPES, DartsSpace, get_space
 from zeronas.spaces._costs import count_flops, count_params
-from zeronas.spaces._darts_genotype import format_genotype, parse_genotype
+from zeronas.spaces._darts_genotype import SUPERNET_OPS, format_genotype, parse_genotype
 from zeronas.spaces._darts_ops import Zero, build_op
 
 DARTS = get_space("darts")
@@ -181,15 +183,42 @@ def test_a_network_cut_off_by_none_edges_is_degenerate():
 
 
 # -- searches never propose them -------------------------------------------------------------------------------------
-def test_search_moves_stay_in_the_space():
-    rng = np.random.default_rng(0)
-    for _ in range(200):
-        a, b = DARTS.sample(rng), DARTS.sample(rng)
-        moved = [DARTS.mutate(a, rng), DARTS.crossover(a, b, rng)]
-        assert all(DARTS.in_space(arch) and DARTS.arch_at(DARTS.index_of(arch)) == arch for arch in [a, *moved])
+def any_genotype() -> st.SearchStrategy[str]:
+    """Any genotype NetworkCIFAR builds: each edge one of the 8 PRIMITIVES on any earlier state."""
+    edge = {node: st.tuples(st.sampled_from(SUPERNET_OPS), st.integers(0, node - 1)) for node in range(2, 6)}
+    cell = st.tuples(*(edge[node] for node in range(2, 6) for _ in range(2))).map(list)
+    return st.builds(genotype, cell, cell)
+
+
+@settings(max_examples=15, deadline=None)
+@given(text=any_genotype())
+def test_every_genotype_round_trips_and_is_in_the_space_exactly_without_none_or_repeats(text):
+    arch = DARTS.validate(text)
+    assert DARTS.validate(arch) == arch
+    edges = [edge for cell in parse_genotype(arch) for edge in cell]
+    no_none = all(op != "none" for op, _ in edges)
+    distinct_inputs = all(edges[k][1] != edges[k + 1][1] for k in range(0, len(edges), 2))
+    inside = no_none and distinct_inputs
+    assert DARTS.in_space(arch) is inside
+    if inside:
+        assert DARTS.arch_at(DARTS.index_of(arch)) == arch
+    with torch.device("meta"):
+        assert count_params(DARTS.build(arch)) == DARTS.params(arch)
+
+
+@settings(max_examples=30, deadline=None)
+@given(code=st.tuples(*(st.integers(0, len(o) - 1) for _, o in DARTS.choices)), seed=st.integers(0, 2**32 - 1))
+def test_search_moves_stay_in_the_space(code, seed):
+    rng = np.random.default_rng(seed)
+    a, b = DARTS.format(code), DARTS.sample(rng)
+    moved = [b, DARTS.mutate(a, rng), DARTS.crossover(a, b, rng)]
+    assert all(DARTS.in_space(arch) and DARTS.arch_at(DARTS.index_of(arch)) == arch for arch in [a, *moved])
     assert all(DARTS.in_space(arch) for arch in DARTS.neighbours(a))
+
+
+def test_moves_from_a_genotype_outside_the_space_are_refused():
     with pytest.raises(ValueError, match="no code"):
-        DARTS.mutate(DARTS.validate(NONE_EDGES), rng)
+        DARTS.mutate(DARTS.validate(NONE_EDGES), np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("name", ["random", "rea", "tpe"])
@@ -239,6 +268,17 @@ def test_score_cli_scores_and_resumes_genotypes_outside_the_space(tmp_path, caps
         inside = arch == v2
         assert row["in_space"] is inside and (row["index"] == DARTS.index_of(arch) if inside else row["index"] is None)
         assert row["params"] == DARTS.params(arch) and row["meco_error"] is None and np.isfinite(row["meco"])
+
+
+def test_score_cli_samples_and_resumes_darts(tmp_path, capsys):
+    common = ["score", "--space", "darts", "--sample", "3", "--seed", "5", "--proxies", "params"]
+    out = tmp_path / "sample.parquet"
+    assert main([*common, "--limit", "2", "--out", str(out)]) == 0
+    assert main([*common, "--resume", "--out", str(out)]) == 0
+    assert "wrote 1 architectures x 1 proxies" in capsys.readouterr().out
+    rows = pq.read_table(out).to_pylist()
+    assert len({r["arch"] for r in rows}) == 3 and all(r["in_space"] for r in rows)
+    assert all(DARTS.arch_at(r["index"]) == r["arch"] and r["params"] == DARTS.params(r["arch"]) for r in rows)
 
 
 def test_spaces_show_prints_the_flag(capsys):
