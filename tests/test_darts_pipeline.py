@@ -73,6 +73,7 @@ def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(ra
             assert r["arch"] == space.validate(r["arch"]) and r["arch"].startswith("Genotype(normal=[")
             assert r["canonical"] == space.canonical(r["arch"])
             assert r["index"] == space.index_of(r["arch"]) and space.arch_at(r["index"]) == r["arch"]
+            assert r["in_space"] is True  # searches propose only NAS-Bench-301 cells
             assert r["params"] == space.params(r["arch"])
             assert r["flops"] == pytest.approx(space.flops(r["arch"]))
         validated = [r for r in mine if r["stage"] == "validate"]
@@ -162,6 +163,7 @@ def test_darts_meco_pt_search_end_to_end(ray_session, darts_csv, tmp_path):
     assert len(proxy) == len({r["arch"] for r in proxy}) == 28 * 7 + 2 * 12 + 1  # the search finished by itself
     assert all(r["supernet"] == space.is_supernet(r["arch"]) for r in proxy)
     assert all(r["index"] is None and r["params"] == r["proxy_params"] for r in proxy if r["supernet"])
+    assert all(r["in_space"] is not r["supernet"] for r in proxy)
     cell = [("sep_conv_5x5", 0), ("sep_conv_5x5", 1)] * 4
     answer = space.validate(
         f"Genotype(normal={cell}, normal_concat=[2, 3, 4, 5], reduce={cell}, reduce_concat=[2, 3, 4, 5])"

@@ -77,6 +77,9 @@ _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("params", pa.int64()),
     ("flops", pa.float64()),
     ("supernet", pa.bool_()),
+    # proxy rows: False for an arch outside the space's own archs (index null: a supernet, or a DARTS genotype
+    # with a none edge or a node reading one state twice); null in logs written before the column existed
+    ("in_space", pa.bool_()),
     ("worker_id", pa.string()),
     ("node", pa.string()),
     ("device", pa.string()),

@@ -24,12 +24,14 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "score",
         help="compute zero-cost proxies for architectures into Parquet files",
-        description="Score architectures with zero-cost proxies. One row per arch: arch, index, one column per "
-        "proxy, <proxy>_seconds and <proxy>_error (why a value is null). Rows stream into part files under --out "
+        description="Score architectures with zero-cost proxies. One row per arch: arch, index, in_space (false, "
+        "and index null, for an arch outside the space: a DARTS genotype with a none edge or a node reading one "
+        "state twice), one column per proxy, <proxy>_seconds and <proxy>_error (why a value is null). "
+        "Rows stream into part files under --out "
         "(read the directory with pyarrow.parquet.read_table or pandas.read_parquet); --resume skips archs "
         "already there.",
     )
-    parser.add_argument("--space", default="tss", help="search space (tss, sss; default tss)")
+    parser.add_argument("--space", default="tss", help="search space (tss, sss, darts; default tss)")
     parser.add_argument("--proxies", default="meco", help="comma-separated proxy names (default meco)")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every architecture of the space")
@@ -154,11 +156,46 @@ def _check_args(args: argparse.Namespace) -> None:
         raise ZeronasError(f"--cpus-per-worker must be > 0, got {args.cpus_per_worker}")
 
 
-def done_indices(out: Path, settings: dict[str, Any], space, resume: bool) -> np.ndarray:
-    """A bit per arch index of the space: already in ``out`` (flat memory, whatever the progress)."""
+def arch_index(space, arch: str) -> int | None:
+    """The arch's index, or None for an arch outside the space (a DARTS genotype with a ``none`` edge)."""
+    return int(space.index_of(arch)) if space.in_space(arch) else None
+
+
+class ScoredArchs:
+    """The archs an output already holds, in memory sized by what was scored: a bit per index where the space
+    is small enough for ``--all`` (flat, whatever the progress), else the set of indices; archs without an
+    index (outside the space) by their string."""
+
+    def __init__(self, space) -> None:
+        self._space = space
+        self._bits = np.zeros(space.size, dtype=bool) if space.size <= _MAX_ENUMERATED else None
+        self._indices: set[int] = set()
+        self._archs: set[str] = set()
+
+    def add(self, indices: np.ndarray, archs: Iterable[str]) -> None:
+        """Record archs by index, and ``archs`` (those without one) by string."""
+        if self._bits is not None:
+            self._bits[indices] = True
+        else:
+            self._indices.update(indices.tolist())
+        self._archs.update(archs)
+
+    def __contains__(self, arch: str) -> bool:
+        index = arch_index(self._space, arch)
+        if index is None:
+            return arch in self._archs
+        return bool(self._bits[index]) if self._bits is not None else index in self._indices
+
+    def __len__(self) -> int:
+        by_index = int(self._bits.sum()) if self._bits is not None else len(self._indices)
+        return by_index + len(self._archs)
+
+
+def scored_archs(out: Path, settings: dict[str, Any], space, resume: bool) -> ScoredArchs:
+    """What ``out`` already holds; an error when it holds scores and ``resume`` is off or the settings differ."""
     from zeronas.logs import PartFiles
 
-    done = np.zeros(space.size, dtype=bool)
+    done = ScoredArchs(space)
     if out.exists() and not out.is_dir():
         raise ZeronasError(f"--out {out} is a file (an older single-file output); remove it or choose another --out")
     parts = PartFiles(out).existing()
@@ -175,8 +212,9 @@ def done_indices(out: Path, settings: dict[str, Any], space, resume: bool) -> np
             raise ZeronasError(f"--resume: {out} was scored with other settings ({shown}); use the same flags")
     import pyarrow.dataset as ds
 
-    for batch in ds.dataset([str(p) for p in parts], format="parquet").to_batches(columns=["index"]):
-        done[batch.column(0).drop_null().to_numpy()] = True
+    for batch in ds.dataset([str(p) for p in parts], format="parquet").to_batches(columns=["index", "arch"]):
+        index = batch.column(0)
+        done.add(index.drop_null().to_numpy(), batch.column(1).filter(index.is_null()).to_pylist())
     return done
 
 
@@ -195,11 +233,14 @@ def _protocol(args: argparse.Namespace, space: str, data: str | None):
     return ProxyProtocol.of_scorer(space, canonical_dataset(args.dataset), data, args.batch_size, args.seed)
 
 
-def _finisher(predictor, metadata: dict[bytes, bytes]):
-    """Per part file: the predictor's ``predicted_acc`` column (if any) and the scorer's protocol metadata."""
+def _finisher(space, predictor, metadata: dict[bytes, bytes]):
+    """Per part file: the ``in_space`` flag, the predictor's ``predicted_acc`` column (if any) and the scorer's
+    protocol metadata."""
     import pyarrow as pa
 
     def finish(table: pa.Table, scores: list) -> pa.Table:
+        flags = pa.array([space.in_space(s.arch) for s in scores], pa.bool_())
+        table = table.add_column(table.schema.get_field_index("index") + 1, "in_space", flags)
         if predictor is not None:
             predicted = predictor.predict([s.values for s in scores], [s.arch for s in scores])
             table = table.append_column("predicted_acc", pa.array(predicted, pa.float64()))
@@ -250,12 +291,12 @@ def run(args: argparse.Namespace) -> int:
         ArchScorer(device="cpu", **kwargs)  # same eager validation as in-process
         check_worker_device(args.device)
     settings = {**kwargs, "data": str(kwargs["data"]) if kwargs["data"] else None}
-    done = done_indices(args.out, settings, space, args.resume)
+    done = scored_archs(args.out, settings, space, args.resume)
     if args.all:
-        already = int(done.sum())
+        already = len(done)
     else:  # a second lazy pass over the same selection
-        already = sum(bool(done[space.index_of(a)]) for a in select_archs(args, space)[0]) if done.any() else 0
-    todo: Iterable[str] = (a for a in archs if not done[space.index_of(a)])
+        already = sum(a in done for a in select_archs(args, space)[0]) if len(done) else 0
+    todo: Iterable[str] = (a for a in archs if a not in done)
     expected = total - already
     if args.limit is not None:
         todo = islice(todo, args.limit)
@@ -284,12 +325,12 @@ def run(args: argparse.Namespace) -> int:
     failed = dict.fromkeys(proxies, 0)
     record = {**proxy_input.record(), "batch_size": args.batch_size, "seed": args.seed}
     metadata = {**score_file_metadata(protocol), b"zeronas.proxy_input": json.dumps(record).encode()}
-    finish = _finisher(predictor, metadata)
+    finish = _finisher(space, predictor, metadata)
     writer = ScoreWriter(args.out, proxies, flush_rows=args.flush_rows, finish=finish)
     try:
         with writer:
             for score in _progress(results, expected):
-                writer.add(score, space.index_of(score.arch))
+                writer.add(score, arch_index(space, score.arch))
                 for p in proxies:
                     failed[p] += score.values[p] is None
     except BaseException:

@@ -19,11 +19,14 @@ def add_parser(subparsers) -> None:
         "spaces",
         help="list search spaces or show one architecture",
         description="List the search spaces with their sizes, "
-        "or show one architecture's index, canonical form and costs.",
+        "or show one architecture's index, whether it is in the space, its canonical form and costs.",
     )
     parser.add_argument("space", nargs="?", help="a space name (tss, sss, darts); default: list all")
     parser.add_argument(
-        "--show", metavar="ARCH", help="an arch string (darts: a genotype or DARTS_V2/PDARTS) or an index to describe"
+        "--show",
+        metavar="ARCH",
+        help="an arch string (darts: a genotype or DARTS_V2/PDARTS) or an index to describe; in_space says whether "
+        "the space's searches can propose it",
     )
     parser.add_argument(
         "--dataset", default="cifar10", help=f"dataset for params/FLOPs ({', '.join(DATASETS)}; default cifar10)"
@@ -49,11 +52,12 @@ def run(args: argparse.Namespace) -> int:
     dataset = canonical_dataset(args.dataset)
     canonical = space.canonical(arch)
     classes, res = num_classes(dataset), resolution(dataset)
-    supernet = space.is_supernet(arch)
+    outside = space.outside_reason(arch)
     print(f"space      {space.name}")
-    print(f"index      {'none (a supernet)' if supernet else space.index_of(arch)}")
+    print(f"index      {space.index_of(arch) if outside is None else f'none ({outside})'}")
+    print(f"in_space   {'yes' if outside is None else 'no'}")
     print(f"arch       {arch}")
-    print(f"canonical  {canonical}" + ("" if supernet else f" (index {space.index_of(canonical)})"))
+    print(f"canonical  {canonical}" + ("" if outside else f" (index {space.index_of(canonical)})"))
     print(f"degenerate {'yes' if space.is_degenerate(arch) else 'no'}")
     print(f"params     {space.params(arch, classes):,} ({dataset}, {classes} classes)")
     flops = space.flops(arch, classes, res)

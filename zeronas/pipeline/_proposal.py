@@ -246,6 +246,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "params": out.get("params"),
         "flops": out.get("flops"),
         "supernet": supernet,
+        "in_space": space.in_space(arch),
         "worker_id": out.get("worker_id"),
         "node": out.get("node"),
         "device": out.get("device"),

@@ -79,7 +79,10 @@ class SearchAlgorithm(ABC):
         return proposals
 
     def tell(self, arch: str, score: float | None, costs: Mapping[str, float] | None = None) -> None:
-        """Report the score of ``arch`` (None: the evaluation failed). ``costs`` e.g. ``{"params": ..}``."""
+        """Report the score of ``arch`` (None: the evaluation failed). ``costs`` e.g. ``{"params": ..}``.
+
+        An arch outside the space (DARTS: a ``none`` edge) counts as told and may be ``best``, but the
+        algorithm does not learn from it: it has no code, so it cannot be mutated or modelled."""
         arch = self.space.validate(arch)
         value = _as_score(score)
         costs = dict(costs) if costs else {}
@@ -88,6 +91,8 @@ class SearchAlgorithm(ABC):
             self._seen.add(self._key(arch))
         if value is not None and (self._best is None or value > self._best[1]):
             self._best = (arch, value)
+        if not self.space.in_space(arch) and not self.space.is_supernet(arch):
+            return  # a given arch outside the space (DARTS: a none edge) has no code to learn from or mutate
         self._tell(arch, value, costs)
 
     @property

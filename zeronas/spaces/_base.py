@@ -93,6 +93,16 @@ class SearchSpace(ABC):
         """Number of distinct ``canonical`` forms (the size for spaces without isomorphisms)."""
         return self.size
 
+    def in_space(self, arch: str) -> bool:
+        """True when ``arch`` is one of the space's ``size`` architectures (it has a code and an index).
+        False for a supernet, and for an architecture the space builds but its searches never propose
+        (DARTS: a ``none`` edge, or a node reading one state twice)."""
+        return self.outside_reason(arch) is None
+
+    def outside_reason(self, arch: str) -> str | None:
+        """Why ``arch`` is not one of the space's ``size`` architectures, or None when it is."""
+        return "a supernet" if self.is_supernet(arch) else None
+
     def is_degenerate(self, arch: str) -> bool:
         """True if the network's output does not depend on its input."""
         return False

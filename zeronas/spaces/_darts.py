@@ -7,6 +7,11 @@ smaller input): 22 decisions, 180² · 7¹⁶ ≈ 1.08·10¹⁸ genotypes. Every
 random search, evolution and Optuna work on it unchanged; the index is the code read as a
 mixed-radix number (first decision most significant), so ``index_of``/``arch_at`` are exact.
 
+Given architectures may also be any genotype DARTS' ``NetworkCIFAR`` builds: ``none`` edges (a zero
+op) and nodes reading one state twice. Those are outside the NAS-Bench-301 space (``in_space`` is
+False): they validate, build, cost and score like the others but have no code and no index, and the
+search moves never produce them.
+
 Network size: the space's own ``channels``/``layers`` (default: the proxy size MeCo-based NAS
 scores, 16 initial channels and 8 cells) apply to ``build``, ``params`` and ``flops``; each takes
 ``channels=``/``layers=`` to override them (the DARTS evaluation size is 36 / 20, with the
@@ -34,6 +39,7 @@ from zeronas.spaces._darts_genotype import (
     count_cell_classes,
     format_compact,
     format_genotype,
+    outside_search_space,
     parse_genotype,
 )
 from zeronas.spaces._darts_supernet import Supernet
@@ -92,14 +98,28 @@ class DartsSpace(CategoricalSpace):
         return format_genotype(self.genotype_of_code(self.check_code(code)))
 
     def validate(self, arch: str) -> str:
-        """The DARTS form of a genotype, or the one spelling of a supernet (see ``_darts_supernet``)."""
+        """The DARTS form of a genotype (in the search space or not), or the one spelling of a supernet
+        (see ``_darts_supernet``)."""
         structure = _read(arch)
         if isinstance(structure, Supernet):
             return supernets.format_supernet(structure)
-        return super().validate(arch)
+        return format_genotype(structure)
 
     def genotype(self, arch: str) -> Genotype:
-        return self.genotype_of_code(self.parse(arch))
+        """The genotype of ``arch``, in the search space or not; ValueError for a supernet."""
+        structure = _read(arch)
+        if isinstance(structure, Supernet):
+            raise ValueError(f"{arch[:60]!r}... is a supernet, not a genotype")
+        return structure
+
+    def outside_reason(self, arch: str) -> str | None:
+        """Why ``arch`` is not in the NAS-Bench-301 space (``"a supernet"``, or e.g. ``"outside the NAS-Bench-301
+        space: normal node 3 has a 'none' edge"``), or None."""
+        structure = _read(arch)
+        if isinstance(structure, Supernet):
+            return "a supernet"
+        reason = outside_search_space(structure)
+        return None if reason is None else f"outside the NAS-Bench-301 space: {reason}"
 
     @staticmethod
     def genotype_of_code(code: Sequence[int]) -> Genotype:
@@ -115,7 +135,7 @@ class DartsSpace(CategoricalSpace):
         return Genotype(*cells)
 
     def compact(self, arch: str) -> str:
-        """NASLib's compact form of ``arch``."""
+        """NASLib's compact form of ``arch`` (ValueError for a ``none`` edge, which that form cannot hold)."""
         return format_compact(self.genotype(arch))
 
     def index_of(self, arch: str) -> int:
@@ -142,6 +162,17 @@ class DartsSpace(CategoricalSpace):
         """The DARTS supernet: all 8 ops (``none`` included) on each of the 14 possible edges of both cells."""
         return supernets.format_supernet(supernets.full_supernet())
 
+    def is_degenerate(self, arch: str) -> bool:
+        """True when no path of edges other than ``none`` leads from the input to the output (at the space's
+        number of cells): the logits are then the same for every image."""
+        live = [True, True]  # the two states the next cell reads: the stem's output at first
+        for kind, *_ in _cell_shapes(self.layers, 32):
+            states = list(live)
+            for node in _nodes(_read(arch), kind):
+                states.append(any(states[source] and any(op != "none" for op in ops) for ops, source in node))
+            live = [live[1], any(states[CELL_INPUTS:])]
+        return not live[1]
+
     def edge_op_sets(self, arch: str) -> list[tuple[str, ...]]:
         """The ops on each of the 28 possible edges (``_darts_supernet.EDGE_SLOTS``; absent edges hold none)."""
         return supernets.edge_op_sets(_structure(arch))
@@ -161,8 +192,7 @@ class DartsSpace(CategoricalSpace):
         A supernet is its own canonical form."""
         if self.is_supernet(arch):
             return self.validate(arch)
-        genotype = self.genotype(arch)
-        return format_genotype(Genotype(*(canonical_cell(cell) for cell in genotype)))
+        return format_genotype(Genotype(*(canonical_cell(cell) for cell in self.genotype(arch))))
 
     def num_unique(self) -> int:
         """Genotypes up to node renumbering in each cell (382,128,166 cells of each kind)."""
@@ -235,9 +265,22 @@ def _read(arch: str) -> Genotype | Supernet:
 
 
 def _structure(arch: str) -> Supernet:
-    """Any arch as a supernet (a genotype's edges each holding its one op)."""
+    """Any arch of the search space as a supernet (a genotype's edges each holding its one op)."""
     structure = _read(arch)
-    return structure if isinstance(structure, Supernet) else supernets.from_genotype(structure)
+    if isinstance(structure, Supernet):
+        return structure
+    reason = outside_search_space(structure)
+    if reason is not None:
+        raise ValueError(f"this genotype is outside the NAS-Bench-301 space ({reason}): it has no supernet form")
+    return supernets.from_genotype(structure)
+
+
+def _nodes(structure: Genotype | Supernet, kind: str) -> list[list[tuple[tuple[str, ...], int]]]:
+    """The cell ``kind``'s nodes 2..5, each a list of its incoming edges as (ops, input)."""
+    cell = getattr(structure, kind)
+    if isinstance(structure, Supernet):
+        return [list(node) for node in cell]
+    return [[((op,), source) for op, source in cell[k : k + 2]] for k in range(0, len(cell), 2)]
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -248,6 +291,9 @@ def _code(arch: str) -> tuple[int, ...]:
             f"{arch[:60]!r}... is a supernet (some node has other than two one-op inputs), which has no code; "
             "its edges are read with edge_op_sets"
         )
+    reason = outside_search_space(genotype)
+    if reason is not None:
+        raise ValueError(f"this genotype is outside the NAS-Bench-301 search space ({reason}), so it has no code")
     code = []
     for cell in genotype:
         for node in _NODE_RANGE:
@@ -302,12 +348,12 @@ def _cost(
 
 
 def _edges_cost(arch: str, channels: int, layers: int, resolution: int, convention: str) -> tuple[int, int]:
-    """(params, FLOPs) of all edges (of every op of every supernet edge)."""
-    search = DartsSpace().is_supernet(arch)
-    cells = _structure(arch)
+    """(params, FLOPs) of all edges (of every op of every supernet edge; a ``none`` edge costs nothing)."""
+    structure = _read(arch)
+    search = isinstance(structure, Supernet)
     params, flops = 0, 0
     for kind, multiplier, in_size, out_size in _cell_shapes(layers, resolution):
-        for node in getattr(cells, kind):
+        for node in _nodes(structure, kind):
             for ops, source in node:
                 strided = kind == "reduce" and source < CELL_INPUTS  # reads a previous cell's output
                 for op in ops:

@@ -1,8 +1,13 @@
 """DARTS genotypes: parsing the DARTS and NASLib forms, printing the DARTS form, node isomorphisms.
 
-A cell has 4 intermediate nodes (2..5); node ``n`` sums two edges, each an op applied to a distinct
-earlier state (0, 1 = the outputs of the two previous cells, 2..n-1 = earlier nodes), and the cell
-outputs the concatenation of nodes 2..5. A genotype is a normal and a reduction cell.
+A cell has 4 intermediate nodes (2..5); node ``n`` sums two edges, each an op applied to an earlier
+state (0, 1 = the outputs of the two previous cells, 2..n-1 = earlier nodes), and the cell outputs the
+concatenation of nodes 2..5. A genotype is a normal and a reduction cell.
+
+DARTS' ``NetworkCIFAR`` builds any such genotype: its edges may use all 8 ``PRIMITIVES`` (``none``,
+DARTS' ``Zero``, included) and both edges of a node may read the same state. The NAS-Bench-301 search
+space is the part without ``none`` and with two distinct inputs per node (``outside_search_space``
+says why a genotype is not in it); genotypes outside it are read, built and costed all the same.
 
 Forms read:
 
@@ -11,8 +16,8 @@ Forms read:
 * NASLib compact: ``[[(input, op_index) x 8], [(input, op_index) x 8]]`` (normal, reduce) with op
   indices into :data:`DARTS_OPS`.
 
-Printed form: the DARTS one with each node's two edges ordered by input (the sum is commutative,
-so the order carries no meaning). Parsing uses :mod:`ast`, never ``eval``.
+Printed form: the DARTS one with each node's two edges ordered by input, then by op in ``PRIMITIVES``
+order (the sum is commutative, so the order carries no meaning). Parsing uses :mod:`ast`, never ``eval``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
-#: ops of a derived DARTS cell, in DARTS' ``PRIMITIVES`` order without ``none`` (= NASLib's op order)
+#: ops of a NAS-Bench-301 cell, in DARTS' ``PRIMITIVES`` order without ``none`` (= NASLib's op order)
 DARTS_OPS: tuple[str, ...] = (
     "max_pool_3x3",
     "avg_pool_3x3",
@@ -33,9 +38,9 @@ DARTS_OPS: tuple[str, ...] = (
     "dil_conv_3x3",
     "dil_conv_5x5",
 )
-_OP_ORDER = {op: i for i, op in enumerate(DARTS_OPS)}
-#: every op of the DARTS search (supernet) space: ``none`` exists there, never in a derived cell
+#: DARTS' ``PRIMITIVES``: every op of the DARTS supernet, and every op ``NetworkCIFAR`` builds on an edge
 SUPERNET_OPS: tuple[str, ...] = ("none", *DARTS_OPS)
+_OP_ORDER = {op: i for i, op in enumerate(SUPERNET_OPS)}
 NODES = 4
 #: states before the intermediate nodes: the outputs of the two previous cells
 CELL_INPUTS = 2
@@ -62,7 +67,7 @@ KNOWN_GENOTYPES = {
 
 
 class Genotype(NamedTuple):
-    """Two cells of 8 edges each; edges ``2k, 2k+1`` feed node ``k + 2``, ordered by input."""
+    """Two cells of 8 edges each; edges ``2k, 2k+1`` feed node ``k + 2``, ordered by input, then op."""
 
     normal: tuple[Edge, ...]
     reduce: tuple[Edge, ...]
@@ -95,13 +100,32 @@ def format_genotype(genotype: Genotype) -> str:
 
 
 def format_compact(genotype: Genotype) -> str:
-    """NASLib's compact form ``[[(input, op_index) x 8], [...]]``."""
+    """NASLib's compact form ``[[(input, op_index) x 8], [...]]``; ValueError for a ``none`` edge (it has no
+    op index there)."""
+    if any(op not in DARTS_OPS for cell in genotype for op, _ in cell):
+        raise ValueError("NASLib's compact form has no 'none' op; write this genotype in the DARTS form")
     cells = [[(source, DARTS_OPS.index(op)) for op, source in cell] for cell in genotype]
     return str(cells)
 
 
+def outside_search_space(genotype: Genotype) -> str | None:
+    """Why ``genotype`` is outside the NAS-Bench-301 search space (the first reason), or None when inside."""
+    for kind, cell in zip(CELL_KINDS, genotype, strict=True):
+        for node in range(CELL_INPUTS, CELL_INPUTS + NODES):
+            (op0, source0), (op1, source1) = cell[2 * (node - CELL_INPUTS) : 2 * (node - CELL_INPUTS) + 2]
+            if "none" in (op0, op1):
+                return f"{kind} node {node} has a 'none' edge"
+            if source0 == source1:
+                return f"{kind} node {node} reads state {source0} twice"
+    return None
+
+
+def _ordered_node(pair: Sequence[Edge]) -> list[Edge]:
+    return sorted(pair, key=lambda edge: (edge[1], _OP_ORDER[edge[0]]))
+
+
 def check_cell(kind: str, edges: Sequence) -> tuple[Edge, ...]:
-    """The cell's edges with ops checked and each node's two edges ordered by input."""
+    """The cell's edges with ops checked and each node's two edges ordered by input, then op."""
     if not isinstance(edges, list | tuple) or len(edges) != 2 * NODES:
         count = len(edges) if isinstance(edges, list | tuple) else type(edges).__name__
         raise ValueError(f"the {kind} cell needs {2 * NODES} (op, input) edges, 2 per node, got {count}")
@@ -112,15 +136,12 @@ def check_cell(kind: str, edges: Sequence) -> tuple[Edge, ...]:
             if not (isinstance(edge, list | tuple) and len(edge) == 2):
                 raise ValueError(f"{kind} node {node}: edge {edge!r} is not an (op, input) pair")
             op, source = edge
-            if op not in DARTS_OPS:
-                hint = " ('none' exists only in the supernet)" if op == "none" else ""
-                raise ValueError(f"{kind} node {node}: unknown op {op!r}{hint}; use one of {', '.join(DARTS_OPS)}")
+            if op not in SUPERNET_OPS:
+                raise ValueError(f"{kind} node {node}: unknown op {op!r}; use one of {', '.join(SUPERNET_OPS)}")
             if not isinstance(source, int) or isinstance(source, bool) or not 0 <= source < node:
                 raise ValueError(f"{kind} node {node}: input {source!r} must be an earlier state 0..{node - 1}")
             pair.append((op, source))
-        if pair[0][1] == pair[1][1]:
-            raise ValueError(f"{kind} node {node}: both edges read state {pair[0][1]}; a node's two inputs must differ")
-        result.extend(sorted(pair, key=lambda e: e[1]))
+        result.extend(_ordered_node(pair))
     return tuple(result)
 
 
@@ -137,7 +158,8 @@ def relabelings(cell: Sequence[Edge]) -> list[tuple[Edge, ...]]:
         edges: list[Edge] = [cell[0]] * len(cell)
         for k, (op, _) in enumerate(cell):
             edges[edge_map[k]] = (op, wiring[edge_map[k]])
-        result.append(tuple(edges))
+        # two edges reading one state come out in edge order: put them back in op order
+        result.append(tuple(edge for k in range(0, len(edges), 2) for edge in _ordered_node(edges[k : k + 2])))
     return result
 
 
@@ -171,7 +193,7 @@ def _wirings() -> list[tuple[int, ...]]:
     return [tuple(s for pair in pairs for s in pair) for pairs in itertools.product(*per_node)]
 
 
-@functools.lru_cache(maxsize=256)  # one entry per wiring (180)
+@functools.lru_cache(maxsize=4096)  # one entry per wiring (180 in the search space, 2,700 in all)
 def _relabeling_maps(wiring: tuple[int, ...]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """For each valid renumbering of a wiring (the 8 inputs): the new wiring and where each edge goes."""
     result = []
