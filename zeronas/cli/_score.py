@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from zeronas.cli._docs import docs_epilog
 from zeronas.errors import ZeronasError
 from zeronas.inputs import INPUT_KINDS
 
@@ -28,6 +29,7 @@ def add_parser(subparsers) -> None:
         "proxy, <proxy>_seconds and <proxy>_error (why a value is null). Rows stream into part files under --out "
         "(read the directory with pyarrow.parquet.read_table or pandas.read_parquet); --resume skips archs "
         "already there.",
+        epilog=docs_epilog("guide/proxies.md"),
     )
     parser.add_argument("--space", default="tss", help="search space (tss, sss; default tss)")
     parser.add_argument("--proxies", default="meco", help="comma-separated proxy names (default meco)")
