@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from zeronas import __version__
+from zeronas.cli._docs import docs_epilog
 from zeronas.errors import ZeronasError
 
 DESCRIPTION = (
@@ -19,7 +20,7 @@ _SUBCOMMANDS = ["_spaces", "_benchmark", "_data", "_score", "_search", "_analyze
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zeronas", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(prog="zeronas", description=DESCRIPTION, epilog=docs_epilog("index.md"))
     parser.add_argument("--version", action="version", version=f"zeronas {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:

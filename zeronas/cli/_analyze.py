@@ -7,6 +7,8 @@ import argparse
 import shutil
 import sys
 
+from zeronas.cli._docs import docs_epilog
+
 # zeronas.analysis pulls in scipy.stats, pyarrow.dataset and matplotlib: import it only when
 # `zeronas analyze` runs, so that every other subcommand starts fast.
 FORMATS = ("table", "csv", "json", "markdown")
@@ -17,6 +19,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "analyze",
         help="tables and plots from search logs",
         description=__doc__.replace("``", "'"),
+        epilog=docs_epilog("guide/analysis.md"),
     )
     p.add_argument("paths", nargs="+", metavar="RUN_DIR", help="search output dirs, run=<id> dirs or part files")
     p.add_argument("--benchmark", metavar="PATH", help="ground truth: a table (.csv/.parquet) or NATS-Bench directory")

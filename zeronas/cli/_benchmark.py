@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from zeronas.cli._docs import docs_epilog
+
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("benchmark", help="work with NATS-Bench ground-truth files")
+    parser = subparsers.add_parser(
+        "benchmark", help="work with NATS-Bench ground-truth files", epilog=docs_epilog("guide/ground-truth.md")
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = actions.add_parser(
         "export",
@@ -15,6 +19,7 @@ def add_parser(subparsers) -> None:
         description="Read every architecture of an official NATS-Bench fast-mode directory "
         "(NATS-tss-v1_0-3ffb9-simple / NATS-sss-v1_0-50262-simple) and write one table row per "
         "architecture with <dataset>_<split>_acc_<epochs>ep and cost columns.",
+        epilog=docs_epilog("guide/ground-truth.md"),
     )
     export.add_argument("--space", required=True, choices=["tss", "sss"], help="search space of the directory")
     export.add_argument(

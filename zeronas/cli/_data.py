@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from zeronas.cli._docs import docs_epilog
+
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("data", help="download the data sets proxies and training read")
+    parser = subparsers.add_parser(
+        "data", help="download the data sets proxies and training read", epilog=docs_epilog("guide/getting-started.md")
+    )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     download = actions.add_parser(
         "download",
@@ -15,6 +19,7 @@ def add_parser(subparsers) -> None:
         description="Download a CIFAR archive (torchvision's URL and md5 sums), check it and unpack it in "
         "torchvision's layout under --root (default: $ZERONAS_HOME/data, where `zeronas search` and "
         "`zeronas score` look without --data). An intact copy already there is kept.",
+        epilog=docs_epilog("guide/getting-started.md"),
     )
     download.add_argument("dataset", choices=["cifar10", "cifar100"], help="the data set")
     download.add_argument("--root", metavar="DIR", help="folder to unpack into (default: $ZERONAS_HOME/data)")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zeronas.cli._docs import docs_epilog
 from zeronas.errors import ZeronasError
 
 FORMATS = ("table", "csv", "json", "markdown")
@@ -22,9 +23,10 @@ def add_parser(subparsers) -> None:
         description="Accuracy predictors from proxy vectors (GreenFactory-style). 'fit' trains a model on N "
         "labelled archs of a score file or run directory; 'eval' reports Kendall τ, Spearman ρ and top-5 %% "
         "precision on the archs the model was not trained on.",
+        epilog=docs_epilog("guide/predictors.md"),
     )
     sub = parser.add_subparsers(dest="predict_command", metavar="ACTION", required=True)
-    fit = sub.add_parser("fit", help="fit a predictor and save it")
+    fit = sub.add_parser("fit", help="fit a predictor and save it", epilog=docs_epilog("guide/predictors.md"))
     _add_data_args(fit)
     fit.add_argument("--train-size", type=int, required=True, metavar="N", help="labelled archs to train on")
     fit.add_argument("--features", help="comma-separated proxy names (default: every proxy in --scores)")
@@ -40,7 +42,11 @@ def add_parser(subparsers) -> None:
     fit.add_argument("--seed", type=int, default=0, help="training-sample draw and learner seed (default 0)")
     fit.add_argument("--out", type=Path, required=True, metavar="MODEL", help="directory to save the model in")
     fit.set_defaults(func=run_fit)
-    ev = sub.add_parser("eval", help="rank correlation of a saved predictor on the held-out archs")
+    ev = sub.add_parser(
+        "eval",
+        help="rank correlation of a saved predictor on the held-out archs",
+        epilog=docs_epilog("guide/predictors.md"),
+    )
     ev.add_argument("model", type=Path, metavar="MODEL")
     _add_data_args(ev)
     ev.add_argument("--bootstrap", type=int, default=200, metavar="N", help="bootstrap resamples (default 200)")

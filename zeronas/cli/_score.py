@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from zeronas.cli._docs import docs_epilog
 from zeronas.errors import ZeronasError
 from zeronas.inputs import INPUT_KINDS
 
@@ -30,6 +31,7 @@ def add_parser(subparsers) -> None:
         "Rows stream into part files under --out "
         "(read the directory with pyarrow.parquet.read_table or pandas.read_parquet); --resume skips archs "
         "already there.",
+        epilog=docs_epilog("guide/proxies.md"),
     )
     parser.add_argument("--space", default="tss", help="search space (tss, sss, darts; default tss)")
     parser.add_argument("--proxies", default="meco", help="comma-separated proxy names (default meco)")

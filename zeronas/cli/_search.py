@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zeronas.cli._docs import docs_epilog
 from zeronas.errors import ZeronasError
 from zeronas.inputs import INPUT_KINDS
 
@@ -213,7 +214,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    search = sub.add_parser("search", help="run one search (proxy proposal -> top-k validation -> optional training)")
+    search = sub.add_parser(
+        "search",
+        help="run one search (proxy proposal -> top-k validation -> optional training)",
+        epilog=docs_epilog("guide/pipeline.md"),
+    )
     _common(search)
     search.add_argument(
         "--algo", default=S, help="search algorithm (rea default; random, tpe, nsga2, optuna:<Sampler>)"
@@ -222,7 +227,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     search.set_defaults(func=run_search_cmd)
 
     compare = sub.add_parser(
-        "compare", help="several algorithms x seeds under one proxy, one shared scorer pool, one log"
+        "compare",
+        help="several algorithms x seeds under one proxy, one shared scorer pool, one log",
+        epilog=docs_epilog("guide/pipeline.md"),
     )
     _common(compare)
     compare.add_argument("--algos", default=S, help="comma list, e.g. random,rea,tpe")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from zeronas.cli._docs import docs_epilog
 from zeronas.datasets import DATASETS, canonical_dataset, num_classes, resolution
 from zeronas.errors import ZeronasError
 
@@ -20,6 +21,7 @@ def add_parser(subparsers) -> None:
         help="list search spaces or show one architecture",
         description="List the search spaces with their sizes, "
         "or show one architecture's index, whether it is in the space, its canonical form and costs.",
+        epilog=docs_epilog("guide/spaces.md"),
     )
     parser.add_argument("space", nargs="?", help="a space name (tss, sss, darts); default: list all")
     parser.add_argument(
