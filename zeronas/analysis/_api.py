@@ -329,7 +329,7 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
     final = float(ctx.curve(s)[-1]) if n and truth else math.nan
     returned_test = _compare.nanmax(acc[is_test])
     archs = other.column("arch").to_numpy(zero_copy_only=False)
-    returned_arch = str(archs[is_test][0]) if is_test.any() else None
+    returned_arch = (str(archs[is_test][0]) or None) if is_test.any() else None  # "": nothing to return
     returned_valid = _compare.nanmax(acc[is_val & (archs == returned_arch)]) if returned_arch else math.nan
     best_test = ctx.best_test.get((s.space, s.dataset))
     regret = best_test - returned_test if best_test is not None and np.isfinite(returned_test) else math.nan
@@ -601,7 +601,10 @@ def _comparison_tables(
                 tests.rows.append([t.a, t.b, t.n_pairs, t.mean_diff, t.statistic, t.p_value, t.note])
             tests.notes.append("paired by seed; mean_diff = a − b; two-sided")
         tables.append(tests)
-        boxes.append((label, metric, {a: [value(f) for f in fs] for a, fs in sorted(algos.items())}))
+        boxes.append((
+            label, metric, {a: [value(f) for f in fs] for a, fs in sorted(algos.items())},
+            {a: [f for f in fs] for a, fs in sorted(algos.items())},
+        ))  # fmt: skip
     report.plot_data["final"] = boxes
     return tables
 
@@ -645,7 +648,7 @@ def _worker_tables(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
     report.plot_data["failures"] = _workers.failures_by_reason(error, data.array("search"), data.array("arch"))
     report.plot_data["busy"] = _workers.busy_intervals(
         run, runs, worker, worker_names, node, node_names, data.array("proxy_seconds"), data.array("scored_at"),
-        timestamp, has_error, data.array("attempts"),
+        timestamp, has_error, data.array("attempts"), data.array("search"), data.array("arch"),
     )  # fmt: skip
     requeued = int(np.sum(data.array("attempts") > 1))
     if requeued:

@@ -31,19 +31,27 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def _x_scale(ax, values: np.ndarray) -> str:
-    """Log axis when positive values span more than three decades; symlog for wide mixed signs."""
+def axis_scale(values: np.ndarray) -> str:
+    """``log`` when positive values span more than three decades; ``symlog`` for wide mixed signs."""
     v = values[np.isfinite(values)]
     if not len(v):
-        return ""
+        return "linear"
     if v.min() > 0 and v.max() / v.min() > 1e3:
-        ax.set_xscale("log")
-        return " (log scale)"
+        return "log"
     nonzero = np.abs(v[v != 0])
     if v.min() < 0 < v.max() and len(nonzero) and nonzero.max() / nonzero.min() > 1e4:
+        return "symlog"
+    return "linear"
+
+
+def _x_scale(ax, values: np.ndarray) -> str:
+    scale = axis_scale(values)
+    if scale == "log":
+        ax.set_xscale("log")
+    elif scale == "symlog":
+        nonzero = np.abs(values[np.isfinite(values) & (values != 0)])
         ax.set_xscale("symlog", linthresh=float(np.percentile(nonzero, 5)))
-        return " (symlog scale)"
-    return ""
+    return "" if scale == "linear" else f" ({scale} scale)"
 
 
 def _scatter(points: ArchPoints, out: Path) -> Path:
@@ -173,7 +181,7 @@ def write_plots(report: AnalysisReport, directory: str | Path) -> list[Path]:
         if panel.eval_bands:
             name = "anytime" if panel.what == "returned" else f"anytime_{panel.what}"
             written.append(_anytime(panel, directory / f"{name}_{_slug(panel.label)}.png"))
-    for label, metric, values in data.get("final", []):
+    for label, metric, values, _ in data.get("final", []):
         if any(len(v) for v in values.values()):
             written.append(_boxes(label, metric, values, directory / f"final_{_slug(label)}.png"))
     if data.get("throughput"):

@@ -170,6 +170,8 @@ class BusyIntervals:
     failed: np.ndarray  # bool: the row has an error
     attempts: np.ndarray  # float, NaN when not logged
     clock: str  # which column the ends come from
+    search: np.ndarray  # per row, for hover texts
+    arch: np.ndarray
 
 
 def busy_intervals(
@@ -184,6 +186,8 @@ def busy_intervals(
     timestamp: np.ndarray,
     has_error: np.ndarray,
     attempts: np.ndarray,
+    search: np.ndarray,
+    arch: np.ndarray,
 ) -> BusyIntervals:
     """Each row ends when its worker finished (``scored_at``; logs without it: when the search logged it) and
     starts ``proxy_seconds`` earlier."""
@@ -211,5 +215,22 @@ def busy_intervals(
         if sel.any():
             t0[r] = start[sel].min()
     return BusyIntervals(
-        lanes, lane, start - t0[run], end - t0[run], has_error.astype(bool), attempts.astype(float), clock
+        lanes, lane, start - t0[run], end - t0[run], has_error.astype(bool), attempts.astype(float), clock, search, arch
     )
+
+
+def utilisation(intervals: BusyIntervals, bins: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Busy share of each lane in equal time bins: (bin centres in seconds, lanes × bins shares)."""
+    ok = (intervals.lane >= 0) & np.isfinite(intervals.start) & np.isfinite(intervals.end)
+    if not ok.any():
+        return np.zeros(0), np.zeros((len(intervals.lanes), 0))
+    start, end, lane = intervals.start[ok], intervals.end[ok], intervals.lane[ok]
+    t1 = float(end.max())
+    edges = np.linspace(0.0, t1 if t1 > 0 else 1.0, bins + 1)
+    share = np.zeros((len(intervals.lanes), bins))
+    for i in range(len(intervals.lanes)):
+        s, e = start[lane == i], end[lane == i]
+        # busy seconds before each edge: every interval's overlap with [0, edge]
+        before = np.array([np.clip(edge - s, 0.0, e - s).sum() for edge in edges])
+        share[i] = np.diff(before) / np.diff(edges)
+    return (edges[:-1] + edges[1:]) / 2, share

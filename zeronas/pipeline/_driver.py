@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import platform
 import secrets
+import shlex
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,19 @@ class ExperimentResult:
     returned: dict[str, dict[str, Any]]
     pool_stats: dict[str, Any]
     seconds: float
+
+
+def versions() -> dict[str, str]:
+    """What produced the run (recorded in ``_run.json``; read from package metadata, nothing imported)."""
+    from zeronas import __version__
+
+    found = {"zeronas": __version__, "python": platform.python_version()}
+    for name in ("torch", "ray", "optuna"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
 
 
 def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> ExperimentResult:
@@ -78,7 +95,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     ]
     recorded = {k: v for k, v in dataclasses.asdict(run).items() if k != "scorer_kwargs"}
     recorded["proxy_protocol"] = {**run.proxy_protocol, "seeds": {s["search_id"]: s["proxy_seed"] for s in searches}}
-    config = {"spec": spec.to_config(), "run": recorded}
+    config = {"spec": spec.to_config(), "run": recorded, "command": shlex.join(sys.argv), "versions": versions()}
     writer = LogWriter(out, run_id, run.proxies, config=config)
     progress = SearchProgress([s["search_id"] for s in searches], run.budget if spec.budget else None, quiet=spec.quiet)
     register_sink(run_id, Sink(writer, progress.update))
