@@ -72,7 +72,7 @@ def hover_text(page, chart_id: str, curve: int, point: int) -> str:
     xy = page.evaluate(
         """([id, c, p]) => {
             const gd = document.getElementById(id);
-            gd.scrollIntoView();
+            gd.scrollIntoView({block: 'nearest'});
             const trace = gd._fullData[c];
             const xa = gd._fullLayout[trace.xaxis.replace('x', 'xaxis')];
             const ya = gd._fullLayout[trace.yaxis.replace('y', 'yaxis')];

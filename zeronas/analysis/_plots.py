@@ -39,8 +39,8 @@ def axis_scale(values: np.ndarray) -> str:
     if v.min() > 0 and v.max() / v.min() > 1e3:
         return "log"
     nonzero = np.abs(v[v != 0])
-    if v.min() < 0 < v.max() and len(nonzero) and nonzero.max() / nonzero.min() > 1e4:
-        return "symlog"
+    if v.min() <= 0 < v.max() and len(nonzero) and nonzero.max() / nonzero.min() > 1e4:
+        return "symlog"  # zeros (synflow of a disconnected cell) or mixed signs over decades
     return "linear"
 
 

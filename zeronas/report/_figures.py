@@ -171,7 +171,11 @@ def scatter_figure(points: ArchPoints) -> go.Figure:
             col=col,
         )
         scale = axis_scale(x[ok])
-        fig.update_xaxes(title_text=f"{name} value", type="log" if scale == "log" else "linear", row=row, col=col)
+        # plotly has no symlog: non-negative values over decades go on a log axis, which cannot draw zeros
+        log = scale == "log" or (scale == "symlog" and x[ok].min() >= 0)
+        zeros = int(np.sum(x[ok] == 0)) if log else 0
+        unit = f"{name} value (log axis; {zeros} zero values not drawn)" if zeros else f"{name} value"
+        fig.update_xaxes(title_text=unit, type="log" if log else "linear", row=row, col=col)
         fig.update_yaxes(title_text="accuracy (%)", row=row, col=col)
     return _layout(fig, f"Proxy vs accuracy ({points.label}); truth: {points.source}", 330 * rows + 90)
 
