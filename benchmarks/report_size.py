@@ -1,6 +1,6 @@
 """`zeronas report` on a large log: render time and file size against the targets (< 10 s, < 15 MB).
 
-    python benchmarks/report_size.py [--rows 100000] [--bootstrap 0] [--benchmark TABLE]
+    python benchmarks/report_size.py [--rows 100000] [--bootstrap 200] [--benchmark TABLE] [--keep FILE.html]
 
 Writes a synthetic TSS log (proxy rows of 4 algorithms x 5 seeds, 16 workers on 4 nodes, their validate and
 test rows) through the log's own part-file writer, then times `write_report` on it (the analysis included) and
@@ -12,6 +12,7 @@ are accuracy plus seeded noise. On a loaded machine the wall time exceeds the CP
 from __future__ import annotations
 
 import argparse
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -140,6 +141,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="proxy rows (default 100000)")
     parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples, as --bootstrap (default 200)")
     parser.add_argument("--benchmark", type=Path, help="ground-truth table (default: the shared NATS-Bench one)")
+    parser.add_argument("--keep", type=Path, metavar="FILE.html", help="also copy the report here (to open it)")
     args = parser.parse_args()
     from zeronas.report import write_report
 
@@ -151,6 +153,8 @@ def main() -> None:
         out = write_report(tmp / "log", tmp / "report.html", benchmark=benchmark, n_resamples=args.bootstrap)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         size = out.stat().st_size / 1e6
+        if args.keep:
+            shutil.copyfile(out, args.keep)
     print(f"log: {rows} rows ({args.rows} proxy rows, {len(ALGORITHMS)} algorithms x {SEEDS} seeds, {WORKERS} workers)")
     print(f"truth: {benchmark.name}; bootstrap resamples: {args.bootstrap}")
     ratios = f"wall {wall / TIME_TARGET_S:.2f}, CPU {cpu / TIME_TARGET_S:.2f}"

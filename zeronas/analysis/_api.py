@@ -38,8 +38,12 @@ def analyze(
     top_k: int = 10,
     n_resamples: int = 200,
     seed: int = 0,
+    per_search_bootstrap: int = MAX_PER_SEARCH_BOOTSTRAP,
 ) -> AnalysisReport:
-    """Analyse one or many runs' logs; ground truth from ``benchmark`` or the log's lookups."""
+    """Analyse one or many runs' logs; ground truth from ``benchmark`` or the log's lookups.
+
+    ``per_search_bootstrap``: resampled points (archs × columns × resamples) the per-search intervals may cost;
+    above it they are left out, with a note (the whole-log table keeps its intervals)."""
     if top_k < 1:
         raise ZeronasError(f"--top-k must be at least 1, got {top_k}")
     if n_resamples < 0:
@@ -53,6 +57,7 @@ def analyze(
     truths = _ground_truths(data, benchmark, metric, epochs, report)
     gt = _truth_per_row(data, truths)
     ctx = _Context(data, truths, gt, top_k, n_resamples, seed)
+    ctx.per_search_bootstrap = per_search_bootstrap
     ctx.best_test = _best_test(data, benchmark, truths, metric, epochs)
     ctx.valid_truths = _validation_truths(data, benchmark)
     ctx.valid_gt = _truth_per_row(data, ctx.valid_truths)
@@ -79,6 +84,7 @@ class _Context:
     def __init__(self, data: LogData, truths: dict, gt: np.ndarray, top_k: int, n_resamples: int, seed: int):
         self.data, self.truths, self.gt = data, truths, gt
         self.top_k, self.n_resamples, self.seed = top_k, n_resamples, seed
+        self.per_search_bootstrap = MAX_PER_SEARCH_BOOTSTRAP
         self.score = data.array("score")
         self.multi_run = data.n_runs > 1
         self._curves: dict[str, np.ndarray] = {}
@@ -279,7 +285,7 @@ def _proxy_quality(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
 
     per_search = ReportTable("proxy quality", "Proxy quality per search", ["search"] + _quality.QUALITY_COLUMNS)
     work = sum(s.rows.stop - s.rows.start for s in ctx.data.searches if ctx.truth(s)) * len(cols) * ctx.n_resamples
-    resamples = ctx.n_resamples if work <= MAX_PER_SEARCH_BOOTSTRAP else 0
+    resamples = ctx.n_resamples if work <= ctx.per_search_bootstrap else 0
     if resamples < ctx.n_resamples:
         per_search.notes.append(
             "intervals left out: the log is too large to bootstrap every search quickly (the whole-log table has them)"

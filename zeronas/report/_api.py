@@ -13,6 +13,10 @@ from zeronas.report._page import read_configs, render_page
 
 __all__ = ["write_report"]
 
+#: per-search bootstrap budget (archs × columns × resamples), a few seconds: a page opened to look at a run
+#: should not wait a minute for per-search intervals; the whole-log intervals are always computed
+PER_SEARCH_BOOTSTRAP = 5_000_000
+
 
 def write_report(
     paths: Sequence[str | Path] | str | Path,
@@ -43,6 +47,7 @@ def write_report(
         top_k=top_k,
         n_resamples=n_resamples,
         seed=seed,
+        per_search_bootstrap=PER_SEARCH_BOOTSTRAP,
     )
     configs = read_configs(find_run_dirs(paths if isinstance(paths, (list, tuple)) else [paths]))
     title = "zeronas report: " + (
