@@ -526,3 +526,17 @@ def test_cli_formats_match_the_renderer():
     assert set(offered) == set(FORMATS)
     with pytest.raises(ValueError, match="unknown format"):
         render(report, "html")
+
+
+def test_nan_quantiles_equal_numpys():
+    from zeronas.analysis._anytime import nan_quantiles
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(7, 300))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:, 3] = np.nan  # no seed there yet
+    values[1:, 4] = np.nan  # one seed
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanquantile(values, [0.5, 0.25, 0.75], axis=0)
+    for got, want in zip(nan_quantiles(values, (0.5, 0.25, 0.75)), expected):
+        np.testing.assert_allclose(got, want, equal_nan=True)

@@ -94,6 +94,24 @@ class CurveBand:
     q_hi: np.ndarray
 
 
+def nan_quantiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """``np.nanquantile(values, q, axis=0)`` (linear interpolation) for each q, vectorised over the columns:
+    numpy's own loops in Python over them, seconds on 100,000-evaluation grids."""
+    ordered = np.sort(values, axis=0)  # NaN last
+    n = np.sum(np.isfinite(values), axis=0)
+    cols = np.arange(values.shape[1])
+    out = []
+    for q in qs:
+        pos = q * np.maximum(n - 1, 0)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+        frac = pos - lo
+        below, above = ordered[lo, cols], ordered[hi, cols]
+        value = below + (above - below) * frac
+        out.append(np.where(n > 0, np.where(frac > 0, value, below), np.nan))
+    return out
+
+
 def _band(label: str, x: np.ndarray, values: np.ndarray) -> CurveBand:
     """``values`` is (seeds, grid); NaN cells (before a search's first point) are left out."""
     with warnings.catch_warnings():
@@ -103,7 +121,7 @@ def _band(label: str, x: np.ndarray, values: np.ndarray) -> CurveBand:
         std = np.where(np.sum(np.isfinite(values), axis=0) > 1, std, 0.0)
         lo = np.nanmin(values, axis=0)
         hi = np.nanmax(values, axis=0)
-        median, q_lo, q_hi = np.nanquantile(values, [0.5, *SPREAD], axis=0)
+    median, q_lo, q_hi = nan_quantiles(values, (0.5, *SPREAD))
     return CurveBand(label, x, mean, std, lo, hi, values.shape[0], median, q_lo, q_hi)
 
 
