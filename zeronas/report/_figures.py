@@ -267,7 +267,9 @@ def timeline_figure(busy: BusyIntervals) -> go.Figure | None:
                     showlegend=False,
                 )
             )
-        title = f"Workers: when each scored (one bar per arch; {len(lanes)} workers); x = busy, red = failed"
+        title = (
+            f"Workers: what each of the {len(lanes)} scored when (one bar per arch); red × failed, orange ◆ requeued"
+        )
     else:
         centres, share = utilisation(busy)
         fig.add_trace(
