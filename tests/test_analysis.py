@@ -261,8 +261,9 @@ def test_search_quality_matches_reference(report, rows, truth):
 
 def test_anytime_curves_match_reference(report, rows, truth):
     table = report.table("Anytime oracle top-5 accuracy vs proxy evaluations")
-    (label, k, eval_bands, time_bands) = report.plot_data["anytime"][0]
-    assert k == TOP_K and {b.label for b in eval_bands} == set(ALGORITHMS)
+    panel = next(p for p in report.plot_data["anytime"] if p.what == "oracle")
+    eval_bands, time_bands = panel.eval_bands, panel.time_bands
+    assert "top-5" in panel.title and "Oracle" in panel.title and {b.label for b in eval_bands} == set(ALGORITHMS)
     for band in eval_bands:
         curves = np.array([ref_anytime(proxy_rows(rows, f"{band.label}-s{s}"), truth, TOP_K) for s in SEEDS])
         np.testing.assert_allclose(band.mean, curves.mean(axis=0))
@@ -274,6 +275,47 @@ def test_anytime_curves_match_reference(report, rows, truth):
     finals = [ref_anytime(proxy_rows(rows, f"rea-s{s}"), truth, TOP_K)[-1] for s in SEEDS]
     assert rea_time.mean[-1] == pytest.approx(np.mean(finals))
     assert np.isnan(rea_time.mean[0])  # nothing evaluated at t = 0
+
+
+def ref_returned(search_rows: list[dict], valid: dict, test: dict, k: int) -> tuple[list[float], list[float]]:
+    """After each evaluation: the top-k by score so far (ties: earlier), then the best validated of them
+    (ties: higher score, then earlier), as the search's selection picks."""
+    out_valid, out_test = [], []
+    for n in range(1, len(search_rows) + 1):
+        seen = [(r["score"], -i, r["arch"]) for i, r in enumerate(search_rows[:n])]
+        top = sorted(seen, reverse=True)[:k]
+        best = max(top, key=lambda t: (valid[t[2]], t[0], t[1]))
+        out_valid.append(valid[best[2]])
+        out_test.append(test[best[2]])
+    return out_valid, out_test
+
+
+def test_returned_arch_curves_match_reference(report, rows, truth, tss_csv):
+    table = report.table("Anytime returned arch vs proxy evaluations")
+    panels = report.plot_data["anytime"]
+    columns = pacsv.read_csv(tss_csv).column_names
+    if "cifar10_valid_acc_12ep" not in columns:
+        assert not table.rows and "--benchmark" in table.notes[0]
+        assert [p.what for p in panels] == ["oracle"]
+        return
+    assert [p.what for p in panels] == ["returned", "validated", "oracle"]  # the honest curve first
+    bench = pacsv.read_csv(
+        tss_csv, convert_options=pacsv.ConvertOptions(include_columns=["arch", "cifar10_valid_acc_12ep"])
+    )
+    valid = dict(zip(bench.column("arch").to_pylist(), bench.column("cifar10_valid_acc_12ep").to_pylist()))
+    returned, validated = panels[0], panels[1]
+    for band_t, band_v in zip(returned.eval_bands, validated.eval_bands):
+        ref = [ref_returned(proxy_rows(rows, f"{band_t.label}-s{s}"), valid, truth, TOP_K) for s in SEEDS]
+        ref_v, ref_t = np.array([r[0] for r in ref]), np.array([r[1] for r in ref])
+        np.testing.assert_allclose(band_v.median, np.median(ref_v, axis=0))
+        np.testing.assert_allclose(band_t.median, np.median(ref_t, axis=0))
+        np.testing.assert_allclose(band_t.q_lo, np.quantile(ref_t, 0.25, axis=0))
+        # the spread stays inside the seeds' values (a mean ± std band did not)
+        assert np.all(band_t.q_lo >= ref_t.min(axis=0)) and np.all(band_t.q_hi <= ref_t.max(axis=0))
+        assert np.all(band_t.q_hi <= max(truth.values()))
+        got = table.find(algorithm=band_t.label, evaluations=EVALS)
+        assert got["returned_test"] == pytest.approx(np.median(ref_t[:, -1]))
+        assert got["best_validated"] == pytest.approx(np.median(ref_v[:, -1]))
 
 
 # -- algorithm comparison ---------------------------------------------------------------------------
@@ -340,8 +382,10 @@ def test_renderings(report):
 def test_plots_and_export(report, tmp_path, rows):
     paths = write_plots(report, tmp_path / "plots")
     names = {p.name for p in paths}
-    assert names == {"proxy_vs_accuracy_tss_cifar10.png", "anytime_tss_cifar10_meco.png", "final_tss_cifar10_meco.png",
-                     "throughput.png"}  # fmt: skip
+    returned = {"anytime_tss_cifar10_meco.png", "anytime_validated_tss_cifar10_meco.png"}
+    assert names - returned == {"proxy_vs_accuracy_tss_cifar10.png", "anytime_oracle_tss_cifar10_meco.png",
+                                "final_tss_cifar10_meco.png", "throughput.png"}  # fmt: skip
+    assert names & returned in (set(), returned)
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
     out = export_joined(report, tmp_path / "joined.parquet")
@@ -362,7 +406,7 @@ def test_cli_end_to_end(log_dir, tss_csv, tmp_path, capsys):
     assert rc == 0
     doc = json.loads(capsys.readouterr().out)
     assert any(t["title"] == "Search quality" for t in doc["tables"])
-    assert (tmp_path / "j.parquet").is_file() and len(list((tmp_path / "p").glob("*.png"))) == 4
+    assert (tmp_path / "j.parquet").is_file() and len(list((tmp_path / "p").glob("*.png"))) in (4, 6)
 
 
 def test_cli_bad_input_is_one_line(tmp_path, capsys, log_dir):
@@ -383,7 +427,8 @@ def test_without_ground_truth(tmp_path, truth):
     assert not rep.table("Proxy quality on").rows
     assert any("no ground truth" in n for n in rep.table("Search quality").notes)
     assert math.isnan(rep.table("Search quality").find(search="rea-s0")["regret"])
-    assert "no ground truth" in rep.table("Anytime").notes[0]
+    assert "no ground truth" in rep.table("Anytime oracle").notes[0]
+    assert "pass --benchmark" in rep.table("Anytime returned").notes[0] and not rep.plot_data["anytime"]
     tests = rep.table("Paired Wilcoxon")
     assert not tests.rows and "only one algorithm" in tests.notes[0]
     assert rep.table("Algorithms under").find(algorithm="rea")["best_score"] > 0
@@ -401,7 +446,8 @@ def test_truth_from_validate_rows_only(log_dir, truth):
         returned_test(pq.read_table(next(log_dir.glob("run=*"))).to_pylist(), "rea-s0")
     )
     assert math.isnan(sq["regret"])
-    assert "covers only" in rep.table("Anytime").notes[0]
+    assert "covers only" in rep.table("Anytime oracle").notes[0]
+    assert "pass --benchmark" in rep.table("Anytime returned").notes[0]
 
 
 def test_single_seed_pairs_skipped(tmp_path, truth, tss_csv):
@@ -480,3 +526,17 @@ def test_cli_formats_match_the_renderer():
     assert set(offered) == set(FORMATS)
     with pytest.raises(ValueError, match="unknown format"):
         render(report, "html")
+
+
+def test_nan_quantiles_equal_numpys():
+    from zeronas.analysis._anytime import nan_quantiles
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(7, 300))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    values[:, 3] = np.nan  # no seed there yet
+    values[1:, 4] = np.nan  # one seed
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanquantile(values, [0.5, 0.25, 0.75], axis=0)
+    for got, want in zip(nan_quantiles(values, (0.5, 0.25, 0.75)), expected):
+        np.testing.assert_allclose(got, want, equal_nan=True)

@@ -39,6 +39,8 @@ def test_search_logs_each_arch_once_validates_its_top_k_and_returns_one_arch(ray
     assert all(r["run_id"] == result.run_id and r["search_id"] == "rea-s0" for r in rows)
     assert all(r["worker_id"] and r["node"] and r["device"] == "cpu" for r in proxy)
     assert all(r["params"] > 0 and r["flops"] > 0 and r["proxy_seconds"] > 0 for r in proxy)
+    # the worker's own clock, before the search logged the row; scored at the first attempt
+    assert all(r["scored_at"] <= r["timestamp"] and r["attempts"] == 1 for r in proxy)
 
     # stage 2: the 5 best distinct cells by score, with the benchmark's 12-epoch validation accuracy
     truth = csv_truth(tss_csv, "cifar10_valid_acc_12ep")
@@ -66,6 +68,7 @@ def test_search_logs_each_arch_once_validates_its_top_k_and_returns_one_arch(ray
     meta = json.loads((tmp_path / f"run={result.run_id}" / "_run.json").read_text())
     protocol = meta["config"]["run"]["proxy_protocol"]
     assert protocol["input"] == "noise" and protocol["batch_size"] == 64 and protocol["seeds"] == {"rea-s0": 0}
+    assert {"zeronas", "torch", "ray"} <= set(meta["config"]["versions"]) and meta["config"]["command"]
 
 
 def test_a_seeded_compare_shares_one_pool_is_reproducible_and_each_search_scores_under_its_own_seed(
@@ -129,6 +132,8 @@ def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
     rows = [r for r in log_rows(tmp_path) if r["stage"] == "proxy"]
     assert len(rows) == 40 and len({r["arch"] for r in rows}) == 40
     assert all(r["error"] is None for r in rows)  # the dead worker's chunk was rescored elsewhere
+    requeued = sum(r["attempts"] > 1 for r in rows)
+    assert requeued >= 1 if stats["retried_chunks"] else requeued == 0
 
 
 def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_session, tmp_path):

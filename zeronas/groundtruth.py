@@ -77,6 +77,14 @@ def column_name(dataset: str, metric: str, epochs: int | str) -> str:
     return f"{canonical_dataset(dataset)}_{metric}_acc_{schedule}"
 
 
+def parse_column_name(name: str) -> tuple[str, str, int | str] | None:
+    """``(dataset, metric, epochs)`` of a ``column_name`` (epochs a named schedule like ``nb301``), or None."""
+    match = _METRIC_COLUMN.match(name)
+    if match is None:
+        return None
+    return match["dataset"], match["metric"], int(match["epochs"]) if match["epochs"] else match["schedule"]
+
+
 def _space(space: str | SearchSpace) -> SearchSpace:
     return space if isinstance(space, SearchSpace) else get_space(space)
 

@@ -88,6 +88,10 @@ _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("elapsed", pa.float64()),
     ("timestamp", _TIMESTAMP),
     ("error", pa.string()),
+    # proxy rows: when the worker finished scoring (timestamp is when the search logged it, in ask order)
+    ("scored_at", _TIMESTAMP),
+    # proxy rows: scoring attempts of the arch's chunk (more than 1: requeued after a worker failure)
+    ("attempts", pa.int64()),
 ]
 _NON_NULL = {"schema_version", "run_id", "search_id", "stage", "arch"}
 _KEY = ("search_id", "stage", "arch")
@@ -253,6 +257,7 @@ class LogWriter:
         if out["stage"] not in STAGES:
             raise ValueError(f"stage {out['stage']!r} is not one of {STAGES}")
         out["timestamp"] = _as_timestamp(out.get("timestamp")) or datetime.now(timezone.utc)
+        out["scored_at"] = _as_timestamp(out.get("scored_at"))
         try:  # type-check now so one bad row cannot poison a whole flush
             pa.Table.from_pylist([out], schema=self.schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as err:

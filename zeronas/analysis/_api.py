@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from zeronas.analysis import _anytime, _compare, _quality, _workers
 from zeronas.analysis._load import LogData, Search, load, per_arch_means
 from zeronas.analysis._report import AnalysisReport, ReportTable
-from zeronas.analysis._truth import NO_TRUTH, Truth, benchmark_truth, log_truth
+from zeronas.analysis._truth import NO_TRUTH, Truth, benchmark_truth, log_truth, validation_truth
 from zeronas.datasets import canonical_dataset
 from zeronas.errors import ZeronasError
 from zeronas.logs import RUN_PARTITION
@@ -38,8 +38,12 @@ def analyze(
     top_k: int = 10,
     n_resamples: int = 200,
     seed: int = 0,
+    per_search_bootstrap: int = MAX_PER_SEARCH_BOOTSTRAP,
 ) -> AnalysisReport:
-    """Analyse one or many runs' logs; ground truth from ``benchmark`` or the log's lookups."""
+    """Analyse one or many runs' logs; ground truth from ``benchmark`` or the log's lookups.
+
+    ``per_search_bootstrap``: resampled points (archs × columns × resamples) the per-search intervals may cost;
+    above it they are left out, with a note (the whole-log table keeps its intervals)."""
     if top_k < 1:
         raise ZeronasError(f"--top-k must be at least 1, got {top_k}")
     if n_resamples < 0:
@@ -53,7 +57,10 @@ def analyze(
     truths = _ground_truths(data, benchmark, metric, epochs, report)
     gt = _truth_per_row(data, truths)
     ctx = _Context(data, truths, gt, top_k, n_resamples, seed)
+    ctx.per_search_bootstrap = per_search_bootstrap
     ctx.best_test = _best_test(data, benchmark, truths, metric, epochs)
+    ctx.valid_truths = _validation_truths(data, benchmark)
+    ctx.valid_gt = _truth_per_row(data, ctx.valid_truths)
     if data.missing:
         report.notes.append(f"log lacks the columns {', '.join(data.missing)}: figures that need them are left out")
     if data.supernet_rows:
@@ -65,6 +72,7 @@ def analyze(
     report.tables += _proxy_quality(ctx, report)
     figures = [_search_figures(ctx, s) for s in data.searches]
     report.tables += _search_tables(ctx, figures)
+    report.plot_data["searches"] = figures
     report.tables += _anytime_tables(ctx, report)
     report.tables += _comparison_tables(ctx, figures, report)
     report.tables += _worker_tables(ctx, report)
@@ -76,11 +84,15 @@ class _Context:
     def __init__(self, data: LogData, truths: dict, gt: np.ndarray, top_k: int, n_resamples: int, seed: int):
         self.data, self.truths, self.gt = data, truths, gt
         self.top_k, self.n_resamples, self.seed = top_k, n_resamples, seed
+        self.per_search_bootstrap = MAX_PER_SEARCH_BOOTSTRAP
         self.score = data.array("score")
         self.multi_run = data.n_runs > 1
         self._curves: dict[str, np.ndarray] = {}
         #: (space, dataset) -> best test accuracy in the space, for regret (absent: unknown)
         self.best_test: dict[tuple[str, str], float] = {}
+        #: (space, dataset) -> the benchmark's validation signal the searches selected on, and per proxy row
+        self.valid_truths: dict[tuple[str, str], Truth] = {}
+        self.valid_gt = np.full(data.proxy.num_rows, np.nan)
 
     def rng(self) -> np.random.Generator:
         return np.random.default_rng(self.seed)
@@ -129,6 +141,28 @@ def _ground_truths(data: LogData, benchmark, metric: str | None, epochs: int | N
             )
             truths[(space, dataset)] = log_truth(other.filter(pc.fill_null(mask, False)))
     return truths
+
+
+def _validation_truths(data: LogData, benchmark) -> dict:
+    """Per (space, dataset): the benchmark column the searches' ``validate`` rows name (the anytime curves
+    of the returned arch need it for every evaluated arch, so only a benchmark gives it)."""
+    out = {}
+    other = data.other
+    for space, dataset in sorted({(s.space, s.dataset) for s in data.searches}):
+        if benchmark is None or "?" in (space, dataset):
+            out[(space, dataset)] = Truth()
+            continue
+        mask = pc.fill_null(
+            pc.and_(
+                pc.and_(pc.equal(other.column("stage"), "validate"), pc.equal(other.column("space"), space)),
+                pc.equal(other.column("dataset"), dataset),
+            ),
+            False,
+        )
+        sources = Counter(s for s in other.filter(mask).column("accuracy_source").to_pylist() if s)
+        source = sources.most_common(1)[0][0] if sources else None
+        out[(space, dataset)] = validation_truth(benchmark, space, dataset, source)
+    return out
 
 
 def _best_test(data: LogData, benchmark, truths: dict, metric: str, epochs: int | None) -> dict:
@@ -211,6 +245,19 @@ def _proxy_quality(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
         title = f"Proxy quality on distinct archs ({_group_label(group)})"
         table = ReportTable("proxy quality", title, _quality.QUALITY_COLUMNS)
         tables.append(table)
+        idx = _rows_of(ctx.data, group)
+        archs = ctx.data.proxy.column("arch").take(pa.array(idx))
+        values = {c: ctx.data.array(c)[idx] for c in cols + ["index", "params", "flops"]}
+        values["__truth"] = ctx.gt[idx]
+        arch_names, means = per_arch_means(archs, values)
+        points = _quality.ArchPoints(
+            _group_label(group),
+            truth.source,
+            arch_names,
+            {_short(c): means[c] for c in cols + ["index", "params", "flops"]} | {"truth": means["__truth"]},
+            {},
+        )
+        scatter.append(points)
         if not truth:
             table.notes.append(NO_TRUTH)
             continue
@@ -227,30 +274,18 @@ def _proxy_quality(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
                 "truth comes only from the searches' own lookups of their top-k, a narrow range: "
                 "pass --benchmark PATH for the whole log"
             )
-        idx = _rows_of(ctx.data, group)
-        archs = ctx.data.proxy.column("arch").take(pa.array(idx))
-        values = {c: ctx.data.array(c)[idx] for c in cols}
-        values["__truth"] = ctx.gt[idx]
-        _, means = per_arch_means(archs, values)
-        points = {}
         for c in cols:
             result = _quality.proxy_quality(means[c], means["__truth"], n_resamples=ctx.n_resamples, rng=ctx.rng())
             table.rows.append([_short(c)] + _quality.quality_cells(result))
             if result is not None:
-                points[_short(c)] = (
-                    means[c],
-                    means["__truth"],
-                    result[1]["spearman"].value,
-                    result[1]["kendall"].value,
-                )
+                points.quality[_short(c)] = result
         if not cols:
             table.notes.append("the log has no proxy_* values and no score to assess")
-        scatter.append((_group_label(group), truth.source, points))
     report.plot_data["scatter"] = scatter
 
     per_search = ReportTable("proxy quality", "Proxy quality per search", ["search"] + _quality.QUALITY_COLUMNS)
     work = sum(s.rows.stop - s.rows.start for s in ctx.data.searches if ctx.truth(s)) * len(cols) * ctx.n_resamples
-    resamples = ctx.n_resamples if work <= MAX_PER_SEARCH_BOOTSTRAP else 0
+    resamples = ctx.n_resamples if work <= ctx.per_search_bootstrap else 0
     if resamples < ctx.n_resamples:
         per_search.notes.append(
             "intervals left out: the log is too large to bootstrap every search quickly (the whole-log table has them)"
@@ -299,6 +334,9 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
     truth = ctx.truth(s)
     final = float(ctx.curve(s)[-1]) if n and truth else math.nan
     returned_test = _compare.nanmax(acc[is_test])
+    archs = other.column("arch").to_numpy(zero_copy_only=False)
+    returned_arch = (str(archs[is_test][0]) or None) if is_test.any() else None  # "": nothing to return
+    returned_valid = _compare.nanmax(acc[is_val & (archs == returned_arch)]) if returned_arch else math.nan
     best_test = ctx.best_test.get((s.space, s.dataset))
     regret = best_test - returned_test if best_test is not None and np.isfinite(returned_test) else math.nan
     proxy_wall = _compare.nanmax(data.array("elapsed")[sl])
@@ -314,6 +352,8 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
         isomorphic_share=_compare.isomorphic_share(data.array("canonical")[sl]),
         best_score=_compare.nanmax(ctx.score[sl]),
         returned_test=returned_test,
+        returned_arch=returned_arch,
+        returned_valid=returned_valid,
         selected_on_test=selected_on_test,
         final_topk_acc=final,
         best_validated=_compare.nanmax(acc[is_val]),
@@ -383,42 +423,135 @@ def _by_group(ctx: _Context) -> dict[tuple, dict[str, list[Search]]]:
 
 
 def _anytime_tables(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
-    tables, plots = [], []
-    k = ctx.top_k
-    elapsed = ctx.data.array("elapsed")
+    tables, panels = [], []
     for group, algos in sorted(_by_group(ctx).items()):
-        label = _group_label(group)
-        table = ReportTable(
-            "anytime", f"Anytime oracle top-{k} accuracy vs proxy evaluations ({label})",
-            ["algorithm", "evaluations", "accuracy", "accuracy_std", "seeds"],
-        )  # fmt: skip
-        tables.append(table)
-        coverage = ctx.coverage(group[:2])
-        if coverage < MIN_CURVE_COVERAGE:
-            reason = (
-                NO_TRUTH
-                if not ctx.truths[group[:2]]
-                else f"ground truth covers only {coverage:.0%} of the evaluated archs: pass --benchmark PATH"
-            )
-            table.notes.append(reason)
-            continue
-        eval_bands, time_bands = [], []
-        searches = [s for ss in algos.values() for s in ss]
-        t_max = max((_compare.nanmax(elapsed[s.rows]) for s in searches), default=math.nan)
-        grid = np.linspace(0.0, t_max if np.isfinite(t_max) and t_max > 0 else 1.0, 200)
-        for algo, ss in sorted(algos.items()):
-            band = _anytime.by_evaluations(algo, [ctx.evals_curve(s) for s in ss])
-            eval_bands.append(band)
-            if np.isfinite(elapsed[ss[0].rows]).any():
-                time_bands.append(_anytime.by_time(algo, [(elapsed[s.rows], ctx.curve(s)) for s in ss], grid))
-            for n in _anytime.checkpoints(len(band.x)):
-                table.rows.append([algo, n, float(band.mean[n - 1]), float(band.std[n - 1]), band.n_seeds])
-        table.notes.append(f"mean ± std over seeds; truth: {ctx.truths[group[:2]].source}")
-        if not time_bands:
-            table.notes.append("the log has no elapsed times: no curve against wall time")
-        plots.append((label, k, eval_bands, time_bands))
-    report.plot_data["anytime"] = plots
+        returned_table, returned_panels = _returned_curves(ctx, group, algos)
+        oracle_table, oracle_panel = _oracle_curves(ctx, group, algos)
+        valid, truth = ctx.valid_truths[group[:2]], ctx.truths[group[:2]]
+        if oracle_panel and valid and valid.source == truth.source:
+            oracle_table.notes.append("the same figure as the best validated curve (validation-only benchmark)")
+            oracle_panel = None
+        tables += [returned_table, oracle_table]
+        panels += returned_panels + ([oracle_panel] if oracle_panel else [])
+    report.plot_data["anytime"] = panels
     return tables
+
+
+def _time_grid(ctx: _Context, searches: list[Search]) -> np.ndarray:
+    elapsed = ctx.data.array("elapsed")
+    t_max = max((_compare.nanmax(elapsed[s.rows]) for s in searches), default=math.nan)
+    return np.linspace(0.0, t_max if np.isfinite(t_max) and t_max > 0 else 1.0, 200)
+
+
+def _bands(ctx: _Context, algo: str, searches: list[Search], curves: list[np.ndarray], grid: np.ndarray) -> tuple:
+    """Bands over seeds against evaluations and, when the log has times, against wall time."""
+    elapsed = ctx.data.array("elapsed")
+    iterations = ctx.data.array("iteration")
+    by_evals = _anytime.by_evaluations(
+        algo, [_anytime.over_iterations(c, iterations[s.rows]) for s, c in zip(searches, curves)]
+    )
+    if not np.isfinite(elapsed[searches[0].rows]).any():
+        return by_evals, None
+    return by_evals, _anytime.by_time(algo, [(elapsed[s.rows], c) for s, c in zip(searches, curves)], grid)
+
+
+def _returned_curves(ctx: _Context, group: tuple, algos: dict[str, list[Search]]) -> tuple[ReportTable, list]:
+    """The honest curves: the best validation accuracy among the top-k so far, and the test accuracy of the
+    arch a search stopped at n would return."""
+    k = ctx.top_k
+    label = _group_label(group)
+    table = ReportTable(
+        "anytime", f"Anytime returned arch vs proxy evaluations ({label})",
+        ["algorithm", "evaluations", "best_validated", "best_validated_lo", "best_validated_hi", "returned_test",
+         "returned_test_lo", "returned_test_hi", "seeds"],
+    )  # fmt: skip
+    valid, test = ctx.valid_truths[group[:2]], ctx.truths[group[:2]]
+    rows = _rows_of(ctx.data, group[:2])
+    coverage = float(np.isfinite(ctx.valid_gt[rows]).mean()) if len(rows) else 0.0
+    if coverage < MIN_CURVE_COVERAGE:
+        if not valid:
+            table.notes.append(
+                f"needs the validation signal of every evaluated arch: pass --benchmark PATH ({valid.source})"
+                if valid.source
+                else "needs the validation signal of every evaluated arch: pass --benchmark PATH"
+            )
+        else:
+            table.notes.append(f"the benchmark's validation signal covers only {coverage:.0%} of the evaluated archs")
+        return table, []
+    # a validation-only benchmark (DARTS): the returned arch's "test" figure would be its validation figure again
+    with_test = bool(test) and test.source != valid.source and ctx.coverage(group[:2]) >= MIN_CURVE_COVERAGE
+    grid = _time_grid(ctx, [s for ss in algos.values() for s in ss])
+    panels = {
+        "returned": _anytime.AnytimePanel(
+            label, "returned", f"Test accuracy of the arch returned after n evaluations (best validated of top-{k})",
+            f"returned arch's test accuracy (%), {test.source}", [], [],
+        ),
+        "validated": _anytime.AnytimePanel(
+            label, "validated", f"Best validated accuracy among the top-{k} by score so far",
+            f"best validation accuracy (%), {valid.source}", [], [],
+        ),
+    }  # fmt: skip
+    for algo, ss in sorted(algos.items()):
+        pairs = [_anytime.returned_curves(ctx.score[s.rows], ctx.valid_gt[s.rows], ctx.gt[s.rows], k) for s in ss]
+        for what, i in (("validated", 0), ("returned", 1)):
+            by_evals, by_time = _bands(ctx, algo, ss, [p[i] for p in pairs], grid)
+            panels[what].eval_bands.append(by_evals)
+            if by_time is not None:
+                panels[what].time_bands.append(by_time)
+        v, t = panels["validated"].eval_bands[-1], panels["returned"].eval_bands[-1]
+        for n in _anytime.checkpoints(len(v.x)):
+            cells = [float(v.median[n - 1]), float(v.q_lo[n - 1]), float(v.q_hi[n - 1])]
+            cells += (
+                [float(t.median[n - 1]), float(t.q_lo[n - 1]), float(t.q_hi[n - 1])] if with_test else [math.nan] * 3
+            )
+            table.rows.append([algo, n, *cells, v.n_seeds])
+    lo, hi = _anytime.SPREAD
+    table.notes.append(
+        f"median [{lo:.0%}, {hi:.0%} quantiles] over seeds; validation: {valid.source}"
+        + (f"; test: {test.source}" if with_test else "")
+    )
+    if not with_test:
+        table.notes.append(
+            "returned_test: the benchmark has no separate test figure (validation-only)"
+            if test and test.source == valid.source
+            else f"returned_test: {NO_TRUTH}"
+        )
+    return table, ([panels["returned"]] if with_test else []) + [panels["validated"]]
+
+
+def _oracle_curves(ctx: _Context, group: tuple, algos: dict[str, list[Search]]) -> tuple:
+    k = ctx.top_k
+    label = _group_label(group)
+    table = ReportTable(
+        "anytime", f"Anytime oracle top-{k} accuracy vs proxy evaluations ({label})",
+        ["algorithm", "evaluations", "accuracy", "accuracy_std", "seeds"],
+    )  # fmt: skip
+    coverage = ctx.coverage(group[:2])
+    if coverage < MIN_CURVE_COVERAGE:
+        reason = (
+            NO_TRUTH
+            if not ctx.truths[group[:2]]
+            else f"ground truth covers only {coverage:.0%} of the evaluated archs: pass --benchmark PATH"
+        )
+        table.notes.append(reason)
+        return table, None
+    truth = ctx.truths[group[:2]]
+    panel = _anytime.AnytimePanel(
+        label, "oracle", f"Oracle: best true accuracy of the top-{k} by score (not a search result)",
+        f"oracle: best true accuracy of top-{k} by score (%)", [], [],
+    )  # fmt: skip
+    grid = _time_grid(ctx, [s for ss in algos.values() for s in ss])
+    for algo, ss in sorted(algos.items()):
+        by_evals, by_time = _bands(ctx, algo, ss, [ctx.curve(s) for s in ss], grid)
+        panel.eval_bands.append(by_evals)
+        if by_time is not None:
+            panel.time_bands.append(by_time)
+        for n in _anytime.checkpoints(len(by_evals.x)):
+            table.rows.append([algo, n, float(by_evals.mean[n - 1]), float(by_evals.std[n - 1]), by_evals.n_seeds])
+    table.notes.append(f"an oracle pick, not a search result; mean ± std over seeds; truth: {truth.source}")
+    if not panel.time_bands:
+        table.notes.append("the log has no elapsed times: no curve against wall time")
+    return table, panel
 
 
 # -- algorithm comparison -------------------------------------------------------------------------
@@ -474,7 +607,10 @@ def _comparison_tables(
                 tests.rows.append([t.a, t.b, t.n_pairs, t.mean_diff, t.statistic, t.p_value, t.note])
             tests.notes.append("paired by seed; mean_diff = a − b; two-sided")
         tables.append(tests)
-        boxes.append((label, metric, {a: [value(f) for f in fs] for a, fs in sorted(algos.items())}))
+        boxes.append((
+            label, metric, {a: [value(f) for f in fs] for a, fs in sorted(algos.items())},
+            {a: [f for f in fs] for a, fs in sorted(algos.items())},
+        ))  # fmt: skip
     report.plot_data["final"] = boxes
     return tables
 
@@ -515,6 +651,14 @@ def _worker_tables(ctx: _Context, report: AnalysisReport) -> list[ReportTable]:
     if not counts:
         errors.notes.append("no errors logged")
     report.plot_data["throughput"] = _workers.throughput_timeline(run, runs, worker, worker_names, timestamp)
+    report.plot_data["failures"] = _workers.failures_by_reason(error, data.array("search"), data.array("arch"))
+    report.plot_data["busy"] = _workers.busy_intervals(
+        run, runs, worker, worker_names, node, node_names, data.array("proxy_seconds"), data.array("scored_at"),
+        timestamp, has_error, data.array("attempts"), data.array("search"), data.array("arch"),
+    )  # fmt: skip
+    requeued = int(np.sum(data.array("attempts") > 1))
+    if requeued:
+        errors.notes.append(f"{requeued} arch(s) were requeued after a worker failure (attempts > 1)")
     return [per_worker, per_node, errors]
 
 

@@ -28,6 +28,9 @@ class SearchFigures:
     best_score: float
     #: test accuracy of the architecture the search returned (its ``test`` row): the headline
     returned_test: float
+    #: the returned architecture (None before the search has returned) and its validation accuracy
+    returned_arch: str | None
+    returned_valid: float
     #: the search validated on the test split (``--select-on-test``)
     selected_on_test: bool
     #: oracle: best true accuracy among the search's top-k by score (not something a search can return)

@@ -23,7 +23,7 @@ _BASE = log_schema([])
 _PROXY_STAGE_COLUMNS = [
     "run_id", "search_id", "algorithm", "seed", "space", "dataset", "arch", "index", "canonical", "score",
     "objective", "predicted_acc", "proxy_seconds", "params", "flops", "worker_id", "node", "device", "iteration",
-    "n_proposed", "elapsed", "timestamp", "error",
+    "n_proposed", "elapsed", "timestamp", "error", "scored_at", "attempts",
 ]  # fmt: skip
 _OTHER_STAGE_COLUMNS = [
     "run_id", "search_id", "stage", "algorithm", "seed", "space", "dataset", "arch", "accuracy",

@@ -98,3 +98,15 @@ def quality_cells(result: tuple[int, dict[str, Estimate]] | None) -> list:
     for name in ("spearman", "kendall", "top5"):
         cells += [est[name].value, est[name].lo, est[name].hi]
     return cells
+
+
+@dataclass
+class ArchPoints:
+    """Per distinct arch of one (space, dataset): proxy means, truth and costs (behind the scatter and
+    Pareto plots), and each assessable column's quality estimates."""
+
+    label: str
+    source: str  # the truth's source ("" when none)
+    archs: list[str]
+    values: dict[str, np.ndarray]  # proxy / score columns (short names), "truth", "index", "params", "flops"
+    quality: dict[str, tuple[int, dict[str, Estimate]]]  # column -> proxy_quality result

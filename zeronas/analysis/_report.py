@@ -7,13 +7,14 @@ Tables keep raw numbers, so csv/json stay machine-readable. The human formats fo
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ReportTable", "AnalysisReport", "render", "FORMATS"]
+__all__ = ["ReportTable", "AnalysisReport", "render", "html_table", "FORMATS"]
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -126,6 +127,20 @@ def _json_value(value: Any) -> Any:
 
 
 # -- renderers ---------------------------------------------------------------------------
+def html_table(table: ReportTable) -> str:
+    """One table as an HTML ``<table>`` (human cells, as in markdown) followed by its notes."""
+    headers, rows = _human_columns(table)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in table.notes)
+    return (
+        f'<div class="table"><h4>{html.escape(table.title)}</h4>'
+        + (f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>" if rows else "")
+        + (f'<ul class="notes">{notes}</ul>' if notes else "")
+        + "</div>"
+    )
+
+
 def _render_json(report: AnalysisReport) -> str:
     doc = {
         "notes": report.notes,

@@ -73,3 +73,17 @@ def log_truth(validate_rows: pa.Table) -> Truth:
     sources = sorted({s for s in validate_rows.column("accuracy_source").to_pylist() if s})
     values = {a: float(v) for a, v in zip(archs, accs) if v is not None}
     return Truth(values, f"log validate rows ({', '.join(sources) or 'unknown source'})", None)
+
+
+def validation_truth(path: str | Path, space: str, dataset: str, source: str | None) -> Truth:
+    """The benchmark's validation signal the searches selected on: the column their ``validate`` rows name
+    (``source``), else the space's default validation schedule; an empty Truth when the benchmark lacks it."""
+    from zeronas.groundtruth import VALIDATION_EPOCHS, column_name, parse_column_name
+
+    parsed = parse_column_name(source) if source else None
+    if parsed is None:
+        parsed = (dataset, "valid", VALIDATION_EPOCHS.get(space, 12))
+    try:
+        return benchmark_truth(path, space, dataset, parsed[1], parsed[2])
+    except ZeronasError:
+        return Truth(source=f"no {column_name(*parsed)} in {Path(path).name}")

@@ -118,13 +118,26 @@ def worker_figures(
     return per_worker, per_node
 
 
+def reasons_of(error: str | None) -> list[str]:
+    """The reasons of one row's error; a row may carry several (``meco: ...; synflow: ...``)."""
+    return [part.strip() for part in str(error).split(";") if part.strip()] if error else []
+
+
 def error_reasons(error: np.ndarray) -> Counter:
-    """Count each reason; one row may carry several (``meco: ...; synflow: ...``)."""
+    """Count each reason over rows."""
     counts: Counter = Counter()
     for e in error:
-        if e:
-            counts.update(part.strip() for part in str(e).split(";") if part.strip())
+        counts.update(reasons_of(e))
     return counts
+
+
+def failures_by_reason(error: np.ndarray, search: np.ndarray, arch: np.ndarray) -> dict[str, list[tuple[str, str]]]:
+    """reason -> the (search, arch) of every row that gave it, most frequent reason first."""
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for i in np.flatnonzero([bool(e) for e in error]):
+        for reason in reasons_of(error[i]):
+            out[reason].append((str(search[i]), str(arch[i])))
+    return dict(sorted(out.items(), key=lambda kv: -len(kv[1])))
 
 
 def throughput_timeline(
@@ -144,3 +157,80 @@ def throughput_timeline(
             label = f"{run_name}/{workers[w]}" if len(runs) > 1 else str(workers[w])
             out[label] = ((edges[:-1] + edges[1:]) / 2 - t0, counts / width)
     return out
+
+
+@dataclass
+class BusyIntervals:
+    """When each worker scored what: one interval per proxy row, on one lane per (run, worker)."""
+
+    lanes: list[str]  # "node / worker" (prefixed by the run when there are several)
+    lane: np.ndarray  # lane index per row, -1 without a worker
+    start: np.ndarray  # seconds since the run's first interval
+    end: np.ndarray
+    failed: np.ndarray  # bool: the row has an error
+    attempts: np.ndarray  # float, NaN when not logged
+    clock: str  # which column the ends come from
+    search: np.ndarray  # per row, for hover texts
+    arch: np.ndarray
+
+
+def busy_intervals(
+    run: np.ndarray,
+    runs: list[str],
+    worker: np.ndarray,
+    workers: list[str],
+    node: np.ndarray,
+    nodes: list[str],
+    busy: np.ndarray,
+    scored_at: np.ndarray,
+    timestamp: np.ndarray,
+    has_error: np.ndarray,
+    attempts: np.ndarray,
+    search: np.ndarray,
+    arch: np.ndarray,
+) -> BusyIntervals:
+    """Each row ends when its worker finished (``scored_at``; logs without it: when the search logged it) and
+    starts ``proxy_seconds`` earlier."""
+    worker_clock = np.isfinite(scored_at)
+    end = np.where(worker_clock, scored_at, timestamp)
+    start = end - np.where(np.isfinite(busy), busy, 0.0)
+    clock = "scored_at (worker clock)" if worker_clock.all() else "timestamp (when the search logged the row)"
+    if worker_clock.any() and not worker_clock.all():
+        clock = "scored_at where logged, else timestamp"
+    lane = np.full(len(run), -1)
+    lanes: list[str] = []
+    index: dict[tuple[int, int], int] = {}
+    ok = (worker >= 0) & np.isfinite(end)
+    for r, w, n in sorted({(int(r), int(w), int(n)) for r, w, n in zip(run[ok], worker[ok], node[ok])}):
+        if (r, w) in index:
+            continue
+        index[(r, w)] = len(lanes)
+        name = f"{nodes[n] if n >= 0 else '?'} / {workers[w]}"
+        lanes.append(f"{runs[r]}: {name}" if len(runs) > 1 else name)
+    for (r, w), i in index.items():
+        lane[(run == r) & (worker == w)] = i
+    t0 = np.zeros(len(runs))
+    for r in range(len(runs)):
+        sel = (run == r) & ok
+        if sel.any():
+            t0[r] = start[sel].min()
+    return BusyIntervals(
+        lanes, lane, start - t0[run], end - t0[run], has_error.astype(bool), attempts.astype(float), clock, search, arch
+    )
+
+
+def utilisation(intervals: BusyIntervals, bins: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Busy share of each lane in equal time bins: (bin centres in seconds, lanes × bins shares)."""
+    ok = (intervals.lane >= 0) & np.isfinite(intervals.start) & np.isfinite(intervals.end)
+    if not ok.any():
+        return np.zeros(0), np.zeros((len(intervals.lanes), 0))
+    start, end, lane = intervals.start[ok], intervals.end[ok], intervals.lane[ok]
+    t1 = float(end.max())
+    edges = np.linspace(0.0, t1 if t1 > 0 else 1.0, bins + 1)
+    share = np.zeros((len(intervals.lanes), bins))
+    for i in range(len(intervals.lanes)):
+        s, e = start[lane == i], end[lane == i]
+        # busy seconds before each edge: every interval's overlap with [0, edge]
+        before = np.array([np.clip(edge - s, 0.0, e - s).sum() for edge in edges])
+        share[i] = np.diff(before) / np.diff(edges)
+    return (edges[:-1] + edges[1:]) / 2, share

@@ -586,7 +586,6 @@ def _print_result(result, spec) -> None:
         + (f" on {nodes} nodes" if nodes > 1 else "")
         + f" in {result.seconds:.1f} s; log: {result.run_dir}"
     )
-    console.print(
-        f"analyse it: zeronas analyze {result.run_dir.parent}"
-        + (f" --benchmark {spec.benchmark}" if spec.benchmark else "")
-    )
+    benchmark = f" --benchmark {spec.benchmark}" if spec.benchmark else ""
+    console.print(f"analyse it: zeronas analyze {result.run_dir.parent}{benchmark}")
+    console.print(f"report: zeronas report {result.run_dir}{benchmark} --out {result.run_dir.parent / 'report.html'}")

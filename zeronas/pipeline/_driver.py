@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import platform
 import secrets
+import shlex
 import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,27 @@ class ExperimentResult:
     returned: dict[str, dict[str, Any]]
     pool_stats: dict[str, Any]
     seconds: float
+
+
+def command_line() -> str:
+    """The command that started the run, as typed (``python -m zeronas`` shown as ``zeronas``)."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if program in ("zeronas", "__main__.py"):
+        return shlex.join(["zeronas", *sys.argv[1:]])
+    return shlex.join(sys.argv)
+
+
+def versions() -> dict[str, str]:
+    """What produced the run (recorded in ``_run.json``; read from package metadata, nothing imported)."""
+    from zeronas import __version__
+
+    found = {"zeronas": __version__, "python": platform.python_version()}
+    for name in ("torch", "ray", "optuna"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
 
 
 def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> ExperimentResult:
@@ -81,7 +105,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     ]
     recorded = {k: v for k, v in dataclasses.asdict(run).items() if k != "scorer_kwargs"}
     recorded["proxy_protocol"] = {**run.proxy_protocol, "seeds": {s["search_id"]: s["proxy_seed"] for s in searches}}
-    config = {"spec": spec.to_config(), "run": recorded}
+    config = {"spec": spec.to_config(), "run": recorded, "command": command_line(), "versions": versions()}
     writer = LogWriter(out, run_id, run.proxies, config=config)
     progress = SearchProgress([s["search_id"] for s in searches], run.budget if spec.budget else None, quiet=spec.quiet)
     register_sink(run_id, Sink(writer, progress.update))

@@ -224,6 +224,7 @@ class ScorerBroker:
                 chunk.future.set_result([_worker_failure(a, err, chunk.attempts) for a in chunk.archs])
                 continue
             for row in rows:
+                row["attempts"] = chunk.attempts
                 self._stats.per_worker[row["worker_id"]] = self._stats.per_worker.get(row["worker_id"], 0) + 1
                 self._stats.per_node[row["node"]] = self._stats.per_node.get(row["node"], 0) + 1
             self._stats.scored += len(rows)
@@ -303,7 +304,12 @@ def _same_request(reported: dict[str, float], want: dict[str, float]) -> bool:
 
 
 def _worker_failure(arch: str, err: BaseException, attempts: int) -> dict[str, Any]:
-    return {"result": None, "arch": arch, "error": f"worker failed {attempts}x: {type(err).__name__}: {err}"[:500]}
+    return {
+        "result": None,
+        "arch": arch,
+        "attempts": attempts,
+        "error": f"worker failed {attempts}x: {type(err).__name__}: {err}"[:500],
+    }
 
 
 def start_pool(config: PoolConfig, *, name: str | None = None) -> Any:

@@ -255,6 +255,8 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "elapsed": elapsed,
         "timestamp": _now(),
         "error": error,
+        "scored_at": out.get("scored_at"),
+        "attempts": out.get("attempts"),
     }
     for name in run.proxies:
         row[f"proxy_{name}"] = values.get(name)

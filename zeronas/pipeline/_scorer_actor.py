@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import uuid
 from typing import Any
 
@@ -69,6 +70,7 @@ class ScorerWorker:
             "worker_id": self.worker_id,
             "node": self.node,
             "device": self.device_label,
+            "scored_at": time.time(),
         }
 
 
