@@ -7,12 +7,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from zeronas.cli._docs import docs_epilog
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "report",
         help="an interactive HTML report of a run (one self-contained file)",
         description=__doc__.replace("``", "'"),
+        epilog=docs_epilog("report.md"),
     )
     p.add_argument("paths", nargs="+", metavar="LOG_OR_RUN_DIR", help="search output dirs, run=<id> dirs or part files")
     p.add_argument("--out", default="report.html", metavar="FILE.html", help="where to write (default report.html)")
