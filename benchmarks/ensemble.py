@@ -26,7 +26,7 @@ all 15,625 cells (it needs no network) and ``ntk`` on the cells its group has ca
 
     python benchmarks/ensemble.py --compute --cells 3000 --compute-budget 2400   # fill the cache
     python benchmarks/ensemble.py --cells 3000 --json /tmp/ensemble.json
-    python benchmarks/ensemble.py --scores tss_scores.parquet   # a 'zeronas score' output (README's figure)
+    python benchmarks/ensemble.py --scores tss_scores.parquet   # a 'zeronas score' output (docs/measured/ensemble.md)
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ PNG folder; default ``noise,real`` with ``--data``, else ``noise``). MeCo reads 
 (the first), the batch proxies one mini-batch of ``--batch-size`` images (64, their papers'
 batch; fewer when the data holds fewer), zico two. Data-free proxies (params, flops,
 synflow) and zen (Gaussian input by definition) are run once. Every row states its input,
-batch and sample size. The README's proxy table:
+batch and sample size. The proxy table of
+docs/measured/proxy-correlation.md:
 
     python benchmarks/proxy_correlation.py --sample 100 --data ../shared/data/images
 

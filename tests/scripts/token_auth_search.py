@@ -2,7 +2,7 @@
 
 Used by tests/test_token_auth.py in a subprocess started in its own session (the test kills its
 process group at the end; nothing here runs ``ray stop``). The token reaches the head and the
-driver as with cluster.yaml (docs/cluster.md): the head finds ``~/.ray/auth_token`` (``RAY_AUTH_MODE``
+driver as with cluster.yaml (docs/guide/cluster.md): the head finds ``~/.ray/auth_token`` (``RAY_AUTH_MODE``
 unset) and turns token auth on; a driver joining through an explicit address needs ``RAY_AUTH_MODE=token``
 beside the token (Ray enables it by itself only for ``--address auto``). Prints one JSON line.
 """

@@ -32,7 +32,7 @@ the pass, a cache-sized batch of same-shape maps at a time, and the maps are rel
 (the other two keep them). On CUDA nothing reads a value back to the host until the
 final sum (plus one check per ``eigvalsh`` call inside torch); the constant-channel
 shortcut is then applied by masking instead of filtering. Costs: ``benchmarks/proxy_cost.py``
-and the README.
+and docs/measured/proxy-cost.md.
 """
 
 from __future__ import annotations
