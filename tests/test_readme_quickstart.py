@@ -18,6 +18,7 @@ TINY = {
     "search": ["--budget", "12", "--top-k", "2", "--workers", "1", "--quiet", "--device", "cpu"],
     "compare": ["--budget", "12", "--top-k", "2", "--workers", "1", "--quiet", "--device", "cpu"],
     "analyze": ["--bootstrap", "20"],
+    "report": ["--bootstrap", "20"],
 }
 
 
@@ -68,3 +69,7 @@ def test_the_readme_quickstart_runs_as_written(ray_session, tss_csv, tmp_path, m
     assert all(row["accuracy"] is not None and 80 < row["accuracy"] < 95 for row in returned)
     if any(argv[1] == "analyze" and "--plots" in argv for argv in commands):
         assert list((tmp_path / "plots").glob("*.png"))
+    for argv in commands:
+        if argv[1] == "report":
+            page = (tmp_path / argv[argv.index("--out") + 1]).read_text()
+            assert "plotly" in page.lower() and all(row["arch"] in page for row in returned)
