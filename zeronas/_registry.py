@@ -8,6 +8,7 @@ what a user typed to that canonical name.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -22,6 +23,7 @@ class Registry(Generic[T]):
         self.kind = kind
         self._entries: dict[str, Callable[..., T]] = {}
         self._aliases: dict[str, str] = {}
+        self._families: dict[str, tuple[Callable[..., T], Callable[[str], str]]] = {}
 
     def register(self, name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[F], F]:
         """Decorator registering ``factory`` under ``name`` (and ``aliases``) and setting ``factory.name``."""
@@ -41,6 +43,27 @@ class Registry(Generic[T]):
 
         return decorator
 
+    def register_family(self, prefix: str, normalise: Callable[[str], str] = str.strip) -> Callable[[F], F]:
+        """Decorator registering a parameterised family: ``prefix:PARAM`` (e.g. ``evolved:best.json``) resolves to
+        ``prefix:normalise(PARAM)`` (the parameter keeps its case) and builds ``factory(PARAM, **kwargs)``."""
+
+        def decorator(factory: F) -> F:
+            key = _key(prefix)
+            if key in self._families or key in self._entries or key in self._aliases:
+                raise ValueError(f"{self.kind} family {key!r} is already registered")
+            factory.name = key  # type: ignore[attr-defined]
+            self._families[key] = (factory, normalise)
+            return factory
+
+        return decorator
+
+    def families(self) -> list[str]:
+        return sorted(self._families)
+
+    def _family(self, name: str) -> tuple[str, str] | None:
+        head, sep, param = name.strip().partition(":")
+        return (head.lower(), param) if sep and head.lower() in self._families else None
+
     def resolve(self, name: str, *, where: str | None = None) -> str:
         """The canonical (registered) name of ``name`` or one of its aliases, any case.
 
@@ -50,19 +73,30 @@ class Registry(Generic[T]):
         origin = f" in {where}" if where else ""
         if not isinstance(name, str):
             raise UnknownNameError(f"{self.kind} name{origin} must be a string, got {name!r}")
+        family = self._family(name)
+        if family is not None:
+            prefix, param = family
+            if not param.strip():
+                raise UnknownNameError(f"{self.kind} {name.strip()!r}{origin} needs a parameter after '{prefix}:'")
+            return f"{prefix}:{self._families[prefix][1](param)}"
         key = name.strip().lower()
         key = self._aliases.get(key, key)
         if key not in self._entries:
+            more = "".join(f", {f}:..." for f in self.families())
             raise UnknownNameError(
-                f"unknown {self.kind} {name.strip()!r}{origin}; choose one of: {', '.join(self.names())}"
+                f"unknown {self.kind} {name.strip()!r}{origin}; choose one of: {', '.join(self.names())}{more}"
             )
         return key
 
     def get(self, name: str, **kwargs) -> T:
-        return self._entries[self.resolve(name)](**kwargs)
+        return self.factory(name)(**kwargs)
 
     def factory(self, name: str) -> Callable[..., T]:
-        return self._entries[self.resolve(name)]
+        key = self.resolve(name)
+        family = self._family(key)
+        if family is not None:
+            return functools.partial(self._families[family[0]][0], family[1])
+        return self._entries[key]
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -70,6 +104,8 @@ class Registry(Generic[T]):
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
+        if self._family(name) is not None:
+            return True
         key = name.strip().lower()
         return self._aliases.get(key, key) in self._entries
 

@@ -31,6 +31,7 @@ def add_parser(subparsers) -> None:
     fit.add_argument("--train-size", type=int, required=True, metavar="N", help="labelled archs to train on")
     fit.add_argument("--features", help="comma-separated proxy names (default: every proxy in --scores)")
     fit.add_argument("--encoding", action="store_true", help="add the one-hot 'choices' encoding of each arch")
+    fit.add_argument("--paths", action="store_true", help="add the path encoding of each arch (TSS)")
     fit.add_argument("--learner", default="rf", help="rf (random forest, default) or gbt (gradient-boosted trees)")
     fit.add_argument(
         "--learner-option",
@@ -96,7 +97,7 @@ def _learner_options(pairs: list[str]) -> dict:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from zeronas.predictors import ENCODING, AccuracyPredictor
+    from zeronas.predictors import ENCODING, PATHS, AccuracyPredictor
 
     scores, archs, rows, accs, source = _labelled(args)
     if args.features:
@@ -109,6 +110,8 @@ def run_fit(args: argparse.Namespace) -> int:
         features = list(scores.names)
     if args.encoding:
         features.append(ENCODING)
+    if args.paths:
+        features.append(PATHS)
     if not 2 <= args.train_size < len(archs):
         raise ZeronasError(
             f"--train-size must be between 2 and {len(archs) - 1} (labelled archs: {len(archs)}), got {args.train_size}"

@@ -25,17 +25,22 @@ class Objective:
     @classmethod
     def parse(cls, spec: str) -> Objective:
         """``--proxy`` text -> objective; names and aliases resolve like ``get_proxy`` (``naswot`` -> ``nwot``)."""
-        from zeronas.proxies import resolve_proxy  # here, not at the top: search trials stay torch-free
+        from zeronas.proxies import proxy_families, resolve_proxy  # here, not at the top: search trials stay torch-free
 
         weights: dict[str, float] = {}
         for part in filter(None, (p.strip() for p in spec.split(","))):
-            name, _, weight = part.partition(":")
+            name, sep, weight = part.rpartition(":")
+            if not sep:
+                name, weight = part, ""
             try:
                 w = float(weight) if weight else 1.0
             except ValueError:
-                raise ZeronasError(
-                    f"bad weight {weight!r} for proxy {name.strip()!r} in --proxy {spec!r}; use e.g. meco:1,synflow:0.5"
-                ) from None
+                if part.split(":", 1)[0].strip().lower() not in proxy_families():  # evolved:FILE is a name
+                    raise ZeronasError(
+                        f"bad weight {weight!r} for proxy {name.strip()!r} in --proxy {spec!r}; "
+                        "use e.g. meco:1,synflow:0.5"
+                    ) from None
+                name, w = part, 1.0
             key = resolve_proxy(name, where="--proxy")
             if key in weights:
                 raise ZeronasError(f"proxy {key!r} appears twice in --proxy {spec!r}; give each proxy once")

@@ -9,7 +9,7 @@ search trial can refit and predict cheaply. ``load_scores`` reads ``zeronas scor
 and search run directories into such rows; ``load_truth`` the accuracies.
 """
 
-from zeronas.predictors._features import ENCODING, encode, encoding_names
+from zeronas.predictors._features import ENCODING, PATHS, encode, encoding_names
 from zeronas.predictors._io import (
     ScoreSet,
     load_scores,
@@ -21,6 +21,7 @@ from zeronas.predictors._protocol import ProxyProtocol
 
 __all__ = [
     "ENCODING",
+    "PATHS",
     "LEARNERS",
     "AccuracyPredictor",
     "ProxyProtocol",

@@ -11,7 +11,7 @@ import numpy as np
 
 from zeronas._atomic import atomic_directory
 from zeronas.errors import ZeronasError
-from zeronas.predictors._features import ENCODING, feature_matrix
+from zeronas.predictors._features import ARCH_BLOCKS, feature_matrix
 from zeronas.predictors._protocol import ProxyProtocol
 
 #: learner name -> (scikit-learn class path, default keyword arguments)
@@ -45,10 +45,11 @@ class AccuracyPredictor:
     """Maps the proxy values logged for an architecture to its accuracy.
 
     ``features`` are proxy names (``meco``, ``params``, ...) and optionally ``"encoding"``
-    (one-hot of the space's ``choices``). Rows are plain ``{name: value}`` dicts as the
-    scorer and the search log produce them, so a search trial can ``fit`` and ``predict``
-    without any table machinery; a failed proxy (``None``/NaN) stays NaN (random forests
-    and gradient boosting in scikit-learn >= 1.4 route missing values natively).
+    (one-hot of the space's ``choices``) and ``"paths"`` (the space's path encoding, TSS).
+    Rows are plain ``{name: value}`` dicts as the scorer and the search log produce them, so a
+    search trial can ``fit`` and ``predict`` without any table machinery; a failed proxy
+    (``None``/NaN) stays NaN (random forests and gradient boosting in scikit-learn >= 1.4 route
+    missing values natively).
     ``options`` go to the scikit-learn estimator (e.g. ``n_estimators=50`` for quick refits).
     """
 
@@ -75,7 +76,7 @@ class AccuracyPredictor:
 
     @property
     def proxies(self) -> list[str]:
-        return [f for f in self.features if f != ENCODING]
+        return [f for f in self.features if f not in ARCH_BLOCKS]
 
     def _space(self):
         from zeronas.spaces import get_space
@@ -83,7 +84,8 @@ class AccuracyPredictor:
         return get_space(self.protocol.space)
 
     def matrix(self, rows: Sequence[Mapping[str, float | None]], archs: Sequence[str]) -> np.ndarray:
-        return feature_matrix(self.features, rows, archs, self._space() if ENCODING in self.features else None)
+        needs_space = any(f in ARCH_BLOCKS for f in self.features)
+        return feature_matrix(self.features, rows, archs, self._space() if needs_space else None)
 
     def fit(
         self,

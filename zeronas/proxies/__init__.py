@@ -7,10 +7,12 @@ Registered: ``meco`` (authors' script: every hook call), ``meco_distinct`` (each
 distinct feature map once), ``meco_opt`` (8 sampled channels per map), ``zico``, and
 the baselines ``params``, ``flops``, ``synflow``, ``snip``, ``grad_norm``, ``fisher``,
 ``grasp``, ``jacov``, ``nwot``, ``zen``, and ``ntk`` (TE-NAS, logged negated),
-``sed`` (data-free, topology only) and ``swap`` (regularised SWAP-Score). Each module's docstring states its definition.
+``sed`` (data-free, topology only) and ``swap`` (regularised SWAP-Score); ``evolved:FILE`` scores with a
+formula ``zeronas proxy evolve`` wrote. Each module's docstring states its definition.
 """
 
 from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
+    _evolved,
     _fisher,
     _flops,
     _grad_norm,
@@ -27,7 +29,15 @@ from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
     _zen,
     _zico,
 )
-from zeronas.proxies._api import get_proxy, list_proxies, proxy_factory, register_proxy, resolve_proxy
+from zeronas.proxies._api import (
+    get_proxy,
+    list_proxies,
+    proxy_factory,
+    proxy_families,
+    register_proxy,
+    register_proxy_family,
+    resolve_proxy,
+)
 from zeronas.proxies._base import Needs, Proxy, ProxyContext
 from zeronas.proxies._scorer import ArchScore, ArchScorer
 from zeronas.proxies._table import ScoreWriter, scores_to_table, write_parquet_atomic
@@ -42,7 +52,9 @@ __all__ = [
     "get_proxy",
     "list_proxies",
     "proxy_factory",
+    "proxy_families",
     "register_proxy",
+    "register_proxy_family",
     "resolve_proxy",
     "scores_to_table",
     "write_parquet_atomic",

@@ -20,6 +20,17 @@ def register_proxy(name: str, *, aliases: tuple[str, ...] = ()) -> Callable[[P],
     return _PROXIES.register(name, aliases=aliases)
 
 
+def register_proxy_family(prefix: str, normalise: Callable[[str], str] = str.strip) -> Callable[[P], P]:
+    """Class decorator for a parameterised proxy: ``prefix:PARAM`` names build ``cls(PARAM, **options)``
+    (``evolved:FILE``); ``normalise`` gives the parameter's canonical text (e.g. an absolute path)."""
+    return _PROXIES.register_family(prefix, normalise)
+
+
+def proxy_families() -> list[str]:
+    """Prefixes of the parameterised proxy names (``evolved``)."""
+    return _PROXIES.families()
+
+
 def resolve_proxy(name: str, *, where: str | None = None) -> str:
     """The registered name of a proxy name or alias (any case): ``resolve_proxy("NASWOT") == "nwot"``.
 

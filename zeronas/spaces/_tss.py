@@ -6,6 +6,8 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from zeronas.spaces import _tss_cell as cell
 from zeronas.spaces._api import register_space
 from zeronas.spaces._base import check_flop_convention
@@ -31,6 +33,14 @@ class TopologySpace(CategoricalSpace):
     @property
     def choices(self) -> list[tuple[str, list]]:
         return [(f"edge_{dst}_{src}", list(TSS_OPS)) for dst, src in cell.EDGES]
+
+    def path_names(self) -> list[str]:
+        """Names of the :meth:`path_encoding` entries, e.g. ``path=nor_conv_3x3>skip_connect``."""
+        return ["path=" + ">".join(seq) for seq in cell.PATH_OPS]
+
+    def path_encoding(self, arch: str) -> np.ndarray:
+        """Counts of the cell's input-to-output paths per op sequence (see ``_tss_cell.path_encoding``)."""
+        return cell.path_encoding(cell.parse_cell(arch))
 
     # -- strings <-> codes <-> indices --------------------------------------
     def parse(self, arch: str) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ Code = 6 op indices (into ``TSS_OPS``) in edge order 1←0, 2←0, 2←1, 3←0,
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from importlib import resources
@@ -198,3 +199,24 @@ def canonical_indices() -> np.ndarray:
         key = nats_unique_key(int_to_code(int(value)))
         result[index] = first.setdefault(key, index)
     return result
+
+
+#: the input-to-output paths of the cell as edge lists (edges as indices into EDGES)
+_PATHS = tuple(
+    tuple(EDGES.index((dst, src)) for src, dst in zip(nodes, nodes[1:]))
+    for nodes in ((0, 3), (0, 1, 3), (0, 2, 3), (0, 1, 2, 3))
+)
+#: op sequences a path may carry (no ``none``: a path through ``none`` carries nothing), shortest first
+PATH_OPS = tuple(seq for n in (1, 2, 3) for seq in itertools.product(TSS_OPS[1:], repeat=n))
+
+
+def path_encoding(code: Sequence[int]) -> np.ndarray:
+    """How many input-to-output paths of the cell carry each op sequence of :data:`PATH_OPS` (BANANAS' path
+    encoding, White et al. 2021): a path through a ``none`` edge counts for nothing."""
+    where = {seq: i for i, seq in enumerate(PATH_OPS)}
+    counts = np.zeros(len(PATH_OPS))
+    for path in _PATHS:
+        ops = tuple(TSS_OPS[code[e]] for e in path)
+        if "none" not in ops:
+            counts[where[ops]] += 1
+    return counts
