@@ -24,9 +24,7 @@ def add_parser(subparsers) -> None:
         epilog=docs_epilog("evolve.md"),
     )
     sub = parser.add_subparsers(dest="proxy_command", metavar="ACTION", required=True)
-    ev = sub.add_parser(
-        "evolve", help="evolve a proxy formula on a labelled sample", epilog=docs_epilog("evolve.md")
-    )
+    ev = sub.add_parser("evolve", help="evolve a proxy formula on a labelled sample", epilog=docs_epilog("evolve.md"))
     ev.add_argument("--space", default="tss", help="search space (default tss)")
     ev.add_argument("--dataset", default="cifar10", help="data set of the networks and labels (default cifar10)")
     ev.add_argument("--benchmark", required=True, metavar="TABLE", help="ground truth table or NATS-Bench dir")
