@@ -77,6 +77,8 @@ _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("params", pa.int64()),
     ("flops", pa.float64()),
     ("supernet", pa.bool_()),
+    # --scores-from: the proxy values came from the table (nothing was scored); null in older logs
+    ("cached", pa.bool_()),
     ("worker_id", pa.string()),
     ("node", pa.string()),
     ("device", pa.string()),
