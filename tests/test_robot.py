@@ -202,3 +202,20 @@ def test_robot_search_takes_cached_values_never_rescores_them_and_counts_every_l
     assert returned["validation_accuracy"] == max(r["accuracy"] for r in validated)
     run = json.loads((result.run_dir / "_run.json").read_text())["config"]["run"]
     assert run["proxy_protocol"]["seed"] == 0 and run["scores_from"] == str(table)
+
+
+def test_robot_lookups_benchmark_compares_the_rules_on_a_table(tss_csv, tmp_path, capsys):
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "robot_lookups.py"
+    spec = importlib.util.spec_from_file_location("robot_lookups", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    space = get_space("tss")
+    archs = [space.arch_at(i) for i in range(0, 15625, 250)]
+    table = write_score_table(tmp_path / "t.parquet", archs, {"a": [float(i) for i in range(len(archs))]})
+    argv = ["--table", str(table), "--benchmark", str(tss_csv), "--proxies", "a", "--pool", "30", "--seeds", "2"]
+    assert module.main([*argv, "--lookups", "5"]) == 0
+    printed = capsys.readouterr().out
+    assert "pool 30 drawn per seed, 2 seeds" in printed
+    assert printed.count(" ± ") == 2 and "top-5 by a" in printed
