@@ -31,14 +31,15 @@ from zeronas.spaces._base import SearchSpace
 DEFAULT_PROXIES = ("meco_opt", "meco_distinct", "synflow", "params", "flops", "sed")
 
 
-@register_algorithm("robot", aliases=("ro_bo_t",))
+@register_algorithm("robot")
 class RoBoT(RegularizedEvolution):
     """Regularized evolution on the objective for the proposals; BO over proxy weights for the lookups.
 
     ``bo_fraction`` of the lookups are BO steps, the rest greedy down the best weights' ranking;
     ``kappa`` is UCB's exploration weight; ``candidates`` random weight vectors in [``min_weight``, 1]
-    (RoBoT: [-1, 1]) are scored by UCB at each step. A failed lookup (no validation figure) counts as the
-    worst accuracy seen. A failed proxy value counts as the worst percentile (as in the run's objective).
+    are scored by UCB at each step (RoBoT: [-1, 1]; the default [0, 1] measured better, see
+    docs/robot.md). A failed lookup (no validation figure) counts as the worst accuracy seen; a failed
+    proxy value counts as the worst percentile (as in the run's objective).
     """
 
     default_extra_proxies = DEFAULT_PROXIES
@@ -53,7 +54,7 @@ class RoBoT(RegularizedEvolution):
         bo_fraction: float = 0.8,
         kappa: float = 2.0,
         candidates: int = 2000,
-        min_weight: float = -1.0,
+        min_weight: float = 0.0,
         dedup_isomorphic: bool = False,
         avoid_repeats: bool = False,
         max_retries: int = 100,
