@@ -219,3 +219,10 @@ def test_robot_lookups_benchmark_compares_the_rules_on_a_table(tss_csv, tmp_path
     printed = capsys.readouterr().out
     assert "pool 30 drawn per seed, 2 seeds" in printed
     assert printed.count(" ± ") == 2 and "top-5 by a" in printed
+
+
+def test_validate_on_reads_another_datasets_validation_column(tss_csv):
+    spec, run = validate(ExperimentSpec(dataset="cifar100", validate_on="CIFAR-10", benchmark=str(tss_csv)))
+    assert (spec.validate_on, run.validate_dataset, run.accuracy_source) == ("cifar10", "cifar10", VALID)
+    assert run.test_source is None  # the shared table holds no CIFAR-100 test column: cannot be measured here
+    assert validate(ExperimentSpec(benchmark=str(tss_csv)))[1].validate_dataset == "cifar10"
