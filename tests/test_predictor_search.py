@@ -83,6 +83,8 @@ def test_predictor_search_labels_with_validation_only_and_ranks_what_it_saw(ray_
     assert {r["objective"] for r in proxy + labels + validated} == {"predictor"}
     # every lookup is logged, from the validation column only (labels and the final top-k alike)
     assert len(labels) == 10 and len({r["arch"] for r in labels}) == 10
+    # no arch is looked up twice: the final top-k skips what was labelled
+    assert not {r["arch"] for r in labels} & {r["arch"] for r in validated}
     assert {r["accuracy_source"] for r in labels + validated} == {VALID}
     assert all(r["accuracy"] == valid[r["arch"]] for r in labels + validated)
     # predictions appear once the forest is fitted (after 2 rounds of 2 labels, i.e. from evaluation 11)

@@ -80,6 +80,8 @@ _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     # proxy rows: False for an arch outside the space's own archs (index null: a supernet, or a DARTS genotype
     # with a none edge or a node reading one state twice); null in logs written before the column existed
     ("in_space", pa.bool_()),
+    # --scores-from: the proxy values came from the table (nothing was scored); null in older logs
+    ("cached", pa.bool_()),
     ("worker_id", pa.string()),
     ("node", pa.string()),
     ("device", pa.string()),

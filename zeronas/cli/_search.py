@@ -58,7 +58,27 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--extra-proxies", default=S, metavar="LIST", help="more proxies to compute and log, not used by the search"
     )
     p.add_argument("--budget", default=S, help="per search: proxy evaluations (1000, default) or time (120s, 5m)")
-    p.add_argument("--top-k", type=int, default=S, help="candidates validated per search (default 10)")
+    p.add_argument("--top-k", type=int, default=S, help="validation lookups per search (default 10)")
+    p.add_argument(
+        "--top-k-distance",
+        type=int,
+        default=S,
+        metavar="D",
+        help="diverse top-k: each candidate differs from the others in at least D decisions (default 0: off)",
+    )
+    p.add_argument(
+        "--validate-on",
+        default=S,
+        metavar="DATASET",
+        help="the dataset whose validation accuracy the lookups read (default --dataset; RoBoT reads cifar10)",
+    )
+    p.add_argument(
+        "--scores-from",
+        default=S,
+        metavar="DIR",
+        help="take proxy values from this 'zeronas score' table (same protocol, else an error; the proxy seed "
+        "is the table's); archs not in it are scored",
+    )
     p.add_argument(
         "--benchmark",
         default=S,
@@ -221,7 +241,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     _common(search)
     search.add_argument(
-        "--algo", default=S, help="search algorithm (rea default; random, tpe, nsga2, optuna:<Sampler>)"
+        "--algo", default=S, help="search algorithm (rea default; random, tpe, nsga2, robot, optuna:<Sampler>)"
     )
     search.add_argument("--seed", type=int, default=S, help="search seed (default 0)")
     search.set_defaults(func=run_search_cmd)
@@ -467,10 +487,13 @@ def _protocol(result, spec) -> str:
             "validation and test accuracy unknown"
         )
     selected = "SELECTED ON TEST: " if r.get("selected_on_test") else ""
-    seed = "each search's seed" if spec.proxy_seed is None else spec.proxy_seed
+    recorded = json.loads((Path(result.run_dir) / "_run.json").read_text())["config"]["run"]["proxy_protocol"]
+    seed = "each search's seed" if recorded["seed"] == "search seed" else recorded["seed"]
+    table = f"; proxy values from {recorded['scores_from']} where it holds them" if recorded.get("scores_from") else ""
+    chosen = "by proxy" + ("; robot's by BO over proxy weights" if "robot" in spec.algos else "")
     return (
-        f"{selected}returned = best {r['validation_source']} of each search's top-{spec.top_k} by proxy; "
-        f"test = {r.get('test_source') or 'unknown'}, looked up once for the returned arch; proxy seed: {seed}"
+        f"{selected}returned = best {r['validation_source']} of each search's {spec.top_k} lookups ({chosen}); "
+        f"test = {r.get('test_source') or 'unknown'}, looked up once for the returned arch; proxy seed: {seed}{table}"
     )
 
 

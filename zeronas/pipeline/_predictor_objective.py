@@ -142,7 +142,7 @@ def make_objective(run, search: Mapping[str, Any]) -> Objective | PredictorObjec
     truth = open_ground_truth(run.benchmark, run.space)
 
     def lookup(arch: str) -> float | None:
-        return truth.lookup(arch, run.dataset, metric=LABEL_METRIC, epochs=LABEL_EPOCHS)
+        return truth.lookup(arch, run.validate_dataset, metric=LABEL_METRIC, epochs=LABEL_EPOCHS)
 
     return PredictorObjective(
         features=list(run.proxies),
@@ -174,7 +174,7 @@ def label_row(
         "score": score,
         "objective": "predictor",
         "accuracy": accuracy,
-        "accuracy_source": label_source(run.dataset),
+        "accuracy_source": label_source(run.validate_dataset),
         "epochs": LABEL_EPOCHS,
         "iteration": number,
         "elapsed": elapsed,

@@ -31,6 +31,7 @@ from ray import tune
 from zeronas.pipeline._pool import get_pool
 from zeronas.pipeline._predictor_objective import PredictorObjective, label_row, make_objective
 from zeronas.pipeline._results import EvaluatedArch, top_k
+from zeronas.pipeline._score_table import cached_output, load_values
 
 if TYPE_CHECKING:
     from zeronas.pipeline._run_config import RunConfig
@@ -101,6 +102,7 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
     }
     proxy_seed = search["proxy_seed"]
     pool = get_pool(run.pool_name)
+    table = load_values(run.scores_from, run.proxies) if run.scores_from else {}
     budget = run.budget
     budget_seconds = run.budget_seconds
 
@@ -169,33 +171,34 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
                 if arch in evaluated:  # a repeat: answer from this search's memory, no rescoring
                     e = evaluated[arch]
                     algo.tell(arch, e.score, e.costs)
+                elif arch in table:  # --scores-from: the table's values, told in ask order like a score
+                    pending_archs.add(arch)
+                    arrived[next_seq] = cached_output(arch, table[arch])
+                    next_seq += 1
                 elif arch not in pending_archs:
                     pending_archs.add(arch)
                     fresh.append((next_seq, arch))
                     next_seq += 1
             if not fresh:
-                if pending:  # the algorithm waits for results (e.g. meco-pt's step): wait with it, don't spin
+                if pending or told in arrived:  # results to wait for or tell first (e.g. meco-pt's step)
                     break
                 stale_asks += 1
                 continue
             stale_asks = 0
             pending[pool.score.remote([arch for _, arch in fresh], proxy_seed)] = fresh
 
+    label_rows = list(logged_labels)
     propose()
-    while pending:
-        ready, _ = ray.wait(list(pending), num_returns=1, timeout=result_timeout)
-        if not ready:  # the pool bounds its own waits; this catches a pool that stopped answering
-            raise TimeoutError(f"the scorer pool returned no result for {result_timeout:.0f} s")
-        entries = pending.pop(ready[0])
-        for (seq, _), out in zip(entries, ray.get(ready[0]), strict=True):
-            arrived[seq] = out
-        while told in arrived:
+    while True:
+        while told in arrived:  # cached values arrive at once, scored ones below
             out = arrived.pop(told)
             row = _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed())
             pending_archs.discard(row["arch"])
             unreported.append(row)
             if predictor:
-                unreported += _label_rows(predictor, base, run, space, evaluated, elapsed())
+                new_labels = _label_rows(predictor, base, run, space, evaluated, elapsed())
+                label_rows += new_labels
+                unreported += new_labels
             told += 1
             stale_asks = 0  # new results change what the algorithm proposes
             propose()
@@ -203,16 +206,25 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
         # rows so that one search is not throttled by its own reporting
         if time.monotonic() - last_report >= REPORT_SECONDS or not pending:
             report(0)
+        if not pending:
+            break
+        ready, _ = ray.wait(list(pending), num_returns=1, timeout=result_timeout)
+        if not ready:  # the pool bounds its own waits; this catches a pool that stopped answering
+            raise TimeoutError(f"the scorer pool returned no result for {result_timeout:.0f} s")
+        entries = pending.pop(ready[0])
+        for (seq, _), out in zip(entries, ray.get(ready[0]), strict=True):
+            arrived[seq] = out
 
     report(0)
     rows: list[dict[str, Any]] = []
     if run.benchmark:
         validated = logged_validate
         if not validated:
-            validated = _validate(list(evaluated.values()), base, run, space, objective, elapsed())
+            looked_up = {r["arch"] for r in label_rows}
+            validated = _validate(list(evaluated.values()), base, run, space, objective, algo, looked_up, elapsed())
             rows += validated
         if not logged_test:
-            rows.append(_test_row(validated, base, run, elapsed()))
+            rows.append(_test_row(validated + _as_candidates(label_rows, len(validated)), base, run, elapsed()))
     report(1, rows)
 
 
@@ -247,6 +259,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "flops": out.get("flops"),
         "supernet": supernet,
         "in_space": space.in_space(arch),
+        "cached": bool(out.get("cached")),
         "worker_id": out.get("worker_id"),
         "node": out.get("node"),
         "device": out.get("device"),
@@ -286,14 +299,29 @@ def _index(space, arch: str) -> int | None:
         return None
 
 
-def _validate(evaluated, base, run, space, objective, elapsed) -> list[dict[str, Any]]:
-    """One validation lookup per top-k candidate (by proxy), on the run's validation signal."""
+def _validate(evaluated, base, run, space, objective, algo, looked_up, elapsed) -> list[dict[str, Any]]:
+    """The search's validation lookups on the run's signal: those the algorithm spends itself (robot), else
+    one per top-k candidate by score. Archs already looked up (predictor labels, the same signal) are not
+    looked up again; with another signal they count as not looked up."""
     from zeronas.groundtruth import open_ground_truth
+    from zeronas.pipeline._predictor_objective import label_source
 
     truth = open_ground_truth(run.benchmark, run.space)
+
+    def lookup(arch: str) -> float | None:
+        return truth.lookup(arch, run.validate_dataset, metric=run.metric, epochs=run.epochs)
+
+    if label_source(run.validate_dataset) != run.accuracy_source:
+        looked_up = set()
+    plain = [e for e in evaluated if not e.supernet and e.arch not in looked_up]
+    spent = algo.spend_lookups([(e.arch, e.values) for e in plain], lookup, run.top_k)
+    if spent is None:
+        chosen = top_k(plain, objective, run.top_k, min_distance=run.top_k_distance, space=space)
+        spent = [(e.arch, lookup(e.arch), s) for e, s in chosen]
+    by_arch = {e.arch: e for e in plain}
     rows = []
-    for rank, (e, s) in enumerate(top_k(evaluated, objective, run.top_k), start=1):
-        acc = truth.lookup(e.arch, run.dataset, metric=run.metric, epochs=run.epochs)
+    for rank, (arch, acc, s) in enumerate(spent, start=1):
+        e = by_arch[arch]
         row = {
             **base,
             "stage": "validate",
@@ -364,9 +392,15 @@ def _test_row(validated: list[dict[str, Any]], base, run, elapsed) -> dict[str, 
     }
 
 
+def _as_candidates(label_rows: list[dict[str, Any]], after: int) -> list[dict[str, Any]]:
+    """A predictor's labels as returnable candidates, ranked after the ``after`` validated ones."""
+    ordered = sorted(label_rows, key=lambda r: r["iteration"] or 0)
+    return [{**r, "iteration": after + n} for n, r in enumerate(ordered, start=1)]
+
+
 def select_returned(validated: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The architecture a search returns: the best validation accuracy of its top-k (ties: the better
-    proxy rank); the proxy's best when no candidate has a validation figure."""
+    """The architecture a search returns: the best validation accuracy of everything it looked up (ties:
+    the better rank); the proxy's best when no candidate has a validation figure."""
     if not validated:
         return None
     by_rank = sorted(validated, key=lambda r: r["iteration"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,21 +28,40 @@ class EvaluatedArch:
     supernet: bool = False
 
 
-def top_k(evaluated: list[EvaluatedArch], objective: Objective, k: int) -> list[tuple[EvaluatedArch, float]]:
+def top_k(
+    evaluated: list[EvaluatedArch],
+    objective: Objective,
+    k: int,
+    *,
+    min_distance: int = 0,
+    space: Any = None,
+    exclude: Collection[str] = (),
+) -> list[tuple[EvaluatedArch, float]]:
     """The k best distinct (by canonical form) plain archs, best first, with their final scores.
 
     Supernets are left out, also from the rank combination of a multi-proxy objective: they are
-    not architectures anyone would train, and their values would shift the plain archs' ranks."""
+    not architectures anyone would train, and their values would shift the plain archs' ranks.
+    ``min_distance`` > 0 (needs ``space``) makes the top-k diverse: going down the ranking, an arch
+    is taken only if its code differs from every arch already taken in at least that many
+    decisions, so the lookups are not spent on one-edge variants of one cell. Archs in ``exclude``
+    (already looked up, e.g. predictor labels) are skipped."""
     evaluated = [e for e in evaluated if not e.supernet]
     final = objective.final_scores([e.values for e in evaluated])
     ranked = sorted(
         ((e, s) for e, s in zip(evaluated, final, strict=True) if s is not None),
         key=lambda es: (-es[1], es[0].iteration),
     )
-    chosen, seen = [], set()
+    chosen: list[tuple[EvaluatedArch, float]] = []
+    seen: set[str] = set()
+    codes: list[tuple[int, ...]] = []
     for e, s in ranked:
-        if e.canonical in seen:
+        if e.canonical in seen or e.arch in exclude:
             continue
+        if min_distance > 0:
+            code = space.parse(e.arch)
+            if any(sum(a != b for a, b in zip(code, c, strict=True)) < min_distance for c in codes):
+                continue
+            codes.append(code)
         seen.add(e.canonical)
         chosen.append((e, s))
         if len(chosen) == k:
@@ -66,7 +86,8 @@ def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, An
     test = next((r for r in mine if r["stage"] == "test"), None)
     trained_test = next((r for r in mine if r["stage"] == "train_test"), None)
     chosen = test or (top[0] if top else {})
-    validated = {r["arch"]: r for r in mine if r["stage"] == "validate"}
+    # every lookup: the top-k's validation rows and a predictor's labels (the same signal), any of them returnable
+    validated = {r["arch"]: r for r in mine if r["stage"] in ("label", "validate")}
     return {
         "arch": chosen.get("arch"),
         "index": chosen.get("index"),
@@ -78,7 +99,7 @@ def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, An
         "test_accuracy": test.get("accuracy") if test else None,
         "test_source": run.test_source if test else None,
         "selected_on_test": run.select_on_test,
-        "lookups": len(validated) + sum(r["stage"] == "label" for r in mine),
+        "lookups": sum(r["stage"] in ("label", "validate") for r in mine),
         "proxy_evals": sum(r["stage"] == "proxy" for r in mine),
         "trained": _trained_answer(trained_test, mine) if trained_test else None,
     }
@@ -96,6 +117,13 @@ def _trained_answer(trained_test: dict[str, Any], mine: list[dict[str, Any]]) ->
         "test_source": trained_test.get("accuracy_source"),
         "error": trained_test.get("error"),
     }
+
+
+def _top(run: RunConfig, evaluated: list[EvaluatedArch], objective: Objective) -> list[tuple[EvaluatedArch, float]]:
+    from zeronas.spaces import get_space
+
+    space = get_space(run.space) if run.top_k_distance else None
+    return top_k(evaluated, objective, run.top_k, min_distance=run.top_k_distance, space=space)
 
 
 def collect_top(run: RunConfig, search_ids: list[str], rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -121,7 +149,7 @@ def collect_top(run: RunConfig, search_ids: list[str], rows: list[dict[str, Any]
                 for r in proxy_rows
             ]
             by_arch = {r["arch"]: r for r in proxy_rows}
-            chosen = [{**by_arch[e.arch], "score": s} for e, s in top_k(evaluated, objective, run.top_k)]
+            chosen = [{**by_arch[e.arch], "score": s} for e, s in _top(run, evaluated, objective)]
         trained = {r["arch"]: r for r in mine if r["stage"] == "train"}
         top[sid] = [
             {

@@ -28,6 +28,8 @@ class RunConfig:
     budget: int
     budget_seconds: float | None
     top_k: int
+    #: diverse top-k: candidates differ in at least this many decisions (0: the k best distinct cells)
+    top_k_distance: int
     ask_batch: int
     benchmark: str | None
     #: the validation signal: ``metric`` accuracy after ``epochs`` epochs, column ``accuracy_source``
@@ -35,6 +37,8 @@ class RunConfig:
     #: ground-truth schedule: epochs, or a named protocol (``"nb301"``)
     epochs: int | str
     accuracy_source: str
+    #: the dataset whose validation accuracy the lookups read (``--validate-on``; default ``dataset``)
+    validate_dataset: str
     #: the column the returned arch's test accuracy is read from once (None: the benchmark lacks it)
     test_source: str | None
     #: validation read the test split (``--select-on-test``): every report says so
@@ -60,6 +64,8 @@ class RunConfig:
     device: str = "auto"
     #: ``--objective predictor`` settings (``label_budget``, ``label_every``); None: maximise the proxies
     predictor: dict[str, int] | None = None
+    #: ``--scores-from``: a ``zeronas score`` table whose values replace scoring (protocol checked)
+    scores_from: str | None = None
     run_id: str | None = None
     run_dir: str | None = None
     pool_name: str | None = None

@@ -33,7 +33,13 @@ class ExperimentSpec:
     budget: int | None = 1000
     budget_seconds: float | None = None
     top_k: int = 10
+    #: diverse top-k: candidates differ from each other in at least this many decisions (0: off)
+    top_k_distance: int = 0
     benchmark: str | None = None
+    #: the dataset whose validation accuracy the lookups read (None: ``dataset``), as RoBoT reads CIFAR-10's
+    validate_on: str | None = None
+    #: a ``zeronas score`` table whose values the search takes instead of rescoring (``--scores-from``)
+    scores_from: str | None = None
     #: validation signal: the benchmark's ``valid`` accuracy after ``epochs`` (default 12) epochs
     metric: str = "valid"
     epochs: int | None = None
@@ -120,7 +126,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     from zeronas.pipeline._worker_device import check_worker_device
     from zeronas.plugins import load_plugins
     from zeronas.proxies import ArchScorer, resolve_proxy
-    from zeronas.search_algos import get_algorithm, resolve_algorithm
+    from zeronas.search_algos import default_extra_proxies, get_algorithm, resolve_algorithm
     from zeronas.spaces import get_space
 
     plugins = [str(Path(p).expanduser().resolve()) if p.endswith(".py") else p for p in spec.plugins]
@@ -138,9 +144,17 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         raise ZeronasError("--budget must be > 0")
     if spec.top_k < 1:
         raise ZeronasError(f"--top-k must be >= 1, got {spec.top_k}")
+    if isinstance(spec.top_k_distance, bool) or not isinstance(spec.top_k_distance, int) or spec.top_k_distance < 0:
+        raise ZeronasError(f"--top-k-distance must be an integer >= 0, got {spec.top_k_distance!r}")
     if not spec.algos:
         raise ZeronasError("no search algorithm given; use e.g. --algo rea")
     spec.algos = list(dict.fromkeys(resolve_algorithm(a) for a in spec.algos))
+    wanted = [p for a in spec.algos for p in default_extra_proxies(a)]
+    if not spec.extra_proxies and wanted:
+        # an algorithm that weighs several proxies (robot) gets its default list when none is given
+        spec.extra_proxies = [p for p in dict.fromkeys(wanted) if p not in objective.proxies]
+        extra = list(spec.extra_proxies)
+        proxies = list(dict.fromkeys(objective.proxies + extra))
     if not spec.seeds:
         raise ZeronasError("no seed given; use e.g. --seeds 3")
     for algo in spec.algos:
@@ -165,7 +179,9 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     if spec.epochs is not None and spec.epochs < 1:
         raise ZeronasError(f"--epochs must be >= 1, got {spec.epochs}")
     epochs = spec.epochs or VALIDATION_EPOCHS.get(space.name, 12)
-    accuracy_source = column_name(spec.dataset, spec.metric, epochs)
+    validate_dataset = canonical_dataset(spec.validate_on) if spec.validate_on else spec.dataset
+    spec.validate_on = validate_dataset if spec.validate_on else None
+    accuracy_source = column_name(validate_dataset, spec.metric, epochs)
     test_source = column_name(spec.dataset, "test", DEFAULT_EPOCHS.get(space.name, 200))
     benchmark = None
     if spec.benchmark:
@@ -173,7 +189,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
 
         benchmark = str(Path(spec.benchmark).expanduser().resolve())
         truth = open_ground_truth(benchmark, space.name)
-        truth.resolve(spec.dataset, metric=spec.metric, epochs=epochs)  # the validation column exists?
+        truth.resolve(validate_dataset, metric=spec.metric, epochs=epochs)  # the validation column exists?
         if test_source not in truth.available():
             test_source = None  # validation only: the returned arch's test figure is unknown
         if spec.train_epochs and spec.train_simulate:
@@ -193,6 +209,10 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     if spec.proxy_seed is not None and (not isinstance(spec.proxy_seed, int) or isinstance(spec.proxy_seed, bool)):
         raise ZeronasError(f"--proxy-seed must be an integer, got {spec.proxy_seed!r}")
     proxy_options = _proxy_options(spec.proxy_options, proxies)
+    scores_from = None
+    if spec.scores_from:
+        scores_from = str(Path(spec.scores_from).expanduser().resolve())
+        spec.proxy_seed = _pinned_proxy_seed(spec, scores_from, data, proxies, proxy_options)
     if spec.train_channels is not None or spec.train_layers is not None:
         from zeronas.pipeline._recipes import check_network_size
 
@@ -220,11 +240,13 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         budget=spec.budget if spec.budget is not None else 10**9,
         budget_seconds=spec.budget_seconds,
         top_k=spec.top_k,
+        top_k_distance=spec.top_k_distance,
         ask_batch=spec.ask_batch,
         benchmark=benchmark,
         metric=spec.metric,
         epochs=epochs,
         accuracy_source=accuracy_source,
+        validate_dataset=validate_dataset,
         test_source=test_source,
         select_on_test=spec.metric == "test",
         proxy_seed=spec.proxy_seed,
@@ -235,7 +257,9 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
             "seed": "search seed" if spec.proxy_seed is None else spec.proxy_seed,
             "dtype": "float32",
             "options": proxy_options,
+            "scores_from": scores_from,
         },
+        scores_from=scores_from,
         data=data,
         train_epochs=spec.train_epochs,
         train_simulate=spec.train_simulate,
@@ -249,6 +273,26 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         predictor=predictor,
     )
     return spec, run
+
+
+def _pinned_proxy_seed(
+    spec: ExperimentSpec, path: str, data: str | None, proxies: list[str], proxy_options: dict[str, dict[str, Any]]
+) -> int:
+    """The table's proxy seed, after checking it measured what this run would (one line, exit 2, if not)."""
+    from zeronas import __version__
+    from zeronas.pipeline._score_table import check_protocol, read_protocol
+
+    run = {
+        "space": spec.space,
+        "dataset": spec.dataset,
+        "input_kind": "real" if data else "noise",
+        "batch_size": spec.batch_size,
+        "seed_policy": "fixed",
+        "zeronas_version": __version__,
+        "proxy_options": proxy_options,
+    }
+    table = read_protocol(path)
+    return check_protocol(table, path, run=run, data=data, proxies=proxies, proxy_seed=spec.proxy_seed)
 
 
 def _train_holdout(spec: ExperimentSpec, data: str) -> int:

@@ -1,4 +1,4 @@
-"""Search algorithms with one ask/tell interface: random, regularized evolution, MeCo-PT, Optuna samplers.
+"""Search algorithms with one ask/tell interface: random, regularized evolution, MeCo-PT, RoBoT, Optuna samplers.
 
 >>> algo = get_algorithm("rea", space="tss", seed=0)
 >>> archs = algo.ask(8)
@@ -7,11 +7,12 @@
 
 from zeronas.search_algos._api import register_algorithm
 from zeronas.search_algos._base import SearchAlgorithm
-from zeronas.search_algos._dispatch import get_algorithm, list_algorithms, resolve_algorithm
+from zeronas.search_algos._dispatch import default_extra_proxies, get_algorithm, list_algorithms, resolve_algorithm
 from zeronas.search_algos._evolution import RegularizedEvolution
 from zeronas.search_algos._meco_pt import MecoPT
 from zeronas.search_algos._optuna import NSGA2Search, OptunaSearch, TPESearch, optuna_sampler_names
 from zeronas.search_algos._random import RandomSearch
+from zeronas.search_algos._robot import RoBoT
 
 __all__ = [
     "MecoPT",
@@ -19,8 +20,10 @@ __all__ = [
     "OptunaSearch",
     "RandomSearch",
     "RegularizedEvolution",
+    "RoBoT",
     "SearchAlgorithm",
     "TPESearch",
+    "default_extra_proxies",
     "get_algorithm",
     "list_algorithms",
     "optuna_sampler_names",

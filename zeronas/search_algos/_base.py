@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -106,6 +106,17 @@ class SearchAlgorithm(ABC):
         a budget stops them). A driver stops asking then, and waits for results while ``ask`` returns
         nothing but the algorithm is not finished."""
         return False
+
+    def spend_lookups(
+        self,
+        pool: Sequence[tuple[str, Mapping[str, float | None]]],
+        lookup: Callable[[str], float | None],
+        budget: int,
+    ) -> list[tuple[str, float | None, float]] | None:
+        """Stage 2: spend up to ``budget`` validation lookups on the scored ``pool`` of ``(arch, proxy
+        values)``; return ``(arch, accuracy, score)`` in lookup order. None (the default): the pipeline
+        validates its top-k by score. An algorithm that learns from lookups (``robot``) overrides it."""
+        return None
 
     # -- for subclasses ------------------------------------------------------
     @abstractmethod

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from zeronas.search_algos._base import SearchAlgorithm
     from zeronas.spaces._base import SearchSpace
 
-__all__ = ["OPTUNA_PREFIX", "get_algorithm", "list_algorithms", "resolve_algorithm"]
+__all__ = ["OPTUNA_PREFIX", "default_extra_proxies", "get_algorithm", "list_algorithms", "resolve_algorithm"]
 
 #: names of the form ``optuna:<SamplerClassName>`` select any Optuna sampler
 OPTUNA_PREFIX = "optuna:"
@@ -59,6 +59,15 @@ def get_algorithm(
             factory = _ALGORITHMS.factory(label)
     _check_options(label, factory, options)
     return factory(space=space, seed=seed, **options)
+
+
+def default_extra_proxies(name: str) -> list[str]:
+    """The proxies an algorithm computes besides ``--proxy`` when ``--extra-proxies`` is not given
+    (``robot`` weighs several); empty for most."""
+    label = resolve_algorithm(name)
+    if label.startswith(OPTUNA_PREFIX):
+        return []
+    return list(getattr(_ALGORITHMS.factory(label), "default_extra_proxies", ()))
 
 
 def _check_options(label: str, factory: Callable[..., Any], options: Mapping[str, Any]) -> None:
