@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+import zeronas.inputs
+
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: the folders zeronas looks in for data without flags; every test sees none of them unless it asks
+USUAL_FOLDERS = zeronas.inputs.USUAL_FOLDERS
 
 
 @pytest.fixture(scope="session")
@@ -140,8 +144,6 @@ def fake_cifar(tmp_path_factory) -> Path:
 def _nothing_found_without_flags(tmp_path_factory):
     """Ground truth and data are looked for in the user's folders when no flag names them: point
     every such place at an empty folder, so no test depends on what this machine holds."""
-    import zeronas.inputs
-
     empty = tmp_path_factory.mktemp("empty-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZERONAS_HOME", str(empty / "zeronas"))
