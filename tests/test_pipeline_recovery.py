@@ -19,10 +19,11 @@ CLOCK = Path(__file__).parent / "plugins" / "fixed_time_proxy.py"
 #: the two-node search: two searches of BUDGET archs on 3 workers, SECONDS_PER_ARCH each (>= 10 s of scoring,
 #: time for the worker node's actor to start and score before the node is removed)
 BUDGET, SECONDS_PER_ARCH = 40, 0.4
-#: the lost-GPU search: its budget, and its --wait-for-workers, which bounds both the start of its one worker
-#: on a fresh node (a new process importing torch: 15-25 s on a 2-core machine under a load of ~60) and the wait
-#: after the node is lost (its resume waits longer: that start is not what is tested)
-GPU_BUDGET, GPU_WAIT = 20, 30
+#: the lost-GPU search: its budget (16 s of scoring: the node is lost after the first flush to the log, ~5 s in),
+#: and its --wait-for-workers, which bounds both the start of its one worker on a fresh node (a new process
+#: importing torch: over 25 s on a 2-core machine under a load of ~60) and the wait after the node is lost (its
+#: resume waits longer: that start is not what is tested)
+GPU_BUDGET, GPU_WAIT = 40, 40
 #: the killed-driver search: 2 workers at 0.25 s per arch score 8 archs/s, 15 s for the whole budget; rows reach
 #: the log in 5-s flushes, so the kill (at >= 10 logged rows) comes ~5-7 s in, mid-search
 KILLED_BUDGET, KILLED_SECONDS_PER_ARCH = 120, 0.25
