@@ -1,7 +1,9 @@
 """One check of a GPU machine right after `bash install.sh`: faithful proxies, MeCo throughput, a whole space, a search.
 
-    python benchmarks/gpu_check.py --out gpu_check.json [--benchmark PATH]      # on one GPU, <= --minutes (8)
-    python benchmarks/gpu_check.py --small --out small.json                     # ~1 minute: the projection first
+    python benchmarks/gpu_check.py --small --out small.json                     # first: a few archs, and the
+                                                                                 # full run's projected time
+    python benchmarks/gpu_check.py --out gpu_check.json [--benchmark PATH]      # on one GPU (steps 4-5 sized
+                                                                                 # to end within --minutes, 8)
     python benchmarks/gpu_check.py --device cpu --small --out /tmp/check.json   # the same steps on a few archs
 
 Steps, each printed in one summary table and written to ``--out`` as JSON. Every step sees the same input,
