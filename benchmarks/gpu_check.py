@@ -1,25 +1,37 @@
 """One check of a GPU machine right after `bash install.sh`: faithful proxies, MeCo throughput, a whole space, a search.
 
-    python benchmarks/gpu_check.py --out gpu_check.json [--benchmark PATH]      # on one GPU, <= 8 minutes
+    python benchmarks/gpu_check.py --small --out small.json                     # first: a few archs, and the
+                                                                                 # full run's projected time
+    python benchmarks/gpu_check.py --out gpu_check.json [--benchmark PATH]      # on one GPU (steps 4-5 sized
+                                                                                 # to end within --minutes, 8)
     python benchmarks/gpu_check.py --device cpu --small --out /tmp/check.json   # the same steps on a few archs
 
-Steps, each printed in one summary table and written to ``--out`` as JSON:
+Steps, each printed in one summary table and written to ``--out`` as JSON. Every step sees the same input,
+recorded under ``protocol``: Gaussian noise seeded by ``--seed`` (never data found on the machine), batch
+``--batch-size`` for the batch proxies, TSS/CIFAR-10 for steps 3-5.
 
 1. the torch / CUDA build and the device name;
-2. every proxy on CPU and on the device for 50 TSS and 20 SSS archs (seed 0, Gaussian-noise inputs, batch
-   ``--batch-size``): Spearman rank agreement and the largest relative difference, against a stated
-   tolerance per proxy (TF32 is off while scoring, so the device computes the CPU's function);
-3. MeCo arch/s with 1, 2, 4 and 8 scorer actors sharing the device (``--gpus-per-worker 1/k``), steady state
-   (from the first row back to the last, pool start excluded);
+2. every proxy (or ``--proxies``) on CPU and on the device for 50 TSS and 20 SSS archs: Spearman rank agreement,
+   the largest absolute and relative difference, and ``ok`` when every arch is within the proxy's tolerance
+   ``|cpu - device| <= rtol * |cpu| + atol_share * scale`` (``scale``: the largest ``|cpu|`` of that proxy in the
+   sample), so a value near zero (``grasp`` crosses zero) is not flagged for a tiny absolute difference; TF32 is
+   off while scoring, so the device computes the CPU's function;
+3. MeCo arch/s with 1, 2, 4 and 8 scorer actors sharing one GPU (``--gpus-per-worker 1/k``; no GPU share when
+   Ray has no GPU) over 600 archs, timed only once every actor is up and has scored a first chunk (pool start and
+   teardown excluded);
 4. ``zeronas score --space tss --all --proxies meco`` at the best setting of step 3: wall time (Ray join,
    pool start and writing included) and arch/s; target: all 15,625 cells in <= 60 s on one H100/H200-class
-   GPU (>= 260 arch/s; AZ-NAS scores the same space at 13.9 arch/s);
-5. a 2,000-evaluation REA search (``zeronas search``) at the same setting, with top-k validation when
-   ``--benchmark`` is given: its wall time.
+   GPU (>= 260 arch/s; AZ-NAS scores the same space at 13.9 arch/s). When step 3's rate says the whole space
+   would not fit in what is left of ``--minutes``, a seeded ``--sample`` sized to fit is scored instead (the JSON
+   says so: ``sized_to_fit``);
+5. a 2,000-evaluation REA search (``zeronas search``) at the same setting (sized to fit like step 4): its wall
+   time, and its top-1 validated accuracy when ground truth was used (``--benchmark``, or a table the search
+   finds by itself: ``ground_truth`` names it, ``validated`` says whether there was one).
 
-With ``--device cpu`` steps 2-5 run on the CPU (step 2 then compares the CPU with itself: trivially equal, but
-the code path runs); ``--small`` shrinks every step to a few archs. Steps 4 and 5 run the real CLI
-(``zeronas.cli.main``) in this process, on this script's Ray session.
+``--small`` shrinks every step to a few archs and adds ``projected_full_s``: the full run's time from the rates
+``--small`` measured (steps 2-5 scaled by their work; actors 4 and 8 at the best rate measured). With
+``--device cpu`` the CPU is compared with itself (equal by construction; the code path runs). Steps 4 and 5 run
+the real CLI (``zeronas.cli.main``) in this process, on this script's Ray session.
 """
 
 from __future__ import annotations
@@ -32,17 +44,45 @@ import math
 import os
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
-#: largest relative CPU-vs-device difference accepted per proxy (float32 networks without TF32; float64 where
-#: the proxy computes in float64); stated targets, checked by this script on a GPU
-TOLERANCE = {"params": 0.0, "flops": 0.0, "synflow": 1e-6, "meco": 1e-4, "meco_distinct": 1e-4, "meco_opt": 1e-4}
-DEFAULT_TOLERANCE = 1e-3
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Accepted CPU-vs-device difference: ``rtol * |cpu| + atol_share * scale``."""
+
+    rtol: float
+    #: share of the largest |value| of the proxy in the sample: the absolute part, in the proxy's own units
+    atol_share: float
+
+    def limit(self, cpu_value: float, scale: float) -> float:
+        return self.rtol * abs(cpu_value) + self.atol_share * scale
+
+
+#: stated targets per proxy (float32 networks without TF32; float64 where the proxy computes in float64);
+#: ntk is a condition number, which multiplies rounding differences by itself; grasp sums terms of both signs
+TOLERANCE = {
+    "params": Tolerance(0.0, 0.0),
+    "flops": Tolerance(0.0, 0.0),
+    "synflow": Tolerance(1e-6, 1e-7),
+    "meco": Tolerance(1e-4, 1e-5),
+    "meco_distinct": Tolerance(1e-4, 1e-5),
+    "meco_opt": Tolerance(1e-4, 1e-5),
+    "grasp": Tolerance(1e-3, 1e-3),
+    "ntk": Tolerance(1e-2, 1e-3),
+}
+DEFAULT_TOLERANCE = Tolerance(1e-3, 1e-4)
 TARGET_ARCH_PER_S = 15_625 / 60
 AZ_NAS_ARCH_PER_S = 13.9
+FULL = {"agreement": {"tss": 50, "sss": 20}, "actors": [1, 2, 4, 8], "throughput_archs": 600, "search": 2000}
+SMALL = {"agreement": {"tss": 2, "sss": 1}, "actors": [1, 2], "throughput_archs": 8, "search": 20}
+TSS_SIZE = 15_625
+#: seconds any one Ray wait may take before the script stops with a message
+RAY_WAIT_S = 600
 
 
 def environment(device: str) -> dict[str, Any]:
@@ -68,68 +108,112 @@ def _archs(space_name: str, n: int, seed: int = 0) -> list[str]:
     return [space.arch_at(int(i)) for i in order]
 
 
-def agreement(device: str, counts: dict[str, int], batch_size: int) -> list[dict[str, Any]]:
-    """Per space and proxy: Spearman rho of CPU vs device values and the largest relative difference."""
+def compare(
+    space: str, proxy: str, pairs: list[tuple[float | None, float | None]], tolerance: Tolerance
+) -> dict[str, Any]:
+    """One agreement row: ``pairs`` are (CPU, device) values of one proxy, one pair per arch."""
     from scipy.stats import spearmanr
 
-    from zeronas.proxies import ArchScorer, list_proxies
+    both = [(x, y) for x, y in pairs if x is not None and y is not None]
+    null_mismatch = sum((x is None) != (y is None) for x, y in pairs)
+    scale = max((abs(x) for x, _ in both), default=0.0)
+    abs_err = max((abs(x - y) for x, y in both), default=float("nan"))
+    rel_err = max((abs(x - y) / abs(x) for x, y in both if x != 0), default=float("nan"))
+    outside = sum(abs(x - y) > tolerance.limit(x, scale) for x, y in both)
+    rho = float(spearmanr([x for x, _ in both], [y for _, y in both])[0]) if len(both) > 2 else float("nan")
+    if len(both) > 2 and len({x for x, _ in both}) == 1:
+        rho = 1.0 if len({y for _, y in both}) == 1 else float("nan")  # constant values: no ranking
+    return {
+        "space": space,
+        "proxy": proxy,
+        "archs": len(pairs),
+        "spearman": rho,
+        "max_abs_error": abs_err,
+        "max_rel_error": rel_err,
+        "scale": scale,
+        "outside_tolerance": outside,
+        "null_mismatch": null_mismatch,
+        "tolerance": asdict(tolerance),
+        "ok": null_mismatch == 0 and outside == 0,
+    }
+
+
+def agreement(
+    device: str, counts: dict[str, int], proxies: list[str], batch_size: int, seed: int
+) -> list[dict[str, Any]]:
+    """Per space and proxy: CPU vs device values of the same archs, inputs and init (see :func:`compare`)."""
+    from zeronas.proxies import ArchScorer
 
     rows = []
     for space_name, n in counts.items():
-        proxies = list_proxies()
         archs = _archs(space_name, n)
-        on_cpu = ArchScorer(space=space_name, proxies=proxies, device="cpu", batch_size=batch_size)
-        on_device = ArchScorer(space=space_name, proxies=proxies, device=device, batch_size=batch_size)
+        common = dict(space=space_name, proxies=proxies, data=None, seed=seed, batch_size=batch_size)
+        on_cpu, on_device = ArchScorer(device="cpu", **common), ArchScorer(device=device, **common)
         pairs: dict[str, list[tuple[float | None, float | None]]] = {p: [] for p in proxies}
         for arch in archs:
             a, b = on_cpu.score(arch).values, on_device.score(arch).values
             for p in proxies:
                 pairs[p].append((a[p], b[p]))
-        for p in proxies:
-            both = [(x, y) for x, y in pairs[p] if x is not None and y is not None]
-            null_mismatch = sum((x is None) != (y is None) for x, y in pairs[p])
-            rel = max((abs(x - y) / max(abs(x), 1e-12) for x, y in both), default=float("nan"))
-            rho = float(spearmanr([x for x, _ in both], [y for _, y in both])[0]) if len(both) > 2 else float("nan")
-            if len(both) > 2 and len({x for x, _ in both}) == 1:
-                rho = 1.0 if len({y for _, y in both}) == 1 else float("nan")  # constant values: no ranking
-            tolerance = TOLERANCE.get(p, DEFAULT_TOLERANCE)
-            ok = null_mismatch == 0 and (not both or rel <= tolerance)
-            rows.append(
-                {
-                    "space": space_name,
-                    "proxy": p,
-                    "archs": n,
-                    "spearman": rho,
-                    "max_rel_error": rel,
-                    "null_mismatch": null_mismatch,
-                    "tolerance": tolerance,
-                    "ok": ok,
-                }
-            )
+        rows += [compare(space_name, p, pairs[p], TOLERANCE.get(p, DEFAULT_TOLERANCE)) for p in proxies]
     return rows
 
 
-def meco_throughput(device: str, actors: list[int], n: int) -> list[dict[str, Any]]:
-    """Steady-state MeCo arch/s of k scorer actors sharing one device."""
-    from zeronas.pipeline import score_on_ray
+def _wait(refs: Any, what: str) -> Any:
+    import ray
+
+    try:
+        return ray.get(refs, timeout=RAY_WAIT_S)
+    except ray.exceptions.GetTimeoutError:
+        raise SystemExit(
+            f"gpu_check: {what} took over {RAY_WAIT_S} s; is the device busy or Ray short of CPUs?"
+        ) from None
+
+
+def meco_throughput(
+    device: str, actors: list[int], n: int, *, share_gpu: bool, batch_size: int, seed: int
+) -> list[dict[str, Any]]:
+    """MeCo arch/s of k scorer actors, each asking for 1/k GPU when ``share_gpu`` (else none), computing on
+    ``device``. The clock runs only while ``n`` archs are scored: every actor is up and has scored a first
+    chunk before it starts, and the pool is shut down after it stops."""
+    from zeronas.pipeline._pool import PoolConfig, start_pool
 
     archs = _archs("tss", n, seed=1)
+    warm = _archs("tss", 2, seed=2)
+    kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=seed, batch_size=batch_size)
     rows = []
     for k in actors:
-        share = 1.0 / k if device != "cpu" else 0.0
-        started = first = None
-        done = 0
-        started = time.perf_counter()
-        for _ in score_on_ray(
-            archs, space="tss", proxies=["meco"], device=device, workers=k, gpus_per_worker=share, cpus_per_worker=0.5
-        ):
-            done += 1
-            if first is None:
-                first = time.perf_counter()
-        end = time.perf_counter()
-        steady = (done - 1) / (end - first) if done > 1 and end > first else float("nan")
+        share = 1.0 / k if share_gpu else 0.0
+        config = PoolConfig({**kwargs, "device": device}, workers=k, gpus_per_worker=share, cpus_per_worker=0.5)
+        pool = start_pool(config)
+        try:
+            started = time.perf_counter()
+            up = _wait(pool.warm_up.remote(), f"starting {k} scorer actor(s)")
+            handles: dict[str, Any] = {}
+            while len(handles) < k and time.perf_counter() - started < RAY_WAIT_S:
+                handles = _wait(pool.worker_handles.remote(), "listing the scorer actors")
+            _wait([h.score_many.remote(warm) for h in handles.values()], "the warm-up chunk")
+            warm_s = time.perf_counter() - started
+            t0 = time.perf_counter()
+            out = _wait([pool.score.remote(archs[i : i + 8]) for i in range(0, n, 8)], f"scoring {n} archs")
+            timed = time.perf_counter() - t0
+        finally:
+            with contextlib.suppress(Exception):
+                _wait(pool.shutdown.remote(), "the pool shutdown")
+            import ray
+
+            ray.kill(pool)
+        results = [row for call in out for row in call]
         rows.append(
-            {"actors": k, "gpus_per_worker": share, "archs": done, "arch_per_s": steady, "wall_s": end - started}
+            {
+                "actors": k,
+                "gpus_per_worker": share,
+                "gpu_ids": sorted(tuple(u["gpu_ids"]) for u in up),
+                "archs": len(results),
+                "failed": sum(r.get("result") is None for r in results),
+                "arch_per_s": len(results) / timed,
+                "timed_s": timed,
+                "start_and_warm_s": warm_s,
+            }
         )
     return rows
 
@@ -148,9 +232,33 @@ def _cli(args: list[str]) -> tuple[float, str]:
     return wall, stdout.getvalue()
 
 
-def whole_space(device: str, best: dict[str, Any], small: bool, work: Path) -> dict[str, Any]:
-    which = ["--sample", "8"] if small else ["--all"]
-    n = 8 if small else 15_625
+def _setting(device: str, best: dict[str, Any], protocol: dict[str, Any]) -> list[str]:
+    """The CLI flags of step 3's best setting and of the run's input."""
+    return [
+        "--workers",
+        str(best["actors"]),
+        "--gpus-per-worker",
+        str(best["gpus_per_worker"]),
+        "--device",
+        device,
+        "--input",
+        "noise",
+        "--batch-size",
+        str(protocol["batch_size"]),
+        "--seed",
+        str(protocol["seed"]),
+    ]
+
+
+def fitting(wanted: int, rate: float, seconds_left: float | None, overhead_s: float = 30.0) -> int:
+    """``wanted`` evaluations, or as many as ``rate`` arch/s scores in ``seconds_left`` less a start overhead."""
+    if seconds_left is None or math.isnan(rate) or wanted / rate + overhead_s <= seconds_left:
+        return wanted
+    return max(1, min(wanted, int((seconds_left - overhead_s) * rate)))
+
+
+def whole_space(device: str, best: dict[str, Any], n: int, protocol: dict[str, Any], work: Path) -> dict[str, Any]:
+    which = ["--all"] if n == TSS_SIZE else ["--sample", str(n)]
     out = work / "tss_meco.parquet"
     args = [
         "score",
@@ -161,53 +269,61 @@ def whole_space(device: str, best: dict[str, Any], small: bool, work: Path) -> d
         "meco",
         "--out",
         str(out),
-        "--workers",
-        str(best["actors"]),
-        "--gpus-per-worker",
-        str(best["gpus_per_worker"]),
-        "--device",
-        device,
+        *_setting(device, best, protocol),
     ]
     wall, _ = _cli(args)
-    import pyarrow.parquet as pq
+    import pyarrow.dataset as ds
 
-    rows = pq.read_table(out).num_rows
+    rows = ds.dataset(out, format="parquet").count_rows()
     if rows != n:
         raise SystemExit(f"zeronas score wrote {rows} rows, expected {n}")
     return {"command": "zeronas " + " ".join(args), "archs": rows, "wall_s": wall, "arch_per_s": rows / wall}
 
 
-def search(device: str, best: dict[str, Any], small: bool, work: Path, benchmark: str | None):
-    budget = 20 if small else 2000
-    args = [
-        "search",
-        "--algo",
-        "rea",
-        "--budget",
-        str(budget),
-        "--out",
-        str(work / "runs"),
-        "--workers",
-        str(best["actors"]),
-        "--gpus-per-worker",
-        str(best["gpus_per_worker"]),
-        "--device",
-        device,
-        "--quiet",
-        "--json",
-    ]
+def search(
+    device: str, best: dict[str, Any], budget: int, protocol: dict[str, Any], work: Path, benchmark: str | None
+) -> dict[str, Any]:
+    args = ["search", "--algo", "rea", "--budget", str(budget), "--out", str(work / "runs")]
+    args += [*_setting(device, best, protocol), "--quiet", "--json"]
     if benchmark:
         args += ["--benchmark", benchmark]
     wall, stdout = _cli(args)
     result = json.loads(stdout[stdout.rfind("\n{\n") + 1 :])  # after what Tune prints to stdout
     top = next(iter(result["top"].values()))
+    truth = result.get("ground_truth")
     return {
         "command": "zeronas " + " ".join(args),
         "evaluations": budget,
         "wall_s": wall,
-        "validated": bool(benchmark),
-        "top1_accuracy": top[0].get("accuracy") if top else None,
+        "ground_truth": truth,
+        "ground_truth_from": ("--benchmark" if benchmark else "found by zeronas search") if truth else None,
+        "validated": truth is not None,
+        "top1_accuracy": top[0].get("accuracy") if top and truth else None,
     }
+
+
+def projection(report: dict[str, Any]) -> dict[str, float]:
+    """Seconds the full run would take at the rates this ``--small`` run measured, per step."""
+    small_archs = sum(SMALL["agreement"].values())
+    rates = [r["arch_per_s"] for r in report["meco_actors"]]
+    best = max(rates)
+    by_k = {r["actors"]: r for r in report["meco_actors"]}
+    start = max(r["start_and_warm_s"] for r in report["meco_actors"])
+    ws, s = report["whole_space"], report["search"]
+    ws_overhead = max(0.0, ws["wall_s"] - ws["archs"] / best)
+    s_overhead = max(0.0, s["wall_s"] - s["evaluations"] / best)
+    steps = {
+        "agreement": report["agreement_s"] * sum(FULL["agreement"].values()) / small_archs,
+        "meco_actors": sum(
+            (by_k[k]["start_and_warm_s"] if k in by_k else start)
+            + FULL["throughput_archs"] / (by_k[k]["arch_per_s"] if k in by_k else best)
+            for k in FULL["actors"]
+        ),
+        "whole_space": ws_overhead + TSS_SIZE / best,
+        "search": s_overhead + FULL["search"] / best,
+    }
+    steps["total"] = sum(steps.values())
+    return steps
 
 
 def _fmt(value: Any) -> str:
@@ -217,44 +333,62 @@ def _fmt(value: Any) -> str:
 
 
 def summary(report: dict[str, Any]) -> str:
-    env = report["environment"]
+    env, protocol = report["environment"], report["protocol"]
     lines = [
         f"torch {env['torch']} (CUDA build {env['cuda_build']}, cuDNN {env['cudnn']}), device {env['device']}: "
         f"{env['device_name']}",
+        f"input: {protocol['input']}, batch {protocol['batch_size']}, seed {protocol['seed']}",
         "",
         "step                          figure",
     ]
     bad = [r for r in report["agreement"] if not r["ok"]]
     for r in report["agreement"]:
+        tol = r["tolerance"]
         lines.append(
-            f"agreement {r['space']}/{r['proxy']:<15} spearman {_fmt(r['spearman'])}, max rel err "
-            f"{_fmt(r['max_rel_error'])} (tolerance {r['tolerance']:g}){'' if r['ok'] else '  FAIL'}"
+            f"agreement {r['space']}/{r['proxy']:<15} spearman {_fmt(r['spearman'])}, max abs err "
+            f"{_fmt(r['max_abs_error'])}, max rel err {_fmt(r['max_rel_error'])} (tolerance rtol {tol['rtol']:g} + "
+            f"{tol['atol_share']:g} x {_fmt(r['scale'])}){'' if r['ok'] else '  FAIL'}"
         )
     for r in report["meco_actors"]:
-        lines.append(f"meco, {r['actors']} actor(s) x {_fmt(r['gpus_per_worker'])} GPU  {_fmt(r['arch_per_s'])} arch/s")
+        lines.append(
+            f"meco, {r['actors']} actor(s) x {_fmt(r['gpus_per_worker'])} GPU  {_fmt(r['arch_per_s'])} arch/s "
+            f"(warm pool, {r['archs']} archs)"
+        )
     ws = report["whole_space"]
+    fit = " (a sample sized to fit --minutes)" if ws["sized_to_fit"] else ""
     lines.append(
-        f"zeronas score tss meco        {ws['archs']} archs in {ws['wall_s']:.1f} s = "
+        f"zeronas score tss meco        {ws['archs']} archs{fit} in {ws['wall_s']:.1f} s = "
         f"{ws['arch_per_s']:.1f} arch/s (target {TARGET_ARCH_PER_S:.0f} arch/s = 15,625 in 60 s on one "
         f"H100/H200; AZ-NAS {AZ_NAS_ARCH_PER_S} arch/s)"
     )
     s = report["search"]
+    validated = f", top-1 validated accuracy {_fmt(s['top1_accuracy'])}" if s["validated"] else ", no ground truth"
     lines.append(
-        f"REA search, {s['evaluations']} evaluations   {s['wall_s']:.1f} s"
-        + (f", top-1 validated accuracy {_fmt(s['top1_accuracy'])}" if s["validated"] else "")
+        f"REA search, {s['evaluations']} evaluations   {s['wall_s']:.1f} s{validated}"
+        + (" (sized to fit --minutes)" if s["sized_to_fit"] else "")
     )
     verdict = "all within tolerance" if not bad else f"{len(bad)} FAIL"
     lines.append(f"total {report['seconds']:.0f} s; agreement: {verdict}")
+    if "projected_full_s" in report:
+        p = report["projected_full_s"]
+        lines.append(
+            f"projected full run on this machine: {p['total']:.0f} s (agreement {p['agreement']:.0f}, actors "
+            f"{p['meco_actors']:.0f}, whole space {p['whole_space']:.0f}, search {p['search']:.0f}); "
+            "steps 4-5 of a full run are sized to fit --minutes"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", help="cuda (default) or cpu")
-    parser.add_argument("--small", action="store_true", help="a few archs per step (a smoke run)")
+    parser.add_argument("--small", action="store_true", help="a few archs per step, and the full run's projection")
     parser.add_argument("--out", type=Path, required=True, help="JSON file for the figures")
     parser.add_argument("--benchmark", help="NATS-Bench ground truth, for the search's top-k validation")
     parser.add_argument("--batch-size", type=int, default=16, help="mini-batch of the batch proxies (default 16)")
+    parser.add_argument("--seed", type=int, default=0, help="network init and noise inputs of every step")
+    parser.add_argument("--proxies", help="comma-separated proxies of step 2 (default: every registered proxy)")
+    parser.add_argument("--minutes", type=float, default=8.0, help="steps 4-5 are sized to end within (default 8)")
     args = parser.parse_args(argv)
     if args.device not in ("cuda", "cpu"):
         raise SystemExit("--device must be cuda or cpu")
@@ -263,25 +397,58 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from zeronas._device import parse_device
     from zeronas.pipeline._ray_session import ensure_ray
+    from zeronas.proxies import get_proxy, list_proxies
 
     parse_device(args.device)  # a CUDA check on a machine without CUDA fails here, in one line
+    proxies = [get_proxy(p).name for p in args.proxies.split(",")] if args.proxies else list_proxies()
+    size = SMALL if args.small else FULL
     t0 = time.perf_counter()
-    report: dict[str, Any] = {"environment": environment(args.device), "small": args.small}
-    counts = {"tss": 2, "sss": 1} if args.small else {"tss": 50, "sss": 20}
-    report["agreement"] = agreement(args.device, counts, 2 if args.small else args.batch_size)
+    protocol = {
+        "input": "Gaussian noise (every step, whatever data the machine holds)",
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "agreement_archs": size["agreement"],
+        "proxies": proxies,
+        "throughput_archs": size["throughput_archs"],
+        "tf32": False,
+    }
+    report: dict[str, Any] = {"environment": environment(args.device), "small": args.small, "protocol": protocol}
+    report["agreement"] = agreement(args.device, size["agreement"], proxies, args.batch_size, args.seed)
+    report["agreement_s"] = time.perf_counter() - t0
+    deadline = None if args.small else t0 + 60 * args.minutes
     ours = not ray.is_initialized()
     ensure_ray(None)
     try:
-        actors = [1, 2] if args.small else [1, 2, 4, 8]
-        report["meco_actors"] = meco_throughput(args.device, actors, 8 if args.small else 600)
-        best = max(report["meco_actors"], key=lambda r: r["arch_per_s"] if not math.isnan(r["arch_per_s"]) else -1)
+        report["meco_actors"] = meco_throughput(
+            args.device,
+            size["actors"],
+            size["throughput_archs"],
+            share_gpu=ray.cluster_resources().get("GPU", 0) >= 1,
+            batch_size=args.batch_size,
+            seed=args.seed,
+        )
+        best = max(report["meco_actors"], key=lambda r: r["arch_per_s"])
+        rate = best["arch_per_s"]
+
+        def left() -> float | None:
+            return None if deadline is None else deadline - time.perf_counter()
+
         with tempfile.TemporaryDirectory(prefix="zeronas-gpu-check-") as work:
-            report["whole_space"] = whole_space(args.device, best, args.small, Path(work))
-            report["search"] = search(args.device, best, args.small, Path(work), args.benchmark)
+            wanted = 8 if args.small else TSS_SIZE
+            # step 5 needs its share of what is left: keep its projected time aside
+            later = None if deadline is None else size["search"] / rate + 30
+            n = fitting(wanted, rate, None if later is None else left() - later)
+            report["whole_space"] = whole_space(args.device, best, n, protocol, Path(work))
+            report["whole_space"]["sized_to_fit"] = n < wanted
+            budget = fitting(size["search"], rate, left())
+            report["search"] = search(args.device, best, budget, protocol, Path(work), args.benchmark)
+            report["search"]["sized_to_fit"] = budget < size["search"]
     finally:
         if ours:
             ray.shutdown()
     report["seconds"] = time.perf_counter() - t0
+    if args.small:
+        report["projected_full_s"] = projection(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(summary(report))

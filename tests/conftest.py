@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
+import zeronas.inputs
+
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+#: the folders zeronas looks in for data without flags; every test sees none of them unless it asks
+USUAL_FOLDERS = zeronas.inputs.USUAL_FOLDERS
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +46,37 @@ def images_dir(shared_data: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"shared CIFAR images not found at {path}")
     return path
+
+
+#: test modules whose tests start a Ray of their own (in a subprocess): a driver started without an address joins
+#: a Ray already running on the machine, so they never run beside the session's Ray
+STARTS_RAY = {"test_pipeline_recovery.py", "test_autoscaling.py"}
+#: the pytest-xdist group (``--dist loadgroup``) of every test that uses Ray: one worker, one Ray session
+RAY_GROUP = "ray"
+
+
+def _uses_ray(item: pytest.Item) -> bool:
+    return "ray_session" in getattr(item, "fixturenames", ()) or item.path.name in STARTS_RAY
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the tests that use Ray share one worker (and the one ``ray_session``); the others
+    spread over the remaining workers."""
+    for item in items:
+        if _uses_ray(item):
+            item.add_marker(pytest.mark.xdist_group(RAY_GROUP))
+
+
+@pytest.fixture(autouse=True)
+def _no_ray_outside_the_ray_group(request):
+    """A test outside the Ray group that starts Ray in this process would start a second Ray beside the
+    session's on another xdist worker: it must ask for ``ray_session`` instead."""
+    import sys
+
+    before = "ray" in sys.modules and sys.modules["ray"].is_initialized()
+    yield
+    if not before and not _uses_ray(request.node) and "ray" in sys.modules and sys.modules["ray"].is_initialized():
+        pytest.fail(f"{request.node.nodeid} started Ray without the ray_session fixture; ask for ray_session")
 
 
 @pytest.fixture(scope="session")
@@ -140,8 +175,6 @@ def fake_cifar(tmp_path_factory) -> Path:
 def _nothing_found_without_flags(tmp_path_factory):
     """Ground truth and data are looked for in the user's folders when no flag names them: point
     every such place at an empty folder, so no test depends on what this machine holds."""
-    import zeronas.inputs
-
     empty = tmp_path_factory.mktemp("empty-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZERONAS_HOME", str(empty / "zeronas"))

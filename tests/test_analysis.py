@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -432,7 +433,9 @@ def test_without_ground_truth(tmp_path, truth):
     tests = rep.table("Paired Wilcoxon")
     assert not tests.rows and "only one algorithm" in tests.notes[0]
     assert rep.table("Algorithms under").find(algorithm="rea")["best_score"] > 0
-    assert render(rep, "markdown")  # renders despite NaNs
+    md = render(rep, "markdown")  # NaN figures render as a dash, the missing ground truth as a note
+    assert "| rea-s0 | rea | 0 | meco | – | – | 0 | 60 |" in md and "nan" not in md.lower()
+    assert "### Proxy quality on distinct archs (tss/cifar10)\n\n*no ground truth: pass --benchmark PATH*" in md
 
 
 def test_truth_from_validate_rows_only(log_dir, truth):
@@ -472,7 +475,10 @@ def test_log_with_missing_columns(tmp_path, tss_csv, truth):
     assert rep.table("Proxy quality on").find(proxy="score")["n"] == 40
     assert rep.table("Search budget").find(search="x-s0")["evals"] == 40
     assert "no worker_id" in rep.table("Workers").notes[0]
-    assert render(rep, "table")
+    text = render(rep, "table", width=200)
+    assert "lacks the columns run_id, algorithm, seed" in text
+    assert re.search(r"│ x-s0 +│ \? +│ – +│ score +│ – +│ – +│ 0 +│ 40 +│", text)  # no algorithm or seed column
+    assert re.search(r"│ score +│ 40 +│ 0\.\d+ +│", text)  # the score column ranked against the truth
     assert write_plots(rep, tmp_path / "plots")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
@@ -60,12 +61,57 @@ def test_a_directory_appears_whole_or_not_at_all(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == ["model"] and (out / "a").read_text() == "second"
 
 
-def test_no_module_renames_files_by_itself():
-    """Every temp-file-then-rename goes through atomic_write (one implementation)."""
+#: functions that move a file or folder into place
+_MOVES = {("os", "replace"), ("os", "rename"), ("os", "renames"), ("shutil", "move")}
+
+
+def bare_moves(source: str) -> list[int]:
+    """Lines of ``source`` that move a file or folder into place: ``os.replace/rename/renames``,
+    ``shutil.move`` (called through the module or imported from it), ``x.rename(target)`` and
+    ``x.replace(target)`` (``Path.replace`` takes one argument; ``str.replace`` takes two)."""
+    imported = set()
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and any((node.module, a.name) in _MOVES for a in node.names):
+            imported |= {a.asname or a.name for a in node.names if (node.module, a.name) in _MOVES}
+            lines.append(node.lineno)
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in imported:
+            lines.append(node.lineno)
+        elif isinstance(func, ast.Attribute):
+            receiver = func.value.id if isinstance(func.value, ast.Name) else None
+            if (receiver, func.attr) in _MOVES or func.attr == "rename":
+                lines.append(node.lineno)
+            elif func.attr == "replace" and len(node.args) == 1 and receiver != "dataclasses":
+                lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nos.replace(a, b)",
+        "import os\nos.rename(a, b)",
+        "import shutil\nshutil.move(a, b)",
+        "from os import replace\nreplace(a, b)",
+        "tmp.rename(target)",
+        "Path(tmp).replace(target)",
+    ],
+)
+def test_the_check_catches_every_kind_of_move(source: str):
+    assert bare_moves(source)
+
+
+def test_the_check_leaves_string_and_dataclass_replace_alone():
+    assert bare_moves("s.replace('a', 'b')\ndataclasses.replace(spec, x=1)\nd.replace(tzinfo=None)") == []
+
+
+def test_no_module_moves_files_by_itself():
+    """Every temp-file-or-folder-then-rename goes through zeronas/_atomic.py (one implementation)."""
     root = Path(zeronas.__file__).parent
-    offenders = [
-        str(p.relative_to(root))
-        for p in root.rglob("*.py")
-        if p.name != "_atomic.py" and "os.replace(" in p.read_text()
-    ]
-    assert offenders == []
+    offenders = {
+        str(p.relative_to(root)): bare_moves(p.read_text()) for p in root.rglob("*.py") if p.name != "_atomic.py"
+    }
+    assert {path: lines for path, lines in offenders.items() if lines} == {}

@@ -76,16 +76,19 @@ def test_a_seeded_compare_shares_one_pool_is_reproducible_and_each_search_scores
 ):
     """All searches of a compare run on one shared pool into one log. Two runs of the same seeded compare
     log the same proposals, scores and returned archs, whatever the workers' timing; each search's scores
-    are those of its own proxy seed (the seed travels with the request)."""
+    are those of its own proxy seed (the seed travels with the request). REA and TPE leave their random start
+    after 4 results, so most proposals depend on the history each was told."""
     from zeronas.proxies import ArchScorer
 
-    searches = ["random-s0", "random-s1", "rea-s0", "rea-s1", "tpe-s0", "tpe-s1"]
+    searches = ["rea-s0", "rea-s1", "tpe-s0", "tpe-s1"]
+    budget = 10
 
     def run(out: Path) -> tuple[dict, dict]:
         spec = ExperimentSpec(
-            algos=["random", "rea", "tpe"],
+            algos=["rea", "tpe"],
             seeds=[0, 1],
-            budget=12,
+            algo_options={"rea.population_size": 4, "rea.sample_size": 2, "tpe.n_startup_trials": 4},
+            budget=budget,
             top_k=3,
             benchmark=str(tss_csv),
             out=str(out),
@@ -101,18 +104,18 @@ def test_a_seeded_compare_shares_one_pool_is_reproducible_and_each_search_scores
         assert sorted({r["search_id"] for r in proxy}) == searches
         for sid in searches:
             archs = [r["arch"] for r in proxy if r["search_id"] == sid]
-            assert len(archs) == 12 and len(set(archs)) == 12
-        assert len({r["worker_id"] for r in proxy}) == 2  # one pool of two actors served all six searches
-        assert result.pool_stats["scored"] == 6 * 12
+            assert len(archs) == budget and len(set(archs)) == budget
+        assert len({r["worker_id"] for r in proxy}) == 2  # one pool of two actors served all four searches
+        assert result.pool_stats["scored"] == 4 * budget
         proposals = {(r["search_id"], r["iteration"]): (r["arch"], r["score"], r["n_proposed"]) for r in proxy}
         return proposals, {sid: (r["arch"], r["test_accuracy"]) for sid, r in result.returned.items()}
 
     first, second = run(tmp_path / "a"), run(tmp_path / "b")
-    assert len(first[0]) == 6 * 12 and sorted(first[1]) == searches
+    assert len(first[0]) == 4 * budget and sorted(first[1]) == searches
     assert first == second
     scorer = ArchScorer(space="tss", proxies=["meco"])
-    for sid, seed in (("random-s0", 0), ("random-s1", 1)):
-        arch, score, _ = first[0][(sid, 5)]
+    for sid, seed in (("rea-s0", 0), ("rea-s1", 1)):
+        arch, score, _ = first[0][(sid, budget)]
         assert score == scorer.score(arch, seed=seed).values["meco"]
 
 
@@ -208,23 +211,21 @@ def test_real_short_training_stage(ray_session, tmp_path):
     selected = select_trained(trained)
     assert tested["arch"] == selected["arch"] and tested["epochs"] == selected["epochs"]
     assert tested["accuracy_source"] == "cifar10_test_acc_trained" and tested["error"] is None
-    # the logged figures are the real training's: the same seeded run, repeated here, reaches them at that epoch
-    one_image = 100 / 40 + 1e-9
-    for row in trained:  # (ASHA may have stopped it after epoch 1 of the 2-epoch schedule)
-        weights = {}
+    # the logged figures are the real training's: the same seeded run of the selected arch, repeated here,
+    # reaches its logged accuracy at that epoch, and its weights there give the logged test accuracy
+    weights = {}
 
-        def keep(epoch, acc, model, row=row, weights=weights):
-            if epoch == row["epochs"]:
-                weights.update({k: v.clone() for k, v in model.state_dict().items()})
-                return True  # stopped where ASHA stopped it
+    def keep(epoch, acc, model):
+        if epoch == selected["epochs"]:
+            weights.update({k: v.clone() for k, v in model.state_dict().items()})
+            return True  # stopped where ASHA stopped it (maybe after epoch 1 of the 2-epoch schedule)
 
-        again = train_arch(
-            "tss", row["arch"], data=data, epochs=2, seed=row["seed"], max_train_samples=100, report=keep
-        )
-        assert row["accuracy"] == pytest.approx(again.history[row["epochs"] - 1][1], abs=one_image)
-        if row["arch"] == tested["arch"]:
-            test_acc = evaluate_on_test("tss", row["arch"], weights, data=data)
-            assert tested["accuracy"] == pytest.approx(test_acc, abs=100 / 80 + 1e-9)
+    again = train_arch(
+        "tss", selected["arch"], data=data, epochs=2, seed=selected["seed"], max_train_samples=100, report=keep
+    )
+    assert selected["accuracy"] == pytest.approx(again.history[selected["epochs"] - 1][1], abs=100 / 40 + 1e-9)
+    test_acc = evaluate_on_test("tss", selected["arch"], weights, data=data)
+    assert tested["accuracy"] == pytest.approx(test_acc, abs=100 / 80 + 1e-9)
     returned = result.returned["rea-s0"]["trained"]
     assert (returned["arch"], returned["test_accuracy"]) == (tested["arch"], tested["accuracy"])
 

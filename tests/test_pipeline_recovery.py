@@ -13,15 +13,22 @@ from pathlib import Path
 import pyarrow.dataset as ds
 
 SCRIPTS = Path(__file__).parent / "scripts"
-BUDGET = 60
-#: the lost-GPU search: its budget, and its --wait-for-workers, which bounds both the start of its one worker
-#: on a fresh node (a new process importing torch: several seconds on a loaded 2-core machine) and the wait
-#: after the node is lost
-GPU_BUDGET, GPU_WAIT = 30, 15
-#: the killed-driver search's budget: rows reach the log in 5-s flushes, so the kill (at >= 10 logged rows) can
-#: come up to ~5 s of scoring late; this leaves room for a machine several times faster than CI to still be
-#: mid-search then
-KILLED_BUDGET = 250
+#: the clock of both tests: a plugin proxy that takes this long per arch and no CPU, so how far a search has got
+#: at a given moment does not depend on how loaded the machine is
+CLOCK = Path(__file__).parent / "plugins" / "fixed_time_proxy.py"
+#: the two-node search: two searches of BUDGET archs on 3 workers, SECONDS_PER_ARCH each (>= 10 s of scoring,
+#: time for the worker node's actor to start and score before the node is removed)
+BUDGET, SECONDS_PER_ARCH = 40, 0.4
+#: the lost-GPU search: its budget (16 s of scoring: the node is lost after the first flush to the log, ~5 s in),
+#: and its --wait-for-workers, which bounds both the start of its one worker on a fresh node (a new process
+#: importing torch: a few seconds on an idle 2-core machine, but over 40 s under a load of ~55, where this test
+#: fails as it did with MeCo) and the wait after the node is lost (its resume waits longer: that start is not
+#: what is tested)
+GPU_BUDGET, GPU_WAIT = 40, 30
+#: the killed-driver search: 2 workers at 0.25 s per arch score 8 archs/s, 15 s for the whole budget; rows reach
+#: the log in 5-s flushes, so the kill (at >= 10 logged rows) comes ~5-7 s in, mid-search
+KILLED_BUDGET, KILLED_SECONDS_PER_ARCH = 120, 0.25
+CLOCK_FLAGS = ["--proxy", "fixed_time", "--plugin", str(CLOCK)]
 ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
 
 
@@ -34,6 +41,7 @@ def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
             str(BUDGET),
             str(GPU_BUDGET),
             str(GPU_WAIT),
+            str(SECONDS_PER_ARCH),
         ],
         capture_output=True,
         text=True,
@@ -78,6 +86,9 @@ def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path):
         "2",
         "--gpus-per-worker",
         "0",
+        *CLOCK_FLAGS,
+        "--proxy-option",
+        f"fixed_time.seconds={KILLED_SECONDS_PER_ARCH}",
     ]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 240

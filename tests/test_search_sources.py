@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
-from conftest import write_fake_cifar
+from conftest import USUAL_FOLDERS, write_fake_cifar
 
+import zeronas.inputs
 from zeronas.cli import main
 from zeronas.cli._search import build_spec, resolve_sources
 from zeronas.errors import ZeronasError
@@ -15,9 +17,23 @@ from zeronas.logs import open_log
 from zeronas.proxies import ArchScorer
 
 
-def test_search_without_flags_uses_the_cached_table_and_data(ray_session, tss_csv, tmp_path, monkeypatch, capsys):
-    home = tmp_path / "home"
-    monkeypatch.setenv("ZERONAS_HOME", str(home))
+@pytest.fixture()
+def user(tmp_path, monkeypatch) -> Path:
+    """A user's machine as zeronas sees it, all inside tmp_path: ``HOME``, the working directory, no variable
+    naming a data or cache folder (so the defaults under ``HOME`` apply), and the real usual folders
+    (``./data``, ``~/data``, ``~/.torch``). What this machine holds in those places cannot leak in."""
+    home = tmp_path / "user"
+    (home / "work").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(home / "work")
+    for variable in ("ZERONAS_HOME", "ZERONAS_DATA", "TORCH_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(zeronas.inputs, "USUAL_FOLDERS", USUAL_FOLDERS)
+    return home
+
+
+def test_search_without_flags_uses_the_cached_table_and_data(ray_session, tss_csv, user, tmp_path, capsys):
+    home = user / ".cache" / "zeronas"  # zeronas's cache when $ZERONAS_HOME is not set
     (home / "benchmarks").mkdir(parents=True)
     shutil.copy(tss_csv, home / "benchmarks" / "tss.csv")
     data = write_fake_cifar(home / "data", n_train=10, n_test=5)
@@ -38,8 +54,7 @@ def test_search_without_flags_uses_the_cached_table_and_data(ray_session, tss_cs
         assert row["proxy_meco"] == pytest.approx(real.score(row["arch"]).values["meco"], rel=1e-6)
 
 
-def test_nothing_found_means_noise_and_a_hint(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZERONAS_HOME", str(tmp_path / "home"))
+def test_nothing_found_means_noise_and_a_hint(user, tmp_path):
     spec = build_spec({})
     sources = resolve_sources(spec)
     assert spec.benchmark is None and spec.data is None
@@ -52,3 +67,12 @@ def test_nothing_found_means_noise_and_a_hint(tmp_path, monkeypatch):
     assert resolve_sources(spec, "noise").proxy_input.kind == "noise" and spec.data is None
     with pytest.raises(ZeronasError, match="--input noise with --data and --train-epochs"):
         resolve_sources(build_spec({"data": str(data), "train_epochs": 2}), "noise")
+
+
+@pytest.mark.parametrize("folder", USUAL_FOLDERS)
+def test_a_copy_in_a_usual_folder_is_found_and_named(user, folder, capsys):
+    place = user / "work" / "data" if folder == "./data" else user / folder.removeprefix("~/")
+    batches = write_fake_cifar(place, n_train=10, n_test=5)
+    sources = resolve_sources(build_spec({}))
+    assert sources.proxy_input.kind == "real" and sources.proxy_input.path == batches
+    assert sources.lines()[1] == f"proxy input: real cifar10 images from {batches} (found in {folder})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1] / "zeronas"
@@ -56,38 +57,18 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def import_circles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected groups of more than one module (Tarjan), each sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
+    """Every import circle, each as its sorted modules: graphlib reports one circle at a time, so each
+    one found is recorded and broken (one of its imports dropped) until the graph sorts."""
+    remaining = {module: set(imports) for module, imports in graph.items()}
     circles: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in sorted(graph[node]):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            group = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.append(member)
-                if member == node:
-                    break
-            if len(group) > 1:
-                circles.append(sorted(group))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return circles
+    while True:
+        try:
+            TopologicalSorter(remaining).prepare()
+            return circles
+        except CycleError as err:
+            cycle = err.args[1]  # [m0, m1, ..., m0]: each module is imported by the next one
+            circles.append(sorted(set(cycle)))
+            remaining[cycle[1]].discard(cycle[0])
 
 
 def test_the_import_graph_sees_lazy_imports_and_skips_type_only_ones():
@@ -95,6 +76,9 @@ def test_the_import_graph_sees_lazy_imports_and_skips_type_only_ones():
     assert "zeronas.pipeline._training_driver" in graph["zeronas.pipeline._driver"]  # imported inside a function
     assert "zeronas.pipeline._run_config" not in graph["zeronas.pipeline._training_stage"]  # TYPE_CHECKING only
     assert import_circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    two = import_circles({"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"c", "a"}, "e": set()})
+    assert sorted(two) == [["a", "b"], ["c", "d"]]
+    assert import_circles({"a": {"b"}, "b": set()}) == []
 
 
 def test_no_module_imports_one_that_imports_it_back():

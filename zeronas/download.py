@@ -18,6 +18,7 @@ import urllib.error
 from dataclasses import dataclass
 from pathlib import Path
 
+from zeronas._atomic import atomic_directory
 from zeronas.data import CIFAR_FOLDERS
 from zeronas.datasets import canonical_dataset
 from zeronas.errors import ZeronasError
@@ -80,7 +81,7 @@ def download_cifar(dataset: str, root: str | Path | None = None, progress: bool 
 
     Returns ``(batches directory, downloaded)``; an intact copy already there is kept
     (``downloaded`` False). Nothing is left half-written: the archive is checked and unpacked
-    in a temporary folder beside the target and renamed into place.
+    in a temporary folder beside the target and renamed into place (``atomic_directory``).
     """
     from torch.hub import download_url_to_file
 
@@ -106,17 +107,22 @@ def download_cifar(dataset: str, root: str | Path | None = None, progress: bool 
             raise ZeronasError(f"cannot download {archive.url} ({err}); check the connection and retry") from None
         if _md5(tgz) != archive.md5:
             raise ZeronasError(f"{archive.url} arrived corrupted (md5 {_md5(tgz)}, expected {archive.md5}); retry")
-        with tarfile.open(tgz, "r:gz") as tar:
-            inside = (archive.folder, archive.folder + "/")
-            members = [m for m in tar.getmembers() if m.name == inside[0] or m.name.startswith(inside[1])]
-            if not members or any(not (m.isfile() or m.isdir()) or ".." in Path(m.name).parts for m in members):
-                raise ZeronasError(f"{archive.url} does not hold a plain {archive.folder}/ folder")
-            tar.extractall(tmp, members=members, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
-        unpacked = Path(tmp) / archive.folder
-        bad = _bad_files(unpacked, archive)
-        if bad:
-            raise ZeronasError(f"{archive.url} unpacked with missing or corrupted files: {', '.join(bad)}")
-        if target.exists():  # an incomplete or corrupted earlier copy
-            shutil.rmtree(target)
-        unpacked.rename(target)
+        # an incomplete or corrupted earlier copy stays until the new one is complete and checked
+        with atomic_directory(target) as staging:
+            _unpack(tgz, archive, staging)
+            bad = _bad_files(staging, archive)
+            if bad:
+                raise ZeronasError(f"{archive.url} unpacked with missing or corrupted files: {', '.join(bad)}")
     return target, True
+
+
+def _unpack(tgz: Path, archive: Archive, into: Path) -> None:
+    """Copy the plain files of the archive's one folder into ``into`` (the folder is flat)."""
+    with tarfile.open(tgz, "r:gz") as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(archive.folder + "/")]
+        files = [m for m in members if m.isfile() and Path(m.name).parent == Path(archive.folder)]
+        if not files or len(files) != len(members):
+            raise ZeronasError(f"{archive.url} does not hold a plain {archive.folder}/ folder")
+        for member in files:
+            with tar.extractfile(member) as source, open(into / Path(member.name).name, "wb") as out:
+                shutil.copyfileobj(source, out)

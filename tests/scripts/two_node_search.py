@@ -2,12 +2,13 @@
 
 Then the same with the only GPU node, so that no replacement worker can be placed: that
 search must stop after --wait-for-workers, and go on with --resume once a GPU node is back.
-Arguments: OUT BUDGET GPU_BUDGET GPU_WAIT_SECONDS.
+Arguments: OUT BUDGET GPU_BUDGET GPU_WAIT_SECONDS SECONDS_PER_ARCH (the fixed time each arch takes to score).
 Used by tests/test_pipeline_recovery.py in a subprocess (a Cluster needs its own Ray).
 Prints one JSON line with what the logs hold.
 """
 
 import atexit
+import dataclasses
 import json
 import os
 import sys
@@ -28,6 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
 from _running import start_in_thread, wait_for_pool  # noqa: E402
 
 out, budget, gpu_budget, gpu_wait = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+seconds_per_arch = float(sys.argv[5])
+# the clock: a proxy that takes a fixed time and no CPU, so the search's pace does not follow the machine's load
+clock = dict(
+    proxy="fixed_time",
+    plugins=[str(Path(__file__).resolve().parents[1] / "plugins" / "fixed_time_proxy.py")],
+    proxy_options={"fixed_time": {"seconds": seconds_per_arch}},
+)
 cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2})
 # Shut down on failure too: a head left behind stays /tmp/ray/ray_current_cluster, which every later
 # ray.init(num_cpus=...) on the machine would then try to join (and fail).
@@ -37,7 +45,14 @@ ray.init(address=cluster.address, logging_level="ERROR", log_to_driver=False)
 cluster.wait_for_nodes()
 
 spec = ExperimentSpec(
-    budget=budget, out=out, quiet=True, workers=3, cpus_per_worker=0.5, gpus_per_worker=0, algos=["random", "rea"]
+    budget=budget,
+    out=out,
+    quiet=True,
+    workers=3,
+    cpus_per_worker=0.5,
+    gpus_per_worker=0,
+    algos=["random", "rea"],
+    **clock,
 )
 thread, outcome = start_in_thread(spec)
 pool = wait_for_pool(min_scored=10)
@@ -73,6 +88,7 @@ spec = ExperimentSpec(
     cpus_per_worker=0.5,
     wait_for_workers=gpu_wait,
     device="cpu",
+    **clock,
 )
 outcome = {}
 
@@ -84,20 +100,31 @@ def search() -> None:
         outcome["error"] = str(err)
 
 
+def logged_rows(out: str) -> int:
+    if not list(Path(out).glob("run=*/part-*.parquet")):
+        return 0
+    return ds.dataset(out, format="parquet", partitioning="hive").count_rows()
+
+
 thread = threading.Thread(target=search)
 thread.start()
 pool = wait_for_pool(min_scored=4)
+# Lose the node once 4 scored rows are in the log (5-s flushes), so that there is something to keep.
+deadline = time.time() + 60
+while time.time() < deadline and logged_rows(gpu_out) < 4:
+    time.sleep(0.1)
 cluster.remove_node(gpu_node, allow_graceful=False)
 removed = time.monotonic()
 thread.join(timeout=180)
 report["gpu_lost"] = {
     "error": outcome.get("error"),
     "seconds_to_error": round(time.monotonic() - removed, 1),
-    "logged": len(ds.dataset(gpu_out, format="parquet", partitioning="hive").to_table()),
+    "logged": logged_rows(gpu_out),
 }
 cluster.add_node(num_cpus=1, num_gpus=1)
 cluster.wait_for_nodes()
-run_experiment(spec, resume=True)
+# the resumed search's one worker starts on a fresh node: that start is not what is tested, so it may take long
+run_experiment(dataclasses.replace(spec, wait_for_workers=300), resume=True)
 rows = ds.dataset(gpu_out, format="parquet", partitioning="hive").to_table().to_pylist()
 report["gpu_resumed"] = [r["arch"] for r in rows]
 print(json.dumps(report))
