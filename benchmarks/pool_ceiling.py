@@ -139,25 +139,34 @@ def _archs(n: int, seed: int = 0):
 
 
 def run_score(workers: int, rows: int, out: Path, sampler: Sampler, settings: dict[str, Any]) -> dict[str, Any]:
-    from zeronas.pipeline import score_on_ray
+    from unittest import mock
+
+    import ray
+
+    from zeronas.pipeline import _pool, score_on_ray
     from zeronas.proxies import ScoreWriter
     from zeronas.spaces import get_space
 
     space = get_space("tss")
     warm = rows // 10
     marks: list[tuple[int, float]] = []
-    results = score_on_ray(
-        _archs(rows), space="tss", proxies=["sed"], device="cpu", workers=workers, gpus_per_worker=0, **settings
-    )
-    with ScoreWriter(out, ["sed"]) as writer:
-        for n, score in enumerate(results, start=1):
-            writer.add(score, space.index_of(score.arch))
-            if n == warm or n == rows or n % max(1, rows // 10) == 0:
-                sampler.sample()
-                marks.append((n, time.monotonic()))
+    brokers: list[Any] = []
+    start = _pool.start_pool
+    with mock.patch.object(_pool, "start_pool", lambda config: brokers.append(start(config)) or brokers[-1]):
+        results = score_on_ray(
+            _archs(rows), space="tss", proxies=["sed"], device="cpu", workers=workers, gpus_per_worker=0, **settings
+        )
+        with ScoreWriter(out, ["sed"]) as writer:
+            for n, score in enumerate(results, start=1):
+                writer.add(score, space.index_of(score.arch))
+                if n == warm or n == rows or n % max(1, rows // 10) == 0:
+                    sampler.sample()
+                    marks.append((n, time.monotonic()))
+                if n == rows:  # before the pool shuts down
+                    stats = ray.get(brokers[0].stats.remote(), timeout=60)
     t0 = dict(marks)[warm]
     t1 = dict(marks)[rows]
-    return {"rows": rows - warm, "seconds": t1 - t0, "t0": t0, "t1": t1, "marks": marks}
+    return {"rows": rows - warm, "seconds": t1 - t0, "t0": t0, "t1": t1, "marks": marks, "pool": stats}
 
 
 def run_compare(workers: int, rows: int, searches: int, out: Path, sampler: Sampler, settings: dict) -> dict:
@@ -192,7 +201,8 @@ def run_compare(workers: int, rows: int, searches: int, out: Path, sampler: Samp
     )
     stamps = sorted(t.timestamp() + wall0 for t in table.column("timestamp").to_pylist())
     lo, hi = int(0.05 * len(stamps)), int(0.95 * len(stamps)) - 1
-    return {"rows": hi - lo, "seconds": stamps[hi] - stamps[lo], "t0": stamps[lo], "t1": stamps[hi]}
+    window = {"rows": hi - lo, "seconds": stamps[hi] - stamps[lo], "t0": stamps[lo], "t1": stamps[hi]}
+    return {**window, "pool": result.pool_stats}
 
 
 def writer_cost(mode: str, rows: int = 5000) -> float:
@@ -265,6 +275,8 @@ def measure(mode: str, workers: int, rows: int, args: argparse.Namespace, sample
     per_row = {part: cpu.get(part, 0.0) / rows for part in ("broker", "workers", "trials", "raylet", "gcs", "driver")}
     ceilings = {part: 1 / per_row[part] for part in SINGLE if per_row[part] > 0}
     bottleneck = min(ceilings, key=ceilings.get)
+    pool = timed["pool"]
+    archs_per_chunk = pool["scored"] / pool["chunks"] if pool.get("chunks") else None  # older pools: no count
     return {
         "setting": label,
         "workers": workers,
@@ -275,6 +287,8 @@ def measure(mode: str, workers: int, rows: int, args: argparse.Namespace, sample
         "ceiling_rows_per_s": ceilings[bottleneck],
         "cpu_us_per_row": {k: round(v * 1e6, 1) for k, v in per_row.items()},
         "single_process_ceilings": {k: round(v) for k, v in ceilings.items()},
+        "archs_per_chunk": archs_per_chunk and round(archs_per_chunk, 1),
+        "broker_us_per_chunk": archs_per_chunk and round(per_row["broker"] * archs_per_chunk * 1e6),
         "writer_us_per_row_alone": round(writer_cost("compare" if mode == "compare" else "score") * 1e6, 1),
         "load_average": os.getloadavg()[0],
         **({"memory": memory} if memory else {}),
@@ -315,6 +329,8 @@ def main() -> None:
     print(f"{'mode':8} {'setting':9} {'N':>3} {'rows/s':>8}  {'bottleneck':10} {'its ceiling':>11}  CPU us/row by part")
     for r in records:
         parts = " ".join(f"{k} {v:g}" for k, v in r["cpu_us_per_row"].items() if v)
+        if r["archs_per_chunk"]:
+            parts += f"; {r['archs_per_chunk']:g} archs/chunk, broker {r['broker_us_per_chunk']:g} us/chunk"
         print(
             f"{r['mode']:8} {r['setting']:9} {r['workers']:>3} {r['rows_per_s']:>8.0f}  {r['bottleneck']:10} "
             f"{r['ceiling_rows_per_s']:>11.0f}  {parts}; writer alone {r['writer_us_per_row_alone']:g}"
