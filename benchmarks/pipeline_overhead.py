@@ -104,8 +104,11 @@ def pool_run(archs: list[str], workers: int, chunk: int) -> tuple[float, float]:
     )
     pool = start_pool(config)
     ray.get(pool.warm_up.remote())
-    handles = ray.get(pool.worker_handles.remote())
-    assert len(handles) == workers
+    deadline = time.monotonic() + 120
+    while len(handles := ray.get(pool.worker_handles.remote())) < workers:  # the broker marks them up a bit later
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(handles)} of {workers} scorer actors came up within 120 s")
+        time.sleep(0.1)
     ray.get([h.score_many.remote(archs[:1]) for h in handles.values()])  # every actor's first build
     started = time.perf_counter()
     # the request pattern of score_on_ray's first calls: 8 archs each, 2 calls in flight per worker

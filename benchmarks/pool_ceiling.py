@@ -335,11 +335,13 @@ def main() -> None:
             f"{r['mode']:8} {r['setting']:9} {r['workers']:>3} {r['rows_per_s']:>8.0f}  {r['bottleneck']:10} "
             f"{r['ceiling_rows_per_s']:>11.0f}  {parts}; writer alone {r['writer_us_per_row_alone']:g}"
         )
-    for mode in dict.fromkeys(r["mode"] for r in records if r["mode"] != "stream"):
-        ceiling = statistics.median(r["ceiling_rows_per_s"] for r in records if r["mode"] == mode)
+    for mode, label in dict.fromkeys((r["mode"], r["setting"]) for r in records if r["mode"] != "stream"):
+        ceiling = statistics.median(
+            r["ceiling_rows_per_s"] for r in records if (r["mode"], r["setting"]) == (mode, label)
+        )
         gpus = int(ceiling // GPU_RATE)
         print(
-            f"projection, {mode}: ceiling ~{ceiling:.0f} rows/s (median over its settings) keeps {gpus} GPUs at "
+            f"projection, {mode} {label}: ceiling ~{ceiling:.0f} rows/s (median over N) keeps {gpus} GPUs at "
             f"{GPU_RATE:.0f} arch/s busy; at 64 GPUs: {min(64 * GPU_RATE, ceiling):.0f} of {64 * GPU_RATE:.0f} rows/s "
             f"({max(0.0, 1 - ceiling / (64 * GPU_RATE)):.0%} overhead)"
         )
