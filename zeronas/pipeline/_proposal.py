@@ -135,7 +135,6 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
         return len(evaluated) >= budget or (budget_seconds is not None and elapsed() >= budget_seconds)
 
     pending: dict[Any, list[tuple[int, str]]] = {}  # ref -> its (ask sequence number, arch)
-    outbox: list[tuple[int, str]] = []  # asked, not yet sent: every batch asked meanwhile goes in one request
     pending_archs: set[str] = set()
     arrived: dict[int, dict[str, Any]] = {}  # scorer outputs waiting for an earlier one
     next_seq = told = 0
@@ -175,30 +174,21 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
                     fresh.append((next_seq, arch))
                     next_seq += 1
             if not fresh:
-                if pending or outbox:  # the algorithm waits for results (e.g. meco-pt's step): wait with it
+                if pending:  # the algorithm waits for results (e.g. meco-pt's step): wait with it, don't spin
                     break
                 stale_asks += 1
                 continue
             stale_asks = 0
-            outbox.extend(fresh)
-
-    def send() -> None:
-        """One pool request for what was asked since the last one (fewer broker calls per row)."""
-        nonlocal outbox
-        if outbox:
-            pending[pool.score.remote([arch for _, arch in outbox], proxy_seed)] = outbox
-            outbox = []
+            pending[pool.score.remote([arch for _, arch in fresh], proxy_seed)] = fresh
 
     propose()
-    send()
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1, timeout=result_timeout)
         if not ready:  # the pool bounds its own waits; this catches a pool that stopped answering
             raise TimeoutError(f"the scorer pool returned no result for {result_timeout:.0f} s")
-        ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)  # and every other one done
-        for ref in ready:
-            for (seq, _), out in zip(pending.pop(ref), ray.get(ref), strict=True):
-                arrived[seq] = out
+        entries = pending.pop(ready[0])
+        for (seq, _), out in zip(entries, ray.get(ready[0]), strict=True):
+            arrived[seq] = out
         while told in arrived:
             out = arrived.pop(told)
             row = _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, elapsed())
@@ -209,7 +199,6 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
             told += 1
             stale_asks = 0  # new results change what the algorithm proposes
             propose()
-        send()
         # tune.report blocks until the Tune controller takes the result (tens of ms): batch the
         # rows so that one search is not throttled by its own reporting
         if time.monotonic() - last_report >= REPORT_SECONDS or not pending:
