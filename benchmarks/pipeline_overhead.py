@@ -3,9 +3,12 @@ and `zeronas search` use) against a fair bare baseline, same total cores.
 
     python benchmarks/pipeline_overhead.py [--archs 1000] [--cores 2]
 
-The fair baseline is a plain `multiprocessing` pool of `--cores` single-thread processes, no Ray, fed
-the same calls of 8 archs; the pool is `--cores` single-thread scorer actors. The headline is the
-throughput ratio pool / fair baseline (target >= 0.9): what actors, broker and object transfers cost.
+The fair baseline is a plain `multiprocessing` pool of `--cores` single-thread processes, no Ray; the pool
+is `--cores` single-thread scorer actors. Like for like: both sides hand out work in units of `--chunk`
+archs (default 2; the pool with fixed chunks of that size, its requests of 8 archs as `score_on_ray`
+makes them, the baseline with tasks of that size), so both end with the same idle tail, and every
+process and every actor has scored one arch before the clock starts. The headline is the throughput
+ratio pool / fair baseline (target >= 0.9): what actors, broker and object transfers cost.
 Today's single-process loop (1 process x `--cores` torch threads) is an extra row: torch's intra-op
 threads help little on batch-1 networks, so it is not a fair baseline for a pool of processes.
 Ray start-up, pool start and process-pool start (each worker's first build included) are excluded and
@@ -21,7 +24,7 @@ import time
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
-CALL_SIZE = 8
+CALL_SIZE = 8  # archs per request to the broker, as score_on_ray's first calls
 _scorer = None
 
 
@@ -54,40 +57,61 @@ def _init_process(warm_arch: str) -> None:
     _scorer.score(warm_arch)
 
 
+def _pid_after_pause(_: int) -> int:
+    time.sleep(0.5)  # long enough that one process cannot take every task while another still starts
+    return os.getpid()
+
+
 def _score_call(archs: list[str]) -> list[dict]:
     import dataclasses
 
     return [dataclasses.asdict(_scorer.score(arch)) for arch in archs]  # rows come back pickled, as from actors
 
 
-def process_pool_run(archs: list[str], processes: int) -> tuple[float, float]:
+def process_pool_run(archs: list[str], processes: int, chunk: int) -> tuple[float, float]:
     """(start seconds, scoring seconds): a plain multiprocessing pool of single-thread processes."""
     t0 = time.perf_counter()
     context = multiprocessing.get_context("spawn")
     with context.Pool(processes, initializer=_init_process, initargs=(archs[0],)) as pool:
-        pool.map(time.sleep, [0.0] * processes, chunksize=1)  # every process is up and warm
+        # every process is up and warm (its initializer scored one arch) once each has answered a task
+        for _ in range(60):
+            if len(set(pool.map(_pid_after_pause, range(processes), chunksize=1))) == processes:
+                break
+        else:
+            raise RuntimeError(f"not every one of the {processes} baseline processes started within 60 rounds")
         started = time.perf_counter()
-        calls = [archs[i : i + CALL_SIZE] for i in range(0, len(archs), CALL_SIZE)]
+        calls = [archs[i : i + chunk] for i in range(0, len(archs), chunk)]
         done = sum(len(rows) for rows in pool.imap_unordered(_score_call, calls))
         seconds = time.perf_counter() - started
     assert done == len(archs)
     return started - t0, seconds
 
 
-def pool_run(archs: list[str], workers: int) -> tuple[float, float]:
+def pool_run(archs: list[str], workers: int, chunk: int) -> tuple[float, float]:
     """(pool start seconds, scoring seconds) for one pool of ``workers`` single-thread actors."""
     import ray
 
     from zeronas.pipeline._pool import PoolConfig, start_pool
 
     t0 = time.perf_counter()
-    pool = start_pool(
-        PoolConfig({**_scorer_kwargs(), "device": "cpu"}, workers=workers, gpus_per_worker=0, threads_per_worker=1)
+    config = PoolConfig(
+        {**_scorer_kwargs(), "device": "cpu"},
+        workers=workers,
+        gpus_per_worker=0,
+        threads_per_worker=1,
+        chunk_size=chunk,
+        chunk_seconds=None,
     )
+    pool = start_pool(config)
     ray.get(pool.warm_up.remote())
-    ray.get(pool.score.remote(archs[:workers]))  # each worker's first build, as in the baselines
+    deadline = time.monotonic() + 120
+    while len(handles := ray.get(pool.worker_handles.remote())) < workers:  # the broker marks them up a bit later
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(handles)} of {workers} scorer actors came up within 120 s")
+        time.sleep(0.1)
+    ray.get([h.score_many.remote(archs[:1]) for h in handles.values()])  # every actor's first build
     started = time.perf_counter()
-    # the same request pattern as score_on_ray: calls of 8 archs, 2 calls in flight per worker
+    # the request pattern of score_on_ray's first calls: 8 archs each, 2 calls in flight per worker
     pending, pos, done = [], 0, 0
     while pos < len(archs) or pending:
         while pos < len(archs) and len(pending) < 2 * workers:
@@ -107,6 +131,7 @@ def main() -> None:
     parser.add_argument("--archs", type=int, default=1000)
     parser.add_argument("--cores", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--chunk", type=int, default=2, help="archs per actor call and per baseline task")
     args = parser.parse_args()
 
     import numpy as np
@@ -125,14 +150,15 @@ def main() -> None:
     ensure_ray(num_cpus=args.cores)
     ray_start = time.perf_counter() - t0
 
-    fair_start, fair_a = process_pool_run(archs[:half], args.cores)
-    pool_start, pooled_a = pool_run(archs[:half], args.cores)
-    _, pooled_b = pool_run(archs[half:], args.cores)
-    _, fair_b = process_pool_run(archs[half:], args.cores)
+    fair_start, fair_a = process_pool_run(archs[:half], args.cores, args.chunk)
+    pool_start, pooled_a = pool_run(archs[:half], args.cores, args.chunk)
+    _, pooled_b = pool_run(archs[half:], args.cores, args.chunk)
+    _, fair_b = process_pool_run(archs[half:], args.cores, args.chunk)
     loop = bare_loop(archs[:half], args.cores) + bare_loop(archs[half:], args.cores)
     fair, pooled = fair_a + fair_b, pooled_a + pooled_b
     print(
-        f"archs: {n} TSS cells, MeCo (reference-exact), CPU, {args.cores} cores; "
+        f"archs: {n} TSS cells, MeCo (reference-exact, noise input, batch 64, seed 0), CPU, {args.cores} cores, "
+        f"{args.chunk} archs per actor call / baseline task; "
         f"1-min load average {load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     )
     print(

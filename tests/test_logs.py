@@ -135,6 +135,16 @@ def test_resume_drops_repeated_keys(tmp_path):
     assert config["schema_version"] == SCHEMA_VERSION and config["run_id"] == "r"
 
 
+def test_extend_checks_a_batch_at_once_and_a_bad_row_keeps_the_rows_before_it(tmp_path):
+    with LogWriter(tmp_path, "b", ["meco"], flush_rows=1000) as w:
+        assert w.extend([row(i) for i in range(100)] + [row(0)]) == 100  # a repeat inside the batch is dropped
+        with pytest.raises(ValueError, match="does not fit the log schema"):
+            w.extend([row(101), row(102, proxy_meco="not a number"), row(103)])
+        assert ("rea-s0", "proxy", "arch-101") in w and ("rea-s0", "proxy", "arch-103") not in w
+        assert w.buffered == 101
+    assert open_log([tmp_path]).count_rows() == 101
+
+
 def test_row_validation(tmp_path):
     with LogWriter(tmp_path, "v", ["meco"]) as w:
         with pytest.raises(ValueError, match="unknown log columns"):

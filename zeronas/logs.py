@@ -246,6 +246,15 @@ class LogWriter:
 
     # -- rows --------------------------------------------------------------------
     def _normalise(self, row: Mapping) -> dict:
+        out = self._checked(row)
+        try:  # type-check now so one bad row cannot poison a whole flush
+            pa.Table.from_pylist([out], schema=self.schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+            raise ValueError(f"row does not fit the log schema: {err}") from err
+        return out
+
+    def _checked(self, row: Mapping) -> dict:
+        """The row with its defaults filled in, its columns, key and stage checked (not yet its types)."""
         unknown = set(row) - set(self.schema.names)
         if unknown:
             raise ValueError(f"unknown log columns {sorted(unknown)}; known: {self.schema.names}")
@@ -260,31 +269,43 @@ class LogWriter:
             raise ValueError(f"stage {out['stage']!r} is not one of {STAGES}")
         out["timestamp"] = _as_timestamp(out.get("timestamp")) or datetime.now(timezone.utc)
         out["scored_at"] = _as_timestamp(out.get("scored_at"))
-        try:  # type-check now so one bad row cannot poison a whole flush
-            pa.Table.from_pylist([out], schema=self.schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-            raise ValueError(f"row does not fit the log schema: {err}") from err
         return out
 
     def append(self, row: Mapping) -> bool:
         """Buffer one row; False (and nothing buffered) if its key was already logged."""
-        out = self._normalise(row)
-        key = (out["search_id"], out["stage"], out["arch"])
+        return self._add([self._normalise(row)]) == 1
+
+    def extend(self, rows: Iterable[Mapping]) -> int:
+        """Append many rows; returns how many were new.
+
+        The rows are type-checked together (one Arrow conversion per call, not per row: the writer
+        keeps up with a pool delivering tens of thousands of rows a second); if any does not fit,
+        they are appended one by one, so the rows before the bad one are kept and it raises."""
+        rows = list(rows)
+        try:
+            outs = [self._checked(row) for row in rows]
+            pa.Table.from_pylist(outs, schema=self.schema)
+        except (ValueError, pa.ArrowInvalid, pa.ArrowTypeError):
+            return sum(self.append(row) for row in rows)
+        return self._add(outs)
+
+    def _add(self, outs: list[dict]) -> int:
+        """Buffer checked rows whose key is new; flush when due. Returns how many were new."""
+        added = 0
         with self._lock:
             if self._closed:
                 raise ValueError("LogWriter is closed")
-            if key in self._keys:
-                return False
-            self._keys.add(key)
-            self._buffer.append(out)
+            for out in outs:
+                key = (out["search_id"], out["stage"], out["arch"])
+                if key in self._keys:
+                    continue
+                self._keys.add(key)
+                self._buffer.append(out)
+                added += 1
             due = len(self._buffer) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_seconds
             if due:
                 self._flush_locked()
-        return True
-
-    def extend(self, rows: Iterable[Mapping]) -> int:
-        """Append many rows; returns how many were new."""
-        return sum(self.append(row) for row in rows)
+        return added
 
     def __contains__(self, key: object) -> bool:
         return key in self._keys

@@ -8,6 +8,12 @@ work is queued. When an actor dies (a crash, a node removed), its chunk goes bac
 front of the queue and a replacement actor is started: no architecture is lost and, since a
 chunk's result is delivered once, none is reported twice.
 
+Chunks are sized by cost: the broker keeps a running estimate of the workers' seconds per arch
+and cuts each chunk, when an actor takes it, to about ``chunk_seconds`` of scoring (many cheap
+archs, few expensive ones; never more than a fair share of the request per live worker). Per
+chunk the broker pays two actor calls, so with a free proxy chunk size, not scoring, sets its
+ceiling (``benchmarks/pool_ceiling.py``).
+
 A chunk goes only to an actor that has answered ``ready``: an actor Ray cannot place yet (its
 node is still being launched, or no capacity is left) holds no work, so scoring starts with
 the first worker up and takes more as nodes arrive. The wait is bounded: with no worker up for
@@ -44,7 +50,11 @@ class PoolConfig:
     cpus_per_worker: float = 0.5
     threads_per_worker: int = 1
     in_flight_per_worker: int = 2
+    #: archs per chunk until a cost is observed (and always, when ``chunk_seconds`` is None)
     chunk_size: int = 2
+    #: seconds of scoring a chunk holds, from the observed seconds per arch (None: fixed ``chunk_size``)
+    chunk_seconds: float | None = 0.1
+    max_chunk_size: int = 512
     max_attempts: int = 3
     plugins: tuple[str, ...] = ()
     wait_for_workers: float = 600.0
@@ -58,18 +68,60 @@ class WorkersUnavailable(RuntimeError):
 
 
 @dataclass
-class _Chunk:
+class _Request:
+    """One caller's archs, cut into chunks as actors take them; its future gets every row, in order."""
+
     archs: list[str]
     future: asyncio.Future
     #: proxy seed of the request (None: the scorers' default): searches sharing the pool differ in it
     seed: int | None = None
+    taken: int = 0  # archs handed out as chunks so far
+    rows: list[Any] = field(default_factory=list)
+    missing: int = 0
+
+    def __post_init__(self) -> None:
+        self.rows = [None] * len(self.archs)
+        self.missing = len(self.archs)
+
+    def deliver(self, start: int, rows: list[dict[str, Any]]) -> None:
+        self.rows[start : start + len(rows)] = rows
+        self.missing -= len(rows)
+        if self.missing == 0 and not self.future.done():
+            self.future.set_result(self.rows)
+
+    def fail(self, err: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(err)
+
+
+@dataclass
+class _Chunk:
+    request: _Request
+    start: int
+    archs: list[str]
     attempts: int = 0
+
+    @property
+    def seed(self) -> int | None:
+        return self.request.seed
+
+
+def chunk_size(config: PoolConfig, seconds_per_arch: float | None, queued: int, workers: int) -> int:
+    """Archs in the next chunk: ``chunk_seconds`` of scoring at the observed cost, at most a fair share of
+    the ``queued`` archs among the pool's ``workers`` (so a short queue still spreads over every worker)."""
+    if config.chunk_seconds is None or not seconds_per_arch:
+        size = config.chunk_size
+    else:
+        size = int(config.chunk_seconds / seconds_per_arch)
+    share = -(-queued // max(1, workers))
+    return max(1, min(size, config.max_chunk_size, share))
 
 
 @dataclass
 class _Stats:
     submitted: int = 0
     scored: int = 0
+    chunks: int = 0
     retried_chunks: int = 0
     replaced_workers: int = 0
     failed_archs: int = 0
@@ -81,7 +133,12 @@ class _Stats:
 class ScorerBroker:
     def __init__(self, config: PoolConfig) -> None:
         self.config = config
-        self._queue: collections.deque[_Chunk] = collections.deque()
+        #: requests not fully handed out, and chunks of a dead actor waiting for another (at the front)
+        self._queue: collections.deque[_Request | _Chunk] = collections.deque()
+        self._queued = 0  # archs in the queue, not yet handed out
+        #: running estimate of a worker's seconds per arch (None until a chunk came back)
+        self._seconds_per_arch: float | None = None
+        self._warm: set[str] = set()  # workers that have scored a chunk
         self._wakeup: asyncio.Condition | None = None
         self._actors: dict[str, Any] = {}
         self._live: dict[str, dict[str, Any]] = {}  # actors that answered ready(): their description
@@ -180,26 +237,47 @@ class ScorerBroker:
     def _give_up(self, reason: str) -> None:
         self._unavailable = reason
         log.error("scorer pool gives up: %s", reason)
+        self._queued = 0
         while self._queue:
-            chunk = self._queue.popleft()
-            if not chunk.future.done():
-                chunk.future.set_exception(WorkersUnavailable(reason))
+            item = self._queue.popleft()
+            (item if isinstance(item, _Request) else item.request).fail(WorkersUnavailable(reason))
 
     async def _next_chunk(self) -> _Chunk:
         assert self._wakeup is not None
         async with self._wakeup:
             while not self._queue:
                 await self._wakeup.wait()
-            return self._queue.popleft()
+            head = self._queue[0]
+            if isinstance(head, _Chunk):
+                chunk = self._queue.popleft()
+            else:
+                # shared among every worker asked for, up or starting: one that comes up soon finds work left
+                size = chunk_size(self.config, self._seconds_per_arch, self._queued, len(self._actors))
+                size = min(size, len(head.archs) - head.taken)
+                chunk = _Chunk(head, head.taken, head.archs[head.taken : head.taken + size])
+                head.taken += size
+                if head.taken >= len(head.archs):
+                    self._queue.popleft()
+            self._queued -= len(chunk.archs)
+            if self._queue:  # one request makes many chunks: wake the next idle server for the rest
+                self._wakeup.notify()
+            return chunk
 
-    async def _put(self, chunk: _Chunk, *, front: bool = False) -> None:
+    async def _put(self, item: _Request | _Chunk, *, front: bool = False) -> None:
         assert self._wakeup is not None
         if self._unavailable is not None:
-            chunk.future.set_exception(WorkersUnavailable(self._unavailable))
+            (item if isinstance(item, _Request) else item.request).fail(WorkersUnavailable(self._unavailable))
             return
         async with self._wakeup:
-            (self._queue.appendleft if front else self._queue.append)(chunk)
+            (self._queue.appendleft if front else self._queue.append)(item)
+            self._queued += len(item.archs) - (item.taken if isinstance(item, _Request) else 0)
             self._wakeup.notify()
+
+    def _observe(self, archs: int, seconds: float) -> None:
+        """Update the seconds-per-arch estimate (an exponential average over chunks) that sizes chunks."""
+        per_arch = seconds / max(1, archs)
+        old = self._seconds_per_arch
+        self._seconds_per_arch = per_arch if old is None else 0.8 * old + 0.2 * per_arch
 
     async def _serve(self, name: str, actor: Any) -> None:
         while name in self._actors and self._unavailable is None:
@@ -209,26 +287,32 @@ class ScorerBroker:
                 return
             chunk.attempts += 1
             try:
-                rows = await actor.score_many.remote(chunk.archs, chunk.seed)
+                rows, seconds = await actor.score_many.remote(chunk.archs, chunk.seed)
             except (RayActorError, ActorDiedError, ActorUnavailableError) as err:
                 log.warning("scorer %s failed (%s); rescheduling %d archs", name, type(err).__name__, len(chunk.archs))
                 self._retire(name, actor)
                 self._stats.retried_chunks += 1
                 if chunk.attempts >= self.config.max_attempts:
                     self._stats.failed_archs += len(chunk.archs)
-                    chunk.future.set_result([_worker_failure(a, err, chunk.attempts) for a in chunk.archs])
+                    chunk.request.deliver(chunk.start, [_worker_failure(a, err, chunk.attempts) for a in chunk.archs])
                 else:
                     await self._put(chunk, front=True)
                 return
             except Exception as err:  # a bug inside the scorer: report per arch, keep going
-                chunk.future.set_result([_worker_failure(a, err, chunk.attempts) for a in chunk.archs])
+                chunk.request.deliver(chunk.start, [_worker_failure(a, err, chunk.attempts) for a in chunk.archs])
                 continue
             for row in rows:
                 row["attempts"] = chunk.attempts
-                self._stats.per_worker[row["worker_id"]] = self._stats.per_worker.get(row["worker_id"], 0) + 1
-                self._stats.per_node[row["node"]] = self._stats.per_node.get(row["node"], 0) + 1
+            if name in self._warm:  # a worker's first chunk pays its one-time set-up: not a cost per arch
+                self._observe(len(rows), seconds)
+            self._warm.add(name)
+            if rows:  # a chunk is scored by one worker on one node
+                worker, node = rows[0]["worker_id"], rows[0]["node"]
+                self._stats.per_worker[worker] = self._stats.per_worker.get(worker, 0) + len(rows)
+                self._stats.per_node[node] = self._stats.per_node.get(node, 0) + len(rows)
             self._stats.scored += len(rows)
-            chunk.future.set_result(rows)
+            self._stats.chunks += 1
+            chunk.request.deliver(chunk.start, rows)
 
     def _retire(self, name: str, actor: Any) -> None:
         if self._actors.pop(name, None) is None:
@@ -249,14 +333,12 @@ class ScorerBroker:
         await self._ensure_started()
         if self._unavailable is not None:
             raise WorkersUnavailable(self._unavailable)
-        loop = asyncio.get_running_loop()
-        size = max(1, self.config.chunk_size)
-        chunks = [_Chunk(archs[i : i + size], loop.create_future(), seed) for i in range(0, len(archs), size)]
+        if not archs:
+            return []
+        request = _Request(list(archs), asyncio.get_running_loop().create_future(), seed)
         self._stats.submitted += len(archs)
-        for chunk in chunks:
-            await self._put(chunk)
-        results = await asyncio.gather(*(c.future for c in chunks))
-        return [row for rows in results for row in rows]
+        await self._put(request)
+        return await request.future
 
     async def start(self) -> None:
         """Start the workers (scoring starts them too); returns at once."""
@@ -266,6 +348,10 @@ class ScorerBroker:
         """Wait until every worker has started; returns their descriptions."""
         await self._ensure_started()
         return await asyncio.gather(*(a.ready.remote() for a in list(self._actors.values())))
+
+    async def seconds_per_arch(self) -> float | None:
+        """A worker's observed seconds per arch (None before any chunk came back): callers size requests by it."""
+        return self._seconds_per_arch
 
     async def workers_up(self) -> dict[str, Any]:
         """How many workers are up of how many the pool wants, and why it gave up, if it did."""
@@ -281,6 +367,8 @@ class ScorerBroker:
         return {
             "submitted": s.submitted,
             "scored": s.scored,
+            "chunks": s.chunks,
+            "seconds_per_arch": self._seconds_per_arch,
             "retried_chunks": s.retried_chunks,
             "replaced_workers": s.replaced_workers,
             "failed_archs": s.failed_archs,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
+
+#: archs per call at most (bounds what is in flight: ``calls_in_flight`` x this)
+MAX_CALL_SIZE = 4096
 
 
 def score_on_ray(
@@ -25,15 +29,23 @@ def score_on_ray(
     address: str | None = None,
     calls_in_flight: int | None = None,
     call_size: int = 8,
+    call_seconds: float | None = 1.0,
+    chunk_seconds: float | None = 0.1,
     plugins: Sequence[str] = (),
     wait_for_workers: float = 600.0,
 ) -> Iterator[Any]:
     """Yield an ``ArchScore`` per arch, in completion order, computed by ``workers`` actors.
 
-    ``archs`` is read lazily, ``calls_in_flight`` calls of ``call_size`` archs ahead of the
-    results, so scoring a whole space holds no list of it. ``device`` is the workers' policy
-    (``auto``, ``cpu`` or ``cuda``; see ``pipeline/_worker_device.py``): a worker that Ray
-    gives a GPU its torch cannot use stops the pool start with one line. With no worker up for
+    ``archs`` is read lazily, ``calls_in_flight`` calls ahead of the results, so scoring a whole
+    space holds no list of it. The first calls hold ``call_size`` archs; then each holds about
+    ``call_seconds`` of one worker's scoring at the cost the broker observed (None: every call
+    ``call_size``), at most :data:`MAX_CALL_SIZE`: with one call in flight per worker and one
+    queued, the workers never wait, and a cheap proxy costs few broker round trips per row. The
+    broker cuts each call into chunks of ``chunk_seconds`` of scoring (see ``pipeline/_pool.py``).
+
+    ``device`` is the workers' policy (``auto``, ``cpu`` or ``cuda``; see
+    ``pipeline/_worker_device.py``): a worker that Ray gives a GPU its torch cannot use stops the
+    pool start with one line. With no worker up for
     ``wait_for_workers`` seconds it raises :class:`~zeronas.errors.ZeronasError`.
     """
     import ray
@@ -69,6 +81,7 @@ def score_on_ray(
         gpus_per_worker=placement.gpus_per_worker,
         cpus_per_worker=cpus_per_worker,
         threads_per_worker=threads_per_worker,
+        chunk_seconds=chunk_seconds,
         plugins=tuple(plugins),
         wait_for_workers=wait_for_workers,
         watch_autoscaler=not capacity.known,
@@ -78,15 +91,22 @@ def score_on_ray(
         todo = iter(archs)
         limit = calls_in_flight or max(2, 2 * workers)
         pending: list[Any] = []
+        size, asked = max(1, call_size), time.monotonic()
         while True:
             while len(pending) < limit:
-                call = list(islice(todo, call_size))
+                call = list(islice(todo, size))
                 if not call:
                     break
                 pending.append(pool.score.remote(call))
             if not pending:
                 break
-            ready, pending = ray.wait(pending, num_returns=1)
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            pending.remove(ready[0])
+            if call_seconds is not None and time.monotonic() - asked >= 1.0:
+                # from the workers' own seconds per arch, not the round trip (which load and queueing stretch)
+                cost = ray.get(pool.seconds_per_arch.remote(), timeout=60)
+                size = max(1, min(MAX_CALL_SIZE, int(call_seconds / cost))) if cost else size
+                asked = time.monotonic()
             try:
                 outs = ray.get(ready[0])
             except ray.exceptions.RayTaskError as err:
