@@ -289,7 +289,7 @@ def test_a_worker_that_cannot_be_placed_gets_no_work_and_the_live_one_does_it(ra
 
     # The session has 2 GPUs: the first actor takes both, the second can never be placed.
     kwargs = dict(space="tss", proxies=["meco"], dataset="cifar10", data=None, seed=0, batch_size=8, device="cpu")
-    pool = start_pool(PoolConfig(kwargs, workers=2, gpus_per_worker=2, cpus_per_worker=0.1, wait_for_workers=10))
+    pool = start_pool(PoolConfig(kwargs, workers=2, gpus_per_worker=2, cpus_per_worker=0.1, wait_for_workers=60))
     try:
         archs = _tss_archs(10, seed=7)
         rows = ray.get(pool.score.remote(archs), timeout=120)

@@ -98,7 +98,8 @@ def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path):
             if parts and len(_rows(out)) >= 10:
                 break
             time.sleep(0.3)
-        assert proc.poll() is None, "search ended before it could be killed"
+        if proc.poll() is not None:
+            raise AssertionError(f"search ended before it could be killed:\n{proc.stderr.read()[-3000:]}")
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the driver and the Ray it started, as in a crash
         proc.wait()

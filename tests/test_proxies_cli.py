@@ -49,6 +49,7 @@ def test_score_sample_writes_one_row_per_arch(tmp_path: Path, capsys):
     assert table.column_names == [
         "arch",
         "index",
+        "in_space",
         "meco",
         "meco_seconds",
         "meco_error",
@@ -64,7 +65,7 @@ def test_score_sample_writes_one_row_per_arch(tmp_path: Path, capsys):
     assert len({r["arch"] for r in rows}) == 4
     scorer = ArchScorer(space="tss", proxies=["meco", "synflow", "nwot"], seed=3, batch_size=4)
     for row in rows:
-        assert row["index"] == space.index_of(row["arch"])
+        assert row["index"] == space.index_of(row["arch"]) and row["in_space"] is True
         expected = scorer.score(row["arch"])
         for p in ("meco", "synflow", "nwot"):
             assert row[p] == pytest.approx(expected.values[p], rel=1e-9)

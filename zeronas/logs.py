@@ -290,7 +290,8 @@ class LogWriter:
         return self._add(outs)
 
     def _add(self, outs: list[dict]) -> int:
-        """Buffer checked rows whose key is new; flush when due. Returns how many were new."""
+        """Buffer checked rows whose key is new; flush when due (a part file holds at most ``flush_rows``
+        rows, however many arrive at once). Returns how many were new."""
         added = 0
         with self._lock:
             if self._closed:
@@ -302,8 +303,9 @@ class LogWriter:
                 self._keys.add(key)
                 self._buffer.append(out)
                 added += 1
-            due = len(self._buffer) >= self.flush_rows or time.monotonic() - self._last_flush >= self.flush_seconds
-            if due:
+                if len(self._buffer) >= self.flush_rows:
+                    self._flush_locked()
+            if self._buffer and time.monotonic() - self._last_flush >= self.flush_seconds:
                 self._flush_locked()
         return added
 

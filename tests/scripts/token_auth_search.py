@@ -35,7 +35,7 @@ def free_port() -> int:
 
 port = free_port()
 t0 = time.monotonic()
-subprocess.run(
+started = subprocess.run(
     [
         "ray",
         "start",
@@ -49,10 +49,11 @@ subprocess.run(
         "--disable-usage-stats",
     ],
     env={**clean, "HOME": str(homes["head"])},
-    check=True,
-    stdout=subprocess.DEVNULL,
-    stderr=subprocess.DEVNULL,
+    capture_output=True,
+    text=True,
 )
+if started.returncode != 0:
+    sys.exit(f"ray start --head failed ({started.returncode}):\n{started.stdout[-2000:]}\n{started.stderr[-2000:]}")
 report = {"ray_start_seconds": round(time.monotonic() - t0, 1)}
 address = f"127.0.0.1:{port}"
 

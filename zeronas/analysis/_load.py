@@ -63,7 +63,7 @@ class LogData:
             if pa.types.is_timestamp(col.type):
                 arr = pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False).astype(float) / 1000.0
             elif pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
-                arr = pc.cast(col, pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+                arr = pc.cast(col, pa.float64(), safe=False).fill_null(np.nan).to_numpy(zero_copy_only=False)
             else:
                 arr = col.to_numpy(zero_copy_only=False)
             arr.flags.writeable = False
