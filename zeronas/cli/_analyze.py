@@ -14,14 +14,8 @@ from zeronas.cli._docs import docs_epilog
 FORMATS = ("table", "csv", "json", "markdown")
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "analyze",
-        help="tables and plots from search logs",
-        description=__doc__.replace("``", "'"),
-        epilog=docs_epilog("guide/analysis.md"),
-    )
-    p.add_argument("paths", nargs="+", metavar="RUN_DIR", help="search output dirs, run=<id> dirs or part files")
+def add_analysis_arguments(p: argparse.ArgumentParser) -> None:
+    """The options every view of a run shares (``analyze``, ``report``): ground truth, filters, bootstrap."""
     p.add_argument("--benchmark", metavar="PATH", help="ground truth: a table (.csv/.parquet) or NATS-Bench directory")
     p.add_argument("--dataset", help="only rows of this dataset (cifar10, cifar100, imagenet16)")
     p.add_argument("--space", help="search space of logs that do not record one (tss, sss, darts)")
@@ -37,7 +31,32 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         metavar="N",
         help="bootstrap resamples for confidence intervals (default 200; 0: none)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resampling")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (and of the report's point sample)")
+
+
+def analysis_options(args: argparse.Namespace) -> dict:
+    """What :func:`add_analysis_arguments` parsed, as keyword arguments of ``zeronas.analysis.analyze``."""
+    return {
+        "benchmark": args.benchmark,
+        "dataset": args.dataset,
+        "space": args.space,
+        "metric": args.metric,
+        "epochs": args.epochs,
+        "top_k": args.top_k,
+        "n_resamples": args.bootstrap,
+        "seed": args.seed,
+    }
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "analyze",
+        help="tables and plots from search logs",
+        description=__doc__.replace("``", "'"),
+        epilog=docs_epilog("guide/analysis.md"),
+    )
+    p.add_argument("paths", nargs="+", metavar="RUN_DIR", help="search output dirs, run=<id> dirs or part files")
+    add_analysis_arguments(p)
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: rich tables)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--plots", metavar="DIR", help="write PNG plots to DIR")
@@ -52,17 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.export:
         check_export_path(args.export)
-    report = analyze(
-        args.paths,
-        benchmark=args.benchmark,
-        dataset=args.dataset,
-        space=args.space,
-        metric=args.metric,
-        epochs=args.epochs,
-        top_k=args.top_k,
-        n_resamples=args.bootstrap,
-        seed=args.seed,
-    )
+    report = analyze(args.paths, **analysis_options(args))
     width = shutil.get_terminal_size((160, 24)).columns if sys.stdout.isatty() and not args.output else 160
     text = render(report, args.format, width=width)
     if args.output:
