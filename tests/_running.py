@@ -35,3 +35,38 @@ def wait_for_pool(min_scored: int, timeout: float = 180) -> Any:
     while ray.get(pool.stats.remote())["scored"] < min_scored and time.time() < deadline:
         time.sleep(0.1)
     return pool
+
+
+def run_cluster_script(script, prefix: str, env: dict, timeout: float) -> dict:
+    """Run a script that starts its own Ray cluster under a fresh short base directory (Ray's socket paths
+    must stay below 107 bytes), in its own session so that killing its process group ends that cluster and
+    nothing else; the script's last stdout line is its JSON report."""
+    import json
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(base)],
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        shutil.rmtree(base, ignore_errors=True)
+    assert proc.returncode == 0, stderr[-3000:]
+    return json.loads(stdout.strip().splitlines()[-1])

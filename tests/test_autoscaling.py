@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
+
+from _running import run_cluster_script
 
 SCRIPT = Path(__file__).parent / "scripts" / "autoscaling_search.py"
 
 
 def test_gpu_workers_are_launched_on_demand_whether_or_not_zeronas_sees_the_node_types():
-    # A short base path: Ray's socket paths under it must stay below the 107-byte limit.
-    base = Path(tempfile.mkdtemp(prefix="zr-as-"))
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
-    # Its own session, so that killing its process group ends the cluster it started and nothing else.
-    proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT), str(base)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=420)
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        shutil.rmtree(base, ignore_errors=True)
-    assert proc.returncode == 0, stderr[-3000:]
-    report = json.loads(stdout.strip().splitlines()[-1])
+    report = run_cluster_script(SCRIPT, "zr-as-", {**os.environ, "RAY_AUTH_MODE": "disabled"}, timeout=420)
 
     unknown = report["unknown_default"]
     assert not unknown["known"] and (unknown["kind"], unknown["workers"]) == ("CPU", 2)  # the head's 2 CPUs
