@@ -3,7 +3,8 @@
 No search, no Ray: per seed, a random ``--pool`` of the archs a ``zeronas score`` table holds (the whole
 space when the table is whole) is the pool; RoBoT (``zeronas.search_algos.RoBoT.spend_lookups``) and the
 top-``--lookups`` of each proxy alone each spend ``--lookups`` lookups of ``cifar10_valid_acc_12ep`` and
-return the best of them; the figure is that arch's ``cifar10_test_acc_200ep`` (mean ± std over seeds).
+return the best of them. Two figures per rule (mean ± std over seeds): that arch's 12-epoch validation accuracy,
+the signal a choice of robot's defaults may use, and its ``cifar10_test_acc_200ep``, reported, never chosen on.
 It isolates the lookup rule from the proposal search; ``search_quality.py`` measures whole searches.
 
     python benchmarks/robot_lookups.py --table tss_all_real.parquet \\
@@ -50,26 +51,33 @@ def main(argv: list[str] | None = None) -> int:
     valid, _ = load_truth(args.benchmark, "tss", "cifar10", metric="valid", epochs=12)
     test, _ = load_truth(args.benchmark, "tss", "cifar10", metric="test", epochs=200)
     options = {k: v for k, v in (("bo_fraction", args.bo_fraction), ("min_weight", args.min_weight)) if v is not None}
-    results: dict[str, list[float]] = {"robot": [], **{f"top-{args.lookups} by {p}": [] for p in proxies}}
+    #: per rule, the returned arch of each seed (the best looked-up by validation)
+    returned: dict[str, list[str]] = {"robot": [], **{f"top-{args.lookups} by {p}": [] for p in proxies}}
     rng = np.random.default_rng(0)
     for seed in range(args.seeds):
         pool = [rows[i] for i in rng.choice(len(rows), size=min(args.pool, len(rows)), replace=False)]
         spent = RoBoT("tss", seed=seed, **options).spend_lookups(
             [(r["arch"], {p: r[p] for p in proxies}) for r in pool], valid.get, args.lookups
         )
-        results["robot"].append(test[max(spent, key=lambda s: s[1] or -1.0)[0]])
+        returned["robot"].append(max(spent, key=lambda s: s[1] or -1.0)[0])
         for p in proxies:
             top = sorted(pool, key=lambda r: -r[p])[: args.lookups]
-            results[f"top-{args.lookups} by {p}"].append(test[max(top, key=lambda r: valid[r["arch"]])["arch"]])
+            returned[f"top-{args.lookups} by {p}"].append(max(top, key=lambda r: valid[r["arch"]])["arch"])
     print(
         f"table {args.table} ({len(rows)} archs with every proxy), pool {args.pool} drawn per seed, "
         f"{args.seeds} seeds, "
-        f"{args.lookups} lookups of cifar10_valid_acc_12ep; figure: cifar10_test_acc_200ep of the best looked-up arch"
+        f"{args.lookups} lookups of cifar10_valid_acc_12ep; figures of the best looked-up arch by validation"
     )
     print(f"robot options: {options or 'defaults'}")
-    for name, values in results.items():
-        print(f"{name:<28} {statistics.fmean(values):.2f} ± {statistics.stdev(values):.2f}")
+    print(f"{'lookups spent by':<28} {'valid 12ep %':>14} {'test 200ep %':>14}")
+    for name, archs in returned.items():
+        figures = [f"{statistics.fmean(v):.2f} ± {statistics.stdev(v):.2f}" for v in _columns(archs, valid, test)]
+        print(f"{name:<28} {figures[0]:>14} {figures[1]:>14}")
     return 0
+
+
+def _columns(archs: list[str], *truths: dict[str, float]) -> list[list[float]]:
+    return [[truth[a] for a in archs] for truth in truths]
 
 
 if __name__ == "__main__":

@@ -48,34 +48,16 @@ def images_dir(shared_data: Path) -> Path:
     return path
 
 
-#: test modules whose tests start a Ray of their own (in a subprocess): a driver started without an address joins
-#: a Ray already running on the machine, so they never run beside the session's Ray
-STARTS_RAY = {"test_pipeline_recovery.py", "test_autoscaling.py"}
-#: the pytest-xdist group (``--dist loadgroup``) of every test that uses Ray: one worker, one Ray session
-RAY_GROUP = "ray"
-
-
-def _uses_ray(item: pytest.Item) -> bool:
-    return "ray_session" in getattr(item, "fixturenames", ()) or item.path.name in STARTS_RAY
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the tests that use Ray share one worker (and the one ``ray_session``); the others
-    spread over the remaining workers."""
-    for item in items:
-        if _uses_ray(item):
-            item.add_marker(pytest.mark.xdist_group(RAY_GROUP))
-
-
 @pytest.fixture(autouse=True)
-def _no_ray_outside_the_ray_group(request):
-    """A test outside the Ray group that starts Ray in this process would start a second Ray beside the
-    session's on another xdist worker: it must ask for ``ray_session`` instead."""
+def _ray_only_through_the_session_fixture(request):
+    """A test that leaves Ray started in its process without ``ray_session`` leaves a Ray of its own settings
+    to the tests after it on that xdist worker: it must ask for ``ray_session`` instead."""
     import sys
 
     before = "ray" in sys.modules and sys.modules["ray"].is_initialized()
     yield
-    if not before and not _uses_ray(request.node) and "ray" in sys.modules and sys.modules["ray"].is_initialized():
+    uses_session = "ray_session" in request.fixturenames
+    if not before and not uses_session and "ray" in sys.modules and sys.modules["ray"].is_initialized():
         pytest.fail(f"{request.node.nodeid} started Ray without the ray_session fixture; ask for ray_session")
 
 

@@ -14,7 +14,7 @@ from zeronas.errors import ZeronasError
 from zeronas.pipeline import ExperimentSpec, run_experiment, validate
 from zeronas.spaces import get_space
 
-ALGOS = ["random", "rea", "tpe", "nsga2"]
+ALGOS = ["random", "rea", "tpe", "nsga2", "robot"]
 
 
 def log_rows(out: Path) -> list[dict]:
@@ -55,6 +55,7 @@ def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(ra
         proxy="params",
         budget=5,
         top_k=2,
+        top_k_distance=2,
         benchmark=str(darts_csv),
         out=str(tmp_path),
         quiet=True,
@@ -77,7 +78,10 @@ def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(ra
             assert r["params"] == space.params(r["arch"])
             assert r["flops"] == pytest.approx(space.flops(r["arch"]))
         validated = [r for r in mine if r["stage"] == "validate"]
-        assert len(validated) == 2
+        assert len(validated) == 2 and len({r["arch"] for r in validated}) == 2
+        if algo != "robot":  # the diverse top-k on DARTS' encoding (robot spends its lookups by its own rule)
+            a, b = (space.parse(r["arch"]) for r in validated)
+            assert sum(x != y for x, y in zip(a, b, strict=True)) >= 2
         for r in validated:
             assert r["accuracy_source"] == "cifar10_valid_acc_nb301"
             assert r["accuracy"] == truth.get(r["arch"])

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pyarrow.dataset as ds
+import pytest
 
 SCRIPTS = Path(__file__).parent / "scripts"
 #: the clock of both tests: a plugin proxy that takes this long per arch and no CPU, so how far a search has got
 #: at a given moment does not depend on how loaded the machine is
 CLOCK = Path(__file__).parent / "plugins" / "fixed_time_proxy.py"
-#: the two-node search: two searches of BUDGET archs on 3 workers, SECONDS_PER_ARCH each (>= 10 s of scoring,
+#: the worker-node search: two searches of BUDGET archs on 3 workers, SECONDS_PER_ARCH each (>= 10 s of scoring,
 #: time for the worker node's actor to start and score before the node is removed)
 BUDGET, SECONDS_PER_ARCH = 40, 0.4
 #: the lost-GPU search: its budget (16 s of scoring: the node is lost after the first flush to the log, ~5 s in),
@@ -32,24 +35,16 @@ CLOCK_FLAGS = ["--proxy", "fixed_time", "--plugin", str(CLOCK)]
 ENV = {**os.environ, "RAY_AUTH_MODE": "disabled", "PYTHONUNBUFFERED": "1"}
 
 
-def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPTS / "two_node_search.py"),
-            str(tmp_path),
-            str(BUDGET),
-            str(GPU_BUDGET),
-            str(GPU_WAIT),
-            str(SECONDS_PER_ARCH),
-        ],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=420,
-    )
+def _lose_a_node(scenario: str, out: Path, *args) -> dict:
+    """Run one scenario of tests/scripts/two_node_search.py on a cluster of its own; its JSON report."""
+    argv = [sys.executable, str(SCRIPTS / "two_node_search.py"), scenario, str(out), *map(str, args)]
+    proc = subprocess.run(argv, capture_output=True, text=True, env=ENV, timeout=420)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
+    report = _lose_a_node("worker-node", tmp_path, BUDGET, SECONDS_PER_ARCH)
     assert report["finished"]
     assert len(report["scored_on_before_removal"]) == 2  # work really ran on both nodes before one went away
     # Rows scored on the lost node may be logged, or lost with a trial that ran there and scored again.
@@ -58,19 +53,35 @@ def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
     assert sorted(report["per_search"]) == ["random-s0", "rea-s0"]
     for archs in report["per_search"].values():
         assert len(archs) == BUDGET and len(set(archs)) == BUDGET
-    # The only GPU node lost: no replacement can be placed, so the search stops after its wait,
-    # keeps what it scored, and finishes with --resume once a GPU node is back.
+
+
+def test_losing_the_only_gpu_node_stops_after_the_wait_and_resumes_once_one_is_back(tmp_path):
+    """No replacement can be placed: the search stops after its wait, keeps what it scored, and finishes with
+    --resume once a GPU node is back."""
+    report = _lose_a_node("gpu-node", tmp_path, GPU_BUDGET, SECONDS_PER_ARCH, GPU_WAIT)
     lost = report["gpu_lost"]
     assert lost["error"] and "no scorer worker was up for" in lost["error"] and "--resume" in lost["error"], lost
     assert GPU_WAIT - 1 <= lost["seconds_to_error"] < GPU_WAIT + 75 and 4 <= lost["logged"] < GPU_BUDGET
-    assert len(report["gpu_resumed"]) == GPU_BUDGET and len(set(report["gpu_resumed"])) == GPU_BUDGET
+    assert len(report["resumed"]) == GPU_BUDGET and len(set(report["resumed"])) == GPU_BUDGET
 
 
 def _rows(out: Path) -> list[dict]:
     return ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
 
 
-def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path):
+@pytest.fixture
+def env_with_another_cluster_recorded():
+    """ENV on a machine where `ray start` last recorded a cluster (here one that is gone): a search without
+    --address must start a private Ray rather than join it. A short RAY_TMPDIR keeps socket paths < 107 bytes."""
+    ray_tmp = Path(tempfile.mkdtemp(prefix="zr"))
+    (ray_tmp / "ray").mkdir()
+    (ray_tmp / "ray" / "ray_current_cluster").write_text("127.0.0.1:1")
+    yield {**ENV, "RAY_TMPDIR": str(ray_tmp)}
+    shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path, env_with_another_cluster_recorded):
+    env = env_with_another_cluster_recorded
     out = tmp_path / "runs"
     cmd = [
         sys.executable,
@@ -90,7 +101,7 @@ def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path):
         "--proxy-option",
         f"fixed_time.seconds={KILLED_SECONDS_PER_ARCH}",
     ]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 240
     try:
         while time.time() < deadline and proc.poll() is None:
@@ -121,7 +132,7 @@ def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path):
             "--gpus-per-worker",
             "0",
         ],
-        env=ENV,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,

@@ -218,7 +218,8 @@ def test_robot_lookups_benchmark_compares_the_rules_on_a_table(tss_csv, tmp_path
     assert module.main([*argv, "--lookups", "5"]) == 0
     printed = capsys.readouterr().out
     assert "pool 30 drawn per seed, 2 seeds" in printed
-    assert printed.count(" ± ") == 2 and "top-5 by a" in printed
+    assert printed.count(" ± ") == 4 and "top-5 by a" in printed  # validation and test, per rule
+    assert "valid 12ep %" in printed and "test 200ep %" in printed
 
 
 def test_validate_on_reads_another_datasets_validation_column(tss_csv):
@@ -226,3 +227,41 @@ def test_validate_on_reads_another_datasets_validation_column(tss_csv):
     assert (spec.validate_on, run.validate_dataset, run.accuracy_source) == ("cifar10", "cifar10", VALID)
     assert run.test_source is None  # the shared table holds no CIFAR-100 test column: cannot be measured here
     assert validate(ExperimentSpec(benchmark=str(tss_csv)))[1].validate_dataset == "cifar10"
+
+
+def test_robot_and_the_diverse_top_k_run_through_the_pool_on_sss(ray_session, tmp_path):
+    """A whole-SSS ground truth written here: 12-epoch validation and 90-epoch test grow with the network's
+    total width (the sum of its channel choices). Robot and REA with the diverse top-k both look up the table's
+    values through their own trials, each arch once, and return the best of what they looked up; robot
+    returns an arch with the best validation of all it evaluated."""
+    from zeronas.pipeline import run_experiment
+
+    space = get_space("sss")
+    archs = [space.arch_at(i) for i in range(space.size)]
+    width = np.array([sum(space.parse(a)) for a in archs], dtype=float)
+    valid = 50 + 45 * width / width.max()
+    truth = tmp_path / "sss.parquet"
+    columns = {"arch": archs, "cifar10_valid_acc_12ep": valid, "cifar10_test_acc_90ep": valid - 1}
+    pq.write_table(pa.table(columns), truth)
+    accuracy = dict(zip(archs, valid.tolist(), strict=True))
+    spec = ExperimentSpec(
+        space="sss", algos=["robot", "rea"], proxy="flops", extra_proxies=["params"], budget=30, top_k=5,
+        top_k_distance=2, benchmark=str(truth), out=str(tmp_path / "runs"), quiet=True, device="cpu",
+    )  # fmt: skip
+    result = run_experiment(spec)
+    rows = ds.dataset(tmp_path / "runs", format="parquet", partitioning="hive").to_table().to_pylist()
+    for sid in ("robot-s0", "rea-s0"):
+        mine = [r for r in rows if r["search_id"] == sid]
+        evaluated = {r["arch"] for r in mine if r["stage"] == "proxy"}
+        validated = [r for r in mine if r["stage"] == "validate"]
+        assert len(evaluated) == 30 and len(validated) == 5 == len({r["arch"] for r in validated}), sid
+        assert {r["arch"] for r in validated} <= evaluated
+        assert all(r["accuracy"] == pytest.approx(accuracy[r["arch"]]) for r in validated)
+        returned = result.returned[sid]
+        assert returned["lookups"] == 5 and returned["validation_accuracy"] == max(r["accuracy"] for r in validated)
+        assert returned["test_accuracy"] == pytest.approx(accuracy[returned["arch"]] - 1)
+        if sid == "rea-s0":  # the diverse top-k: no two looked-up archs within one channel choice of each other
+            chosen = [r["arch"] for r in validated]
+            assert all(_distance(space, a, b) >= 2 for i, a in enumerate(chosen) for b in chosen[i + 1 :])
+        else:
+            assert returned["validation_accuracy"] == pytest.approx(max(accuracy[a] for a in evaluated))

@@ -9,7 +9,7 @@ from zeronas.errors import ZeronasError
 
 
 def ensure_ray(address: str | None = None, *, num_cpus: int | None = None, num_gpus: int | None = None) -> None:
-    """Join ``address`` (e.g. ``auto``) or start a local Ray; reuse an existing session."""
+    """Join ``address`` (e.g. ``auto``) or, without one, start a private local Ray; reuse an existing session."""
     import ray
 
     if ray.is_initialized():
@@ -24,7 +24,8 @@ def ensure_ray(address: str | None = None, *, num_cpus: int | None = None, num_g
         if address:
             ray.init(address=address, **kwargs)
         else:
-            ray.init(num_cpus=num_cpus, num_gpus=num_gpus, **kwargs)
+            # "local", not None: Ray's None joins whatever cluster `ray start` last recorded on this machine
+            ray.init(address="local", num_cpus=num_cpus, num_gpus=num_gpus, **kwargs)
     except (ConnectionError, RuntimeError, ValueError) as err:
         where = address or "a local Ray"
         hint = "check --address (use 'auto' on a cluster node)"
