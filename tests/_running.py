@@ -1,9 +1,11 @@
-"""Test helpers: run an experiment in a background thread and reach into its scorer pool."""
+"""Test helpers: run an experiment in a background thread, reach into its scorer pool, start a pool of one's own."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -35,6 +37,23 @@ def wait_for_pool(min_scored: int, timeout: float = 180) -> Any:
     while ray.get(pool.stats.remote())["scored"] < min_scored and time.time() < deadline:
         time.sleep(0.1)
     return pool
+
+
+@contextlib.contextmanager
+def running_pool(config) -> Iterator[Any]:
+    """A broker started from ``config``, shut down and killed however the test ends: a pool left running holds
+    the session's CPUs and GPUs, and every later test on that xdist worker would wait for them."""
+    import ray
+
+    from zeronas.pipeline._pool import start_pool
+
+    pool = start_pool(config)
+    try:
+        yield pool
+    finally:
+        with contextlib.suppress(Exception):  # the test may have killed it already
+            ray.get(pool.shutdown.remote(), timeout=30)
+        ray.kill(pool)
 
 
 def run_cluster_script(script, prefix: str, env: dict, timeout: float) -> dict:

@@ -36,12 +36,11 @@ def _tss_archs(n: int) -> list[str]:
 
 def test_a_cheap_proxy_is_scored_in_big_chunks_and_every_row_comes_back_in_order(ray_session):
     import ray
-
-    from zeronas.pipeline._pool import start_pool
+    from _running import running_pool
 
     # 0.5-s chunks: on a loaded machine a worker's wall time per arch, which sizes chunks, is stretched
-    pool = start_pool(PoolConfig(KWARGS, workers=2, gpus_per_worker=0, cpus_per_worker=0.1, chunk_seconds=0.5))
-    try:
+    config = PoolConfig(KWARGS, workers=2, gpus_per_worker=0, cpus_per_worker=0.1, chunk_seconds=0.5)
+    with running_pool(config) as pool:
         ray.get(pool.warm_up.remote(), timeout=120)
         a, b = _tss_archs(1200)[:600], _tss_archs(1200)[600:]
         ra, rb = ray.get([pool.score.remote(a), pool.score.remote(b, 3)], timeout=120)
@@ -50,9 +49,6 @@ def test_a_cheap_proxy_is_scored_in_big_chunks_and_every_row_comes_back_in_order
         assert stats["scored"] == 1200 and sum(stats["per_worker"].values()) == 1200
         # fixed 2-arch chunks would take 600 actor calls; sized by cost, a few dozen at most
         assert stats["seconds_per_arch"] is not None and stats["chunks"] <= 100
-    finally:
-        ray.get(pool.shutdown.remote(), timeout=30)
-        ray.kill(pool)
 
 
 def test_score_on_ray_grows_its_calls_for_a_cheap_proxy_and_returns_every_arch(ray_session, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import platform
@@ -143,11 +144,12 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
         if errors:
             raise ZeronasError(f"{len(errors)} search(es) failed: {errors[0]}")
     finally:
-        try:
+        # killed even when its shutdown fails or times out: a broker left alive keeps its scorers, and with them
+        # the cluster's CPUs and GPUs, from every later run
+        with contextlib.suppress(Exception):
             ray.get(pool.shutdown.remote(), timeout=30)
+        with contextlib.suppress(Exception):
             ray.kill(pool)
-        except Exception:
-            pass
         writer.flush()
 
     try:
