@@ -193,7 +193,12 @@ def run_compare(workers: int, rows: int, searches: int, out: Path, sampler: Samp
         top_k=1,
     )
     wall0 = time.monotonic() - time.time()  # monotonic = wall + offset
-    with mock.patch.object(_placement, "scorer_pool_config", lambda *a: dataclasses.replace(plan(*a), **chunking)):
+
+    def with_chunking(*args):  # scorer_pool_config returns the pool's config and its placement line
+        config, note = plan(*args)
+        return dataclasses.replace(config, **chunking), note
+
+    with mock.patch.object(_placement, "scorer_pool_config", with_chunking):
         result = run_experiment(spec)
     sampler.sample()
     table = ds.dataset(result.run_dir, format="parquet").to_table(
