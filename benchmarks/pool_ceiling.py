@@ -1,7 +1,7 @@
 """The scorer pool's own throughput ceiling: rows/s with a free proxy, and which part of the pipeline caps it.
 
     python benchmarks/pool_ceiling.py [--modes score,compare] [--workers 1,2] [--rows 20000] [--searches 4]
-                                      [--json FILE] [--stream 0]
+                                      [--ask-batch 4] [--json FILE] [--stream 0]
 
 Protocol. Proxy ``sed`` (topology only: no network built, no data; the workers still count params and
 FLOPs per arch, as for every proxy), TSS cells, CPU scorer actors (``--device cpu``), proxy seed 0.
@@ -169,7 +169,9 @@ def run_score(workers: int, rows: int, out: Path, sampler: Sampler, settings: di
     return {"rows": rows - warm, "seconds": t1 - t0, "t0": t0, "t1": t1, "marks": marks, "pool": stats}
 
 
-def run_compare(workers: int, rows: int, searches: int, out: Path, sampler: Sampler, settings: dict) -> dict:
+def run_compare(
+    workers: int, rows: int, searches: int, ask_batch: int, out: Path, sampler: Sampler, settings: dict
+) -> dict:
     import dataclasses
     from unittest import mock
 
@@ -185,6 +187,7 @@ def run_compare(workers: int, rows: int, searches: int, out: Path, sampler: Samp
         algos=["random"],
         seeds=list(range(searches)),
         budget=rows // searches,
+        ask_batch=ask_batch,
         workers=workers,
         gpus_per_worker=0,
         device="cpu",
@@ -266,7 +269,7 @@ def measure(mode: str, workers: int, rows: int, args: argparse.Namespace, sample
     out = Path(tempfile.mkdtemp(prefix="pool_ceiling-"))
     try:
         if mode == "compare":
-            timed = run_compare(workers, rows, args.searches, out, sampler, SETTINGS[label])
+            timed = run_compare(workers, rows, args.searches, args.ask_batch, out, sampler, SETTINGS[label])
         else:
             timed = run_score(workers, rows, out / "scores.parquet", sampler, SETTINGS[label])
     finally:
@@ -306,6 +309,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="comma-separated scorer actor counts (default 1,2)")
     parser.add_argument("--rows", type=int, default=20000, help="proxy rows per setting (default 20000)")
     parser.add_argument("--searches", type=int, default=4, help="searches of the compare mode (default 4)")
+    parser.add_argument("--ask-batch", type=int, default=4, help="archs each compare search asks at once (default 4)")
     parser.add_argument("--settings", default=",".join(SETTINGS), help=f"pool settings to compare: {SETTINGS}")
     parser.add_argument("--stream", type=int, default=0, help="also stream N rows and print RSS (default 0: no)")
     parser.add_argument("--json", type=Path, help="write one record per setting here")
