@@ -64,6 +64,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     from zeronas.pipeline._progress import SearchProgress
     from zeronas.pipeline._proposal import proposal_trial
     from zeronas.pipeline._ray_session import ensure_ray
+    from zeronas.pipeline._trial_watch import TrialPlacementWatch
 
     t0 = time.monotonic()
     if resume:
@@ -111,6 +112,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     progress = SearchProgress([s["search_id"] for s in searches], run.budget if spec.budget else None, quiet=spec.quiet)
     register_sink(run_id, Sink(writer, progress.update))
     tune_dir = out / "_tune" / run_id
+    resume_hint = f"continue with `zeronas search --out {spec.out} --resume {run_id}`"
     try:
         trainable = tune.with_resources(tune.with_parameters(proposal_trial, run=run), {"cpu": 0.01})
         kind = "GPU" if pool_config.gpus_per_worker else "CPU"
@@ -127,7 +129,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
                     run_config=tune.RunConfig(
                         name="proposal",
                         storage_path=str(tune_dir),
-                        callbacks=[LogCallback(run_id)],
+                        callbacks=[LogCallback(run_id), TrialPlacementWatch(run.result_timeout, resume_hint)],
                         verbose=0,
                         failure_config=tune.FailureConfig(max_failures=2),
                     ),
@@ -137,8 +139,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
         pool_stats = ray.get(pool.stats.remote(), timeout=60)
         if pool_stats["unavailable"]:
             raise ZeronasError(
-                f"{pool_stats['unavailable']}; the rows scored so far are in {run.run_dir}: "
-                f"continue with `zeronas search --out {spec.out} --resume {run_id}`"
+                f"{pool_stats['unavailable']}; the rows scored so far are in {run.run_dir}: {resume_hint}"
             )
         errors = [r.error for r in results if r.error is not None]
         if errors:
