@@ -484,6 +484,7 @@ def test_score_on_ray_whose_broker_dies_stops_with_one_line(ray_session, monkeyp
         (["search", "--budget", "0"], "--budget must be > 0"),
         (["search", "--budget", "many"], "bad --budget"),
         (["search", "--top-k", "0"], "--top-k"),
+        (["compare", "--ask-batch", "0"], "--ask-batch must be an integer >= 1, got 0"),
         (["search", "--metric", "test"], "--select-on-test"),
         (["search", "--epochs", "0"], "--epochs must be >= 1"),
         (["search", "--proxy-option", "meco.n=3"], "meco takes: none"),
@@ -522,6 +523,16 @@ def test_unreadable_data_dir_is_rejected(tmp_path, capsys):
     assert main(["search", "--data", str(empty), "--out", str(out), "--quiet"]) == 2
     assert str(empty) in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_ask_batch_reaches_the_searches_from_the_command_line():
+    from zeronas.cli import build_parser
+    from zeronas.cli._search import _options, build_spec
+    from zeronas.pipeline import validate
+
+    args = build_parser().parse_args(["compare", "--algos", "rea", "--ask-batch", "16"])
+    _, run = validate(build_spec(_options(args)))
+    assert run.ask_batch == 16
 
 
 def test_algorithm_options_reach_the_named_algorithm_only(tmp_path):

@@ -144,6 +144,8 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         raise ZeronasError("--budget must be > 0")
     if spec.top_k < 1:
         raise ZeronasError(f"--top-k must be >= 1, got {spec.top_k}")
+    if isinstance(spec.ask_batch, bool) or not isinstance(spec.ask_batch, int) or spec.ask_batch < 1:
+        raise ZeronasError(f"--ask-batch must be an integer >= 1, got {spec.ask_batch!r}")
     if isinstance(spec.top_k_distance, bool) or not isinstance(spec.top_k_distance, int) or spec.top_k_distance < 0:
         raise ZeronasError(f"--top-k-distance must be an integer >= 0, got {spec.top_k_distance!r}")
     if not spec.algos:
