@@ -34,6 +34,7 @@ prints the RSS of the driver and the broker at each tenth (memory must stay flat
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import shutil
@@ -121,10 +122,18 @@ class Sampler:
         _, cpu, rss = min(self.samples, key=lambda s: abs(s[0] - t))
         return cpu, rss
 
+    def cpu_at(self, t: float) -> dict[str, float]:
+        """Each part's CPU seconds at ``t``, linear between the samples either side: a window shorter than the
+        sampling interval still gets its share, where the nearest sample would give both edges the same one."""
+        times = [s[0] for s in self.samples]
+        i = min(max(bisect.bisect_left(times, t), 1), len(times) - 1)
+        (ta, a, _), (tb, b, _) = self.samples[i - 1], self.samples[i]
+        f = min(max((t - ta) / (tb - ta), 0.0), 1.0) if tb > ta else 1.0
+        return {part: a.get(part, 0.0) + f * (b.get(part, 0.0) - a.get(part, 0.0)) for part in b}
+
     def cpu_between(self, t0: float, t1: float) -> dict[str, float]:
-        a, _ = self.at(t0)
-        b, _ = self.at(t1)
-        return {part: b.get(part, 0.0) - a.get(part, 0.0) for part in b}
+        a, b = self.cpu_at(t0), self.cpu_at(t1)
+        return {part: b[part] - a.get(part, 0.0) for part in b}
 
 
 def _archs(n: int, seed: int = 0):
@@ -282,6 +291,8 @@ def measure(mode: str, workers: int, rows: int, args: argparse.Namespace, sample
     rows = timed["rows"]
     per_row = {part: cpu.get(part, 0.0) / rows for part in ("broker", "workers", "trials", "raylet", "gcs", "driver")}
     ceilings = {part: 1 / per_row[part] for part in SINGLE if per_row[part] > 0}
+    if not ceilings:
+        raise SystemExit(f"pool_ceiling: no CPU time was sampled in the {mode} window of {rows} rows; give more --rows")
     bottleneck = min(ceilings, key=ceilings.get)
     pool = timed["pool"]
     archs_per_chunk = pool["scored"] / pool["chunks"] if pool.get("chunks") else None  # older pools: no count
