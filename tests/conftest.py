@@ -17,6 +17,13 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 USUAL_FOLDERS = zeronas.inputs.USUAL_FOLDERS
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run first. xdist hands the first quarter of the items out one by one, to each worker
+    in turn, so the long tests spread over both workers and the run ends on short ones; one left for the end
+    would keep a single worker busy while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -46,6 +46,7 @@ def test_bad_training_network_size_is_rejected(space, channels, layers, fragment
         validate(spec)
 
 
+@pytest.mark.slow
 def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(ray_session, darts_csv, tmp_path, capsys):
     space = get_space("darts")
     spec = ExperimentSpec(
@@ -101,6 +102,7 @@ def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(ra
     assert "cifar10_valid_acc_nb301" in report
 
 
+@pytest.mark.slow
 def test_tiny_darts_training_run_end_to_end(ray_session, darts_csv, fake_cifar, tmp_path, capsys):
     out = tmp_path / "runs"
     argv = [
@@ -153,6 +155,7 @@ def test_tiny_darts_training_run_end_to_end(ray_session, darts_csv, fake_cifar, 
     assert main(["analyze", str(out)]) == 0
 
 
+@pytest.mark.slow
 def test_darts_meco_pt_search_end_to_end(ray_session, darts_csv, tmp_path):
     """``zeronas search --algo meco-pt`` on DARTS with ``params`` as the proxy (a cost model: cheap, and its
     answer is known): removing sep_conv_5x5, the op with the most parameters, lowers it most on every edge;

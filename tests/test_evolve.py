@@ -147,6 +147,7 @@ def _table(tmp_path, space: str, n: int, column: str) -> tuple:
 
 
 @pytest.mark.parametrize(("space", "column"), [("tss", "cifar10_test_acc_200ep"), ("sss", "cifar10_test_acc_90ep")])
+@pytest.mark.slow
 def test_proxy_evolve_end_to_end_then_scores_with_the_result(tmp_path, capsys, space, column):
     table, archs = _table(tmp_path, space, 20, column)
     out = tmp_path / "evolved.json"

@@ -25,6 +25,7 @@ def gpu_check():
     del sys.modules["gpu_check"]
 
 
+@pytest.mark.slow
 def test_small_cpu_run_writes_every_figure_and_its_projection(
     gpu_check, ray_session, tss_csv, tmp_path, monkeypatch, capsys
 ):

@@ -26,6 +26,7 @@ def csv_truth(path: Path, column: str = "cifar10_test_acc_200ep") -> dict[str, f
         return {r["arch"]: float(r[column]) for r in csv.DictReader(f)}
 
 
+@pytest.mark.slow
 def test_search_logs_each_arch_once_validates_its_top_k_and_returns_one_arch(ray_session, tss_csv, tmp_path):
     spec = ExperimentSpec(budget=24, top_k=5, benchmark=str(tss_csv), out=str(tmp_path), quiet=True, device="cpu")
     result = run_experiment(spec)
@@ -71,6 +72,7 @@ def test_search_logs_each_arch_once_validates_its_top_k_and_returns_one_arch(ray
     assert {"zeronas", "torch", "ray"} <= set(meta["config"]["versions"]) and meta["config"]["command"]
 
 
+@pytest.mark.slow
 def test_a_seeded_compare_shares_one_pool_is_reproducible_and_each_search_scores_under_its_own_seed(
     ray_session, tss_csv, tmp_path
 ):
@@ -119,6 +121,7 @@ def test_a_seeded_compare_shares_one_pool_is_reproducible_and_each_search_scores
         assert score == scorer.score(arch, seed=seed).values["meco"]
 
 
+@pytest.mark.slow
 def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
     import ray
     from _running import start_in_thread, wait_for_pool
@@ -139,6 +142,7 @@ def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
     assert requeued >= 1 if stats["retried_chunks"] else requeued == 0
 
 
+@pytest.mark.slow
 def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_session, tmp_path):
     spec = ExperimentSpec(
         proxy="nan_on_1x1",
@@ -162,6 +166,7 @@ def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_se
     assert all(r["proxy_meco"] is not None for r in rows)
 
 
+@pytest.mark.slow
 def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_csv, tmp_path):
     spec = ExperimentSpec(
         proxy="meco:1,synflow:0.5",
@@ -186,6 +191,7 @@ def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_c
     assert {r["epochs"] for r in trained} == {12}
 
 
+@pytest.mark.slow
 def test_real_short_training_stage(ray_session, tmp_path):
     """ASHA and the selection read accuracy on held-out training images; the selected arch alone is tested,
     once. The test labels are shifted by one class, so test and validation disagree."""
@@ -230,6 +236,7 @@ def test_real_short_training_stage(ray_session, tmp_path):
     assert (returned["arch"], returned["test_accuracy"]) == (tested["arch"], tested["accuracy"])
 
 
+@pytest.mark.slow
 def test_gpu_workers_get_their_own_gpu_or_a_fraction(ray_session):
     import ray
     from _running import running_pool
@@ -246,6 +253,7 @@ def test_gpu_workers_get_their_own_gpu_or_a_fraction(ray_session):
         assert sorted(counts.values()) == [per_gpu, per_gpu]
 
 
+@pytest.mark.slow
 def test_pool_serves_concurrent_callers_in_order_and_balances_actors(ray_session):
     import numpy as np
     import ray
@@ -316,6 +324,7 @@ def test_a_pool_with_no_worker_up_gives_up_after_the_wait(ray_session):
             ray.get(pool.score.remote(_tss_archs(2, seed=9)), timeout=10)  # later calls fail at once
 
 
+@pytest.mark.slow
 def test_a_search_whose_workers_never_start_fails_cleanly_and_can_resume(ray_session, tmp_path, capsys):
     import ray
 
@@ -356,6 +365,7 @@ def test_a_search_whose_workers_never_start_fails_cleanly_and_can_resume(ray_ses
     assert len(rows) == 8 and len({r["arch"] for r in rows}) == 8
 
 
+@pytest.mark.slow
 def test_a_gpu_worker_whose_torch_has_no_cuda_fails_the_search_with_one_line(ray_session, tmp_path, capsys):
     import time
 
@@ -409,6 +419,7 @@ print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
 """
 
 
+@pytest.mark.slow
 def test_search_trials_and_the_broker_never_import_torch(ray_session, tmp_path):
     # Scorer rows travel through the broker to every search trial: if unpickling them (or
     # running a search algorithm) imported torch, each trial process would carry ~180 MB more.
@@ -437,6 +448,7 @@ def test_search_trials_and_the_broker_never_import_torch(ray_session, tmp_path):
     assert proc.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_score_on_ray_matches_in_process_scores(ray_session):
     import numpy as np
 
@@ -459,6 +471,7 @@ def test_score_on_ray_matches_in_process_scores(ray_session):
             assert got[a][p] == pytest.approx(expected[a][p], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_score_on_ray_whose_broker_dies_stops_with_one_line(ray_session, monkeypatch):
     from zeronas.errors import ZeronasError
     from zeronas.pipeline import _pool, score_on_ray
@@ -632,6 +645,7 @@ def test_cluster_yaml_is_valid_for_the_ray_cluster_launcher():
     assert gpu_types and any("zeronas" in c for c in config["setup_commands"])
 
 
+@pytest.mark.slow
 def test_sss_search_with_nsga2_logs_costs_for_every_arch(ray_session, tmp_path):
     from zeronas.spaces import get_space
 

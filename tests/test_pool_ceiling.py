@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "pool_ceiling.py"
 
 
+@pytest.mark.slow
 def test_pool_ceiling_measures_score_and_compare_and_names_a_bottleneck(tmp_path):
     out = tmp_path / "pool.json"
     argv = ["--modes", "score,compare", "--workers", "1", "--rows", "200", "--searches", "2", "--settings", "default"]

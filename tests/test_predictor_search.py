@@ -66,6 +66,7 @@ def test_labelling_rounds_refits_and_predicted_ranking(tss_csv):
     assert stats.spearmanr(final, [valid[a] for a in archs]).statistic > 0.6
 
 
+@pytest.mark.slow
 def test_predictor_search_labels_with_validation_only_and_ranks_what_it_saw(ray_session, tss_csv, tmp_path):
     spec = ExperimentSpec(
         objective="predictor", proxy="meco", extra_proxies=["params", "flops"], budget=30, top_k=3,

@@ -20,6 +20,7 @@ def _random_archs(space_name: str, n: int, seed: int) -> list[str]:
 
 
 @pytest.mark.parametrize("space_name,n", [("tss", 20), ("sss", 12)])
+@pytest.mark.slow
 def test_meco_matches_plain_reference(space_name: str, n: int):
     scorer = ArchScorer(space=space_name, proxies=["meco", "meco_distinct"], seed=3, batch_size=2)
     archs = _random_archs(space_name, n, seed=11)

@@ -42,6 +42,7 @@ def test_quickstart_covers_a_search_a_comparison_and_its_analysis():
     assert {"search", "compare", "analyze"} <= set(subcommands)
 
 
+@pytest.mark.slow
 def test_the_readme_quickstart_runs_as_written(ray_session, tss_csv, tmp_path, monkeypatch, capsys):
     from zeronas.cli import main
     from zeronas.logs import open_log

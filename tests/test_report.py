@@ -41,6 +41,7 @@ def report_html(log_dir, tss_csv, tmp_path_factory) -> Path:  # noqa: F811
 
 
 @needs_browser
+@pytest.mark.slow
 def test_report_opens_offline_draws_every_chart_and_hovers_the_arch(report_html, log_dir, truth, tmp_path):  # noqa: F811
     from playwright.sync_api import sync_playwright
 

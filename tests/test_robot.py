@@ -169,6 +169,7 @@ def test_scores_from_cli_refusal_is_one_line_exit_2(tmp_path, capsys):
     assert code == 2 and len(err.splitlines()) == 1 and "batch_size 8" in err
 
 
+@pytest.mark.slow
 def test_robot_search_takes_cached_values_never_rescores_them_and_counts_every_lookup(ray_session, tss_csv, tmp_path):
     """Half the space in the table, with values no scorer would give (negative params): those are taken as they
     are (``cached``), the others are scored by the pool; robot spends exactly --top-k distinct lookups."""
@@ -229,6 +230,7 @@ def test_validate_on_reads_another_datasets_validation_column(tss_csv):
     assert validate(ExperimentSpec(benchmark=str(tss_csv)))[1].validate_dataset == "cifar10"
 
 
+@pytest.mark.slow
 def test_robot_and_the_diverse_top_k_run_through_the_pool_on_sss(ray_session, tmp_path):
     """A whole-SSS ground truth written here: 12-epoch validation and 90-epoch test grow with the network's
     total width (the sum of its channel choices). Robot and REA with the diverse top-k both look up the table's

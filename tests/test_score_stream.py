@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from zeronas.cli import main
 
@@ -46,6 +47,7 @@ def test_resume_skips_the_archs_already_scored_and_ends_as_a_fresh_run(tmp_path:
     assert "wrote 0 architectures" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_rows_are_readable_while_the_run_goes_on_and_a_killed_run_resumes(tmp_path: Path):
     out = tmp_path / "s.parquet"
     cmd = [

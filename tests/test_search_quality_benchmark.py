@@ -8,10 +8,12 @@ import statistics
 from pathlib import Path
 
 import pyarrow.dataset as ds
+import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "search_quality.py"
 
 
+@pytest.mark.slow
 def test_search_quality_reports_the_returned_archs_test_accuracy(ray_session, tss_csv, tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("search_quality", SCRIPT)
     module = importlib.util.module_from_spec(spec)

@@ -32,6 +32,7 @@ def user(tmp_path, monkeypatch) -> Path:
     return home
 
 
+@pytest.mark.slow
 def test_search_without_flags_uses_the_cached_table_and_data(ray_session, tss_csv, user, tmp_path, capsys):
     home = user / ".cache" / "zeronas"  # zeronas's cache when $ZERONAS_HOME is not set
     (home / "benchmarks").mkdir(parents=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from _running import run_cluster_script
 
 SCRIPT = Path(__file__).parent / "scripts" / "token_auth_search.py"
 
 
+@pytest.mark.slow
 def test_a_search_reaches_a_token_auth_cluster_with_the_token_and_is_refused_without_it():
     report = run_cluster_script(SCRIPT, "zr-tok-", os.environ, timeout=480)
     ok = report["with_token"]
