@@ -138,3 +138,74 @@ def test_a_resumed_search_ends_where_an_uninterrupted_one_does(tmp_path):
     assert resumed.arch == whole.arch and space.in_space(resumed.arch)
     with pytest.raises(ZeronasError, match="another search"):
         train_supernet(space, "milenas", recipe, data=data, seed=3, resume=saved)
+
+
+def test_rarts_beside_rea_in_one_compare_run(ray_session, tmp_path, fake_cifar, tss_csv, capsys):
+    """The whole pipeline: rea on the scorer pool, then rarts as a training trial on the GPU placement (a logical
+    GPU here, computing on the CPU); the derived arch is validated and tested once, and analysed with its cost."""
+    import json
+
+    import pyarrow.dataset as ds
+
+    from zeronas.analysis import analyze
+    from zeronas.cli import main
+
+    out = tmp_path / "runs"
+    tiny = ["rarts.channels=4", "rarts.layers=1", "rarts.batch_size=16", "rarts.samples=64"]
+    argv = ["compare", "--algos", "rea,rarts", "--seeds", "1", "--budget", "6", "--proxy", "params", "--top-k", "2",
+            "--benchmark", str(tss_csv), "--data", str(fake_cifar), "--supernet-epochs", "1", "--workers", "1",
+            "--device", "cpu", "--out", str(out), "--quiet", "--json"]  # fmt: skip
+    for option in tiny:
+        argv += ["--algo-option", option]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(printed[printed.index("\n{") :])  # after what Tune prints when it starts an experiment
+    rows = ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
+    rarts = {r["stage"]: r for r in rows if r["search_id"] == "rarts-s0"}
+    assert sorted(rarts) == ["derive", "test", "validate"]  # no proxy row: it scored nothing
+    derived = rarts["derive"]
+    assert derived["epochs"] == 1 and derived["device"] == "cpu" and derived["train_device_seconds"] > 0
+    assert derived["in_space"] and derived["index"] is not None
+    assert rarts["validate"]["arch"] == rarts["test"]["arch"] == derived["arch"]
+    assert rarts["validate"]["accuracy"] is not None and rarts["test"]["accuracy"] is not None
+    assert sum(r["stage"] == "proxy" for r in rows if r["search_id"] == "rea-s0") == 6
+    returned = result["returned"]["rarts-s0"]
+    assert returned["arch"] == derived["arch"] and returned["proxy_evals"] == 0 and returned["lookups"] == 1
+    assert returned["train_device_seconds"] == derived["train_device_seconds"]
+
+    report = analyze(out, benchmark=tss_csv, n_resamples=0)
+    quality = report.table("Search quality")
+    by_search = {row[0]: dict(zip(quality.columns, row)) for row in quality.rows}
+    assert by_search["rarts-s0"]["proxy_evals"] == 0 and by_search["rea-s0"]["proxy_evals"] == 6
+    assert by_search["rarts-s0"]["train_device_s"] == pytest.approx(derived["train_device_seconds"])
+    assert by_search["rarts-s0"]["returned_test"] == pytest.approx(rarts["test"]["accuracy"])
+    compared = report.table("Algorithms under objective params")
+    assert sorted(row[0] for row in compared.rows) == ["rarts", "rea"]  # side by side, with their costs
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--space", "sss", "--data", "."], "supernet searches run on: tss, darts"),
+        ([], "rarts trains a supernet on CIFAR: give --data DIR"),
+        (["--data", ".", "--algo-option", "rarts.width=4"], "supernet search has no option 'width'"),
+        (["--data", ".", "--supernet-epochs", "0"], "supernet epochs must be a positive integer"),
+    ],
+)
+def test_bad_supernet_search_input_is_one_line(extra, fragment, tmp_path, capsys):
+    from zeronas.cli import main
+
+    assert main(["search", "--algo", "rarts", "--out", str(tmp_path), "--quiet", *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0], err
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_training_searches_are_names_beside_the_ask_tell_registry():
+    from zeronas.search_algos import TRAINING_SEARCHES, get_algorithm, is_training_search, list_algorithms
+
+    assert set(TRAINING_SEARCHES) == {m.value for m in RelaxedMethod}
+    assert is_training_search("RARTS") and is_training_search("darts-1st") and not is_training_search("rea")
+    assert "milenas" in list_algorithms(training=True) and "milenas" not in list_algorithms()
+    with pytest.raises(ZeronasError, match="has no ask/tell"):
+        get_algorithm("rarts", space="tss")

@@ -1,0 +1,183 @@
+"""Supernet-training searches (``rarts``, ``darts-1st``, ``milenas``): one Tune trial per search.
+
+Where a zero-shot search asks, scores and tells, one of these trains the space's relaxed supernet
+(``zeronas.weight_sharing.train_supernet``) and derives one architecture from α. The trial holds what a
+stage-3 training trial holds (one GPU where the scorer pool would use GPUs, else a CPU; ``--device``
+decides where it computes), reports every epoch with the supernet's checkpoint to Tune, and starts from
+Tune's last checkpoint when it is restored (a killed driver resumed with ``--resume``) or retried (a lost
+worker; ``FailureConfig(max_failures=2)`` as the proposal stage). When the training ends it reports its
+rows: a ``derive`` row (the arch, the epochs trained and ``train_device_seconds``, the seconds it held its
+device over every resume), then, with a benchmark, the stage-2 rows every search has — the derived arch
+as the one validated candidate and its ``test`` row, built by the functions the proposal stage uses — so
+the search returns one arch, validated and tested once, and stage 3 trains it like any top-k candidate.
+
+The driver runs this stage after the proposal stage has shut the scorer pool down, so the two never
+compete for a GPU. A search whose ``derive`` row is logged is not trained again on resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ray import tune
+
+from zeronas.pipeline._proposal import returned_row, validation_row
+from zeronas.pipeline._results import EvaluatedArch
+
+if TYPE_CHECKING:
+    from zeronas.pipeline._run_config import RunConfig
+    from zeronas.pipeline._spec import ExperimentSpec
+
+
+def supernet_trial(config: dict[str, Any], run: RunConfig) -> None:
+    import ray
+
+    from zeronas.pipeline._ray_session import node_name
+    from zeronas.pipeline._spec import supernet_recipe
+    from zeronas.pipeline._worker_device import worker_device
+    from zeronas.spaces import get_space
+    from zeronas.weight_sharing import train_supernet
+
+    search = config["search"]
+    space = get_space(run.space)
+    recipe = supernet_recipe(run.space, run.supernet_epochs, search.get("options") or {})
+    gpu_ids = ray.get_gpu_ids()
+    device = worker_device(run.device, gpu_ids, node_name())
+    label = f"cuda:{gpu_ids[0]}" if device == "cuda" else "cpu"
+    base = {
+        "run_id": run.run_id,
+        "search_id": search["search_id"],
+        "algorithm": search["algorithm"],
+        "seed": search["seed"],
+        "space": run.space,
+        "dataset": run.dataset,
+    }
+    started = time.monotonic()
+
+    def on_epoch(report) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            report.save(folder)
+            metrics = {"epoch": report.epoch, "arch": report.arch, "device_seconds": report.seconds, "device": label}
+            metrics |= {f"loss_{name}": value for name, value in report.losses.items()}
+            tune.report({**metrics, "rows": [], "done": 0}, checkpoint=tune.Checkpoint.from_directory(folder))
+
+    with contextlib.ExitStack() as stack:
+        checkpoint = tune.get_checkpoint()
+        resume = stack.enter_context(checkpoint.as_directory()) if checkpoint is not None else None
+        result = train_supernet(
+            space,
+            search["algorithm"],
+            recipe,
+            data=run.data,
+            dataset=run.dataset,
+            seed=int(search["seed"]),
+            device=device,
+            resume=resume,
+            on_epoch=on_epoch,
+        )
+    arch = result.arch
+    costs = {"params": float(space.params(arch, run.num_classes)), "flops": float(space.flops(arch, run.num_classes))}
+    elapsed = time.monotonic() - started
+    rows = [
+        {
+            **base,
+            "stage": "derive",
+            "arch": arch,
+            "index": _index(space, arch),
+            "canonical": space.canonical(arch),
+            "objective": f"{search['algorithm']} supernet",
+            "epochs": result.epochs_run,
+            "params": int(costs["params"]),
+            "flops": costs["flops"],
+            "in_space": space.in_space(arch),
+            "device": label,
+            "node": node_name(),
+            "iteration": 1,
+            "elapsed": elapsed,
+            "timestamp": datetime.now(timezone.utc),
+            "train_device_seconds": result.seconds,
+        }
+    ]
+    if run.benchmark:
+        from zeronas.groundtruth import open_ground_truth
+
+        truth = open_ground_truth(run.benchmark, run.space)
+        acc = truth.lookup(arch, run.validate_dataset, metric=run.metric, epochs=run.epochs)
+        derived = EvaluatedArch(arch, space.canonical(arch), {}, None, 1, costs)
+        validated = validation_row(derived, 1, acc, None, base, run, space, elapsed)
+        rows += [validated, returned_row([validated], base, run, elapsed)]
+        for row in rows[1:]:
+            row["objective"] = rows[0]["objective"]
+    tune.report({"rows": rows, "done": 1, "device_seconds": result.seconds, "device": label})
+
+
+def _index(space, arch: str) -> int | None:
+    try:
+        return int(space.index_of(arch))
+    except (KeyError, ValueError, IndexError):
+        return None
+
+
+def logged_searches(run: RunConfig) -> set[str]:
+    """Searches whose ``derive`` row is already in the log (trained before a resume)."""
+    from zeronas.logs import open_log
+
+    try:
+        table = open_log([run.run_dir]).to_table(columns=["search_id", "stage"])
+    except Exception:  # no part file yet
+        return set()
+    return {r["search_id"] for r in table.to_pylist() if r["stage"] == "derive"}
+
+
+def run_supernet_stage(
+    spec: ExperimentSpec, run: RunConfig, searches: list[dict[str, Any]], tune_dir: Path, resume: bool
+) -> None:
+    """Train every supernet search not trained yet, as Tune trials on the training placement; rows to the log."""
+    from zeronas.errors import ZeronasError
+    from zeronas.pipeline._log_callback import LogCallback
+    from zeronas.pipeline._placement import read_capacity, training_resources
+    from zeronas.pipeline._training_stage import TrialsWaitBound
+    from zeronas.pipeline._worker_device import worker_start_error
+
+    done = logged_searches(run)
+    todo = [s for s in searches if s["search_id"] not in done]
+    if not todo:
+        return
+    resources = training_resources(read_capacity(), spec.gpus_per_worker)
+    if not spec.quiet:
+        held = ", ".join(f"{k.upper()} {v:g}" for k, v in resources.items())
+        epochs = f"{run.supernet_epochs} epochs" if run.supernet_epochs else "the paper's epochs"
+        print(
+            f"supernet searches: {len(todo)} training trial(s), each holding {held} (a GPU where the scorers would "
+            f"use GPUs), {epochs}; --device {run.device}",
+            file=sys.stderr,
+            flush=True,
+        )
+    trainable = tune.with_resources(tune.with_parameters(supernet_trial, run=run), resources)
+    path = tune_dir / "supernet"
+    if resume and tune.Tuner.can_restore(str(path)):
+        tuner = tune.Tuner.restore(str(path), trainable, resume_unfinished=True, resume_errored=True)
+    else:
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"search": tune.grid_search(todo)},
+            tune_config=tune.TuneConfig(max_concurrent_trials=len(todo)),
+            run_config=tune.RunConfig(
+                name="supernet",
+                storage_path=str(tune_dir),
+                callbacks=[LogCallback(run.run_id), TrialsWaitBound(spec.wait_for_workers)],
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                failure_config=tune.FailureConfig(max_failures=2),
+                verbose=0,
+            ),
+        )
+    results = tuner.fit()
+    errors = [r.error for r in results if r.error is not None]
+    if errors:
+        raise ZeronasError(f"{len(errors)} supernet search(es) failed: {worker_start_error(errors[0], 'supernet')}")
