@@ -117,7 +117,7 @@ def test_a_supernet_forward_weighs_each_edge_by_its_alpha():
 
 
 def test_a_resumed_search_ends_where_an_uninterrupted_one_does(tmp_path):
-    data = write_fake_cifar(tmp_path / "cifar", n_train=48, n_test=4, classes=4)
+    data = write_fake_cifar(tmp_path / "cifar", n_train=32, n_test=4, classes=4)
     space = get_space("tss")
     recipe = paper_recipe("tss", epochs=2, channels=4, layers=1, batch_size=8)
     whole = train_supernet(space, "rarts", recipe, data=data, seed=3)
@@ -151,7 +151,7 @@ def test_rarts_beside_rea_in_one_compare_run(ray_session, tmp_path, fake_cifar, 
     from zeronas.cli import main
 
     out = tmp_path / "runs"
-    tiny = ["rarts.channels=4", "rarts.layers=1", "rarts.batch_size=16", "rarts.samples=64"]
+    tiny = ["rarts.channels=4", "rarts.layers=1", "rarts.batch_size=16", "rarts.samples=32"]
     argv = ["compare", "--algos", "rea,rarts", "--seeds", "1", "--budget", "6", "--proxy", "params", "--top-k", "2",
             "--benchmark", str(tss_csv), "--data", str(fake_cifar), "--supernet-epochs", "1", "--workers", "1",
             "--device", "cpu", "--out", str(out), "--quiet", "--json"]  # fmt: skip

@@ -42,7 +42,7 @@ def supernet_trial(config: dict[str, Any], run: RunConfig) -> None:
     from zeronas.pipeline._spec import supernet_recipe
     from zeronas.pipeline._worker_device import worker_device
     from zeronas.spaces import get_space
-    from zeronas.weight_sharing import train_supernet
+    from zeronas.weight_sharing import checkpoint_epoch, train_supernet
 
     search = config["search"]
     space = get_space(run.space)
@@ -64,12 +64,14 @@ def supernet_trial(config: dict[str, Any], run: RunConfig) -> None:
         with tempfile.TemporaryDirectory() as folder:
             report.save(folder)
             metrics = {"epoch": report.epoch, "arch": report.arch, "device_seconds": report.seconds, "device": label}
+            metrics["resumed_after"] = resumed_after
             metrics |= {f"loss_{name}": value for name, value in report.losses.items()}
             tune.report({**metrics, "rows": [], "done": 0}, checkpoint=tune.Checkpoint.from_directory(folder))
 
     with contextlib.ExitStack() as stack:
         checkpoint = tune.get_checkpoint()
         resume = stack.enter_context(checkpoint.as_directory()) if checkpoint is not None else None
+        resumed_after = checkpoint_epoch(resume) if resume is not None else 0
         result = train_supernet(
             space,
             search["algorithm"],
@@ -114,7 +116,9 @@ def supernet_trial(config: dict[str, Any], run: RunConfig) -> None:
         rows += [validated, returned_row([validated], base, run, elapsed)]
         for row in rows[1:]:
             row["objective"] = rows[0]["objective"]
-    tune.report({"rows": rows, "done": 1, "device_seconds": result.seconds, "device": label})
+    tune.report(
+        {"rows": rows, "done": 1, "device_seconds": result.seconds, "device": label, "resumed_after": resumed_after}
+    )
 
 
 def _index(space, arch: str) -> int | None:
@@ -178,6 +182,10 @@ def run_supernet_stage(
             ),
         )
     results = tuner.fit()
+    for result in results:
+        if not spec.quiet and (result.metrics or {}).get("resumed_after"):
+            sid = result.config["search"]["search_id"]
+            print(f"{sid}: resumed from its checkpoint after epoch {result.metrics['resumed_after']}", file=sys.stderr)
     errors = [r.error for r in results if r.error is not None]
     if errors:
         raise ZeronasError(f"{len(errors)} supernet search(es) failed: {worker_start_error(errors[0], 'supernet')}")

@@ -13,6 +13,7 @@ from zeronas.weight_sharing._train import (
     EpochReport,
     SupernetRecipe,
     SupernetResult,
+    checkpoint_epoch,
     paper_recipe,
     train_supernet,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ToyResult",
     "alpha_shapes",
     "build_supernet",
+    "checkpoint_epoch",
     "derive",
     "paper_recipe",
     "solve_toy",

@@ -41,7 +41,15 @@ from zeronas.spaces import SearchSpace
 from zeronas.weight_sharing._relaxed import RelaxedMethod, RelaxedSearch, RelaxedSettings
 from zeronas.weight_sharing._supernet import RelaxedSupernet, alpha_shapes, build_supernet, derive
 
-__all__ = ["CHECKPOINT_FILE", "EpochReport", "SupernetRecipe", "SupernetResult", "paper_recipe", "train_supernet"]
+__all__ = [
+    "CHECKPOINT_FILE",
+    "EpochReport",
+    "SupernetRecipe",
+    "SupernetResult",
+    "checkpoint_epoch",
+    "paper_recipe",
+    "train_supernet",
+]
 
 #: the file a checkpoint directory holds
 CHECKPOINT_FILE = "supernet.pt"
@@ -250,6 +258,11 @@ def _save(folder, identity, modules, alpha, generator, epoch, seconds, history) 
     state |= {"identity": identity, "alpha": [a.detach().cpu() for a in alpha], "generator": generator.get_state()}
     state |= {"epoch": epoch, "seconds": seconds, "history": history}
     torch.save(state, Path(folder) / CHECKPOINT_FILE)
+
+
+def checkpoint_epoch(folder: str | Path) -> int:
+    """The last epoch a checkpoint directory holds."""
+    return int(torch.load(Path(folder) / CHECKPOINT_FILE, map_location="cpu", weights_only=False)["epoch"])
 
 
 def _load(folder: Path, identity, modules, alpha, generator, device) -> tuple[int, float, list[dict[str, float]]]:
