@@ -136,7 +136,7 @@ def train_supernet(
     method: RelaxedMethod | str,
     recipe: SupernetRecipe,
     *,
-    data: str | Path,
+    data: str | Path | tuple[np.ndarray, np.ndarray],
     dataset: str = "cifar10",
     seed: int = 0,
     device: str = "cpu",
@@ -145,8 +145,10 @@ def train_supernet(
 ) -> SupernetResult:
     """Search ``space`` by training its relaxed supernet for ``recipe.epochs`` epochs; returns the derived arch.
 
-    ``resume``: a directory holding a checkpoint of this search (same space, method, seed); training goes on
-    from the epoch after it. ``on_epoch`` is called after every epoch; returning True stops training."""
+    ``data``: the CIFAR python batches directory, or the training images and labels themselves (``uint8 N x 3 x
+    32 x 32``, ``int64 N``; ``benchmarks/gpu_check.py`` times noise this way). ``resume``: a directory holding a
+    checkpoint of this search (same space, method, seed); training goes on from the epoch after it.
+    ``on_epoch`` is called after every epoch; returning True stops training."""
     method = RelaxedMethod.parse(method) if isinstance(method, str) else method
     dataset = canonical_dataset(dataset)
     torch_device = parse_device(device)
@@ -223,10 +225,13 @@ def train_supernet(
 
 def _halves(data, dataset: str, samples: int | None, seed: int, device: torch.device):
     """``((D_t images, labels), (D_v images, labels))``: two disjoint seeded halves of the training split."""
-    root = Path(data)
-    if not root.is_dir():
-        raise ZeronasError(f"supernet training data directory {root} does not exist; give the CIFAR batches directory")
-    images, labels = load_cifar(root, dataset, "train")
+    if isinstance(data, tuple):
+        images, labels = data
+    else:
+        root = Path(data)
+        if not root.is_dir():
+            raise ZeronasError(f"supernet training data directory {root} does not exist; give the CIFAR batches")
+        images, labels = load_cifar(root, dataset, "train")
     order = np.random.default_rng(seed).permutation(len(images))
     if samples is not None:
         order = order[:samples]
