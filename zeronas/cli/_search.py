@@ -624,15 +624,17 @@ def _print_result(result, spec) -> None:
         for sid, ret in result.returned.items():
             by_algo.setdefault(sid.rsplit("-s", 1)[0], []).append(ret)
         summary = Table(title="per algorithm: mean ± std over seeds", title_justify="left")
-        for name in ("algorithm", "test % of the returned arch", "validation %", "lookups", "proxy evals"):
+        for name in ("algorithm", "test % of the returned arch", "validation %", "lookups", "proxy evals", "train s"):
             summary.add_column(name, justify="left" if name == "algorithm" else "right")
         for algo, rets in by_algo.items():
+            trained = [r["train_device_seconds"] for r in rets if r["train_device_seconds"] is not None]
             summary.add_row(
                 algo,
                 _mean_std([r["test_accuracy"] for r in rets if r["test_accuracy"] is not None]),
                 _mean_std([r["validation_accuracy"] for r in rets if r["validation_accuracy"] is not None]),
                 f"{sum(r['lookups'] for r in rets) / len(rets):g}",
                 f"{sum(r['proxy_evals'] for r in rets) / len(rets):g}",
+                f"{sum(trained) / len(trained):.4g}" if trained else "-",
             )
         console.print(summary)
     console.print(_protocol(result, spec))
