@@ -400,8 +400,9 @@ def load_spec(out: str | Path, run_id: str | None) -> tuple[ExperimentSpec, str]
 
 
 def supernet_recipe(space: str, epochs: int | None, options: dict[str, Any]) -> SupernetRecipe:
-    """A supernet-training search's settings: the paper's for ``space``, its epochs ``epochs`` (None: the
-    paper's), changed by its ``--algo-option`` s (a one-line error names an unknown or bad one)."""
+    """A supernet-training search's settings: the paper's for ``space``, ``epochs`` (``--supernet-epochs``; None:
+    the paper's), then its ``--algo-option`` s (``rarts.epochs=`` sets one search's epochs). A one-line error
+    names an unknown or bad option."""
     from zeronas.weight_sharing import paper_recipe
 
-    return paper_recipe(space, **options, **({} if epochs is None else {"epochs": epochs}))
+    return paper_recipe(space, **{**({} if epochs is None else {"epochs": epochs}), **options})

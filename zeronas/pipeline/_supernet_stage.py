@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ray import tune
+from ray.tune import Callback
 
 from zeronas.pipeline._proposal import returned_row, validation_row
 from zeronas.pipeline._results import EvaluatedArch
@@ -139,6 +140,29 @@ def logged_searches(run: RunConfig) -> set[str]:
     return {r["search_id"] for r in table.to_pylist() if r["stage"] == "derive"}
 
 
+class EpochLines(Callback):
+    """One stderr line per supernet epoch: a search may train for hours with nothing else to show."""
+
+    def __init__(self, run: RunConfig) -> None:
+        self.run = run
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        from zeronas.pipeline._spec import supernet_recipe
+
+        if result.get("done") or "epoch" not in result:
+            return
+        search = trial.config["search"]
+        epochs = supernet_recipe(self.run.space, self.run.supernet_epochs, search.get("options") or {}).epochs
+        losses = ", ".join(f"{k[5:]} {v:.3f}" for k, v in result.items() if k.startswith("loss_"))
+        print(
+            f"{search['search_id']}: epoch {result['epoch']}/{epochs}, {result['device_seconds']:.0f} s on "
+            f"{result['device']}; "
+            f"losses {losses}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def run_supernet_stage(
     spec: ExperimentSpec, run: RunConfig, searches: list[dict[str, Any]], tune_dir: Path, resume: bool
 ) -> None:
@@ -146,6 +170,7 @@ def run_supernet_stage(
     from zeronas.errors import ZeronasError
     from zeronas.pipeline._log_callback import LogCallback
     from zeronas.pipeline._placement import read_capacity, training_resources
+    from zeronas.pipeline._spec import supernet_recipe
     from zeronas.pipeline._training_stage import TrialsWaitBound
     from zeronas.pipeline._worker_device import worker_start_error
 
@@ -154,12 +179,12 @@ def run_supernet_stage(
     if not todo:
         return
     resources = training_resources(read_capacity(), spec.gpus_per_worker)
+    epochs = sorted({supernet_recipe(run.space, run.supernet_epochs, s.get("options") or {}).epochs for s in todo})
     if not spec.quiet:
         held = ", ".join(f"{k.upper()} {v:g}" for k, v in resources.items())
-        epochs = f"{run.supernet_epochs} epochs" if run.supernet_epochs else "the paper's epochs"
         print(
             f"supernet searches: {len(todo)} training trial(s), each holding {held} (a GPU where the scorers would "
-            f"use GPUs), {epochs}; --device {run.device}",
+            f"use GPUs), {'/'.join(map(str, epochs))} epochs; --device {run.device}",
             file=sys.stderr,
             flush=True,
         )
@@ -175,7 +200,8 @@ def run_supernet_stage(
             run_config=tune.RunConfig(
                 name="supernet",
                 storage_path=str(tune_dir),
-                callbacks=[LogCallback(run.run_id), TrialsWaitBound(spec.wait_for_workers)],
+                callbacks=[LogCallback(run.run_id), TrialsWaitBound(spec.wait_for_workers)]
+                + ([] if spec.quiet else [EpochLines(run)]),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 failure_config=tune.FailureConfig(max_failures=2),
                 verbose=0,
