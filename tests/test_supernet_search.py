@@ -209,3 +209,5 @@ def test_training_searches_are_names_beside_the_ask_tell_registry():
     assert "milenas" in list_algorithms(training=True) and "milenas" not in list_algorithms()
     with pytest.raises(ZeronasError, match="has no ask/tell"):
         get_algorithm("rarts", space="tss")
+    with pytest.raises(ZeronasError, match="choose one of: .*rea.*; supernet training: rarts, darts-1st, milenas"):
+        is_training_search("rartz")

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from zeronas.errors import ZeronasError
+from zeronas.errors import UnknownNameError, ZeronasError
 from zeronas.search_algos._api import _ALGORITHMS
 from zeronas.search_algos._optuna import OptunaSearch, is_optuna_sampler, optuna_sampler_names, sampler_class
 
@@ -51,7 +51,10 @@ def resolve_algorithm(name: str) -> str:
         return OPTUNA_PREFIX + sampler_class(name.strip()[len(OPTUNA_PREFIX) :]).__name__
     if isinstance(name, str) and name.strip().lower() in TRAINING_SEARCHES:
         return name.strip().lower()
-    return _ALGORITHMS.resolve(name)
+    try:
+        return _ALGORITHMS.resolve(name)
+    except UnknownNameError as err:
+        raise UnknownNameError(f"{err}; supernet training: {', '.join(TRAINING_SEARCHES)}") from None
 
 
 def is_training_search(name: str) -> bool:
