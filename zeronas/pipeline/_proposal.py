@@ -249,7 +249,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         **base,
         "stage": "proxy",
         "arch": arch,
-        "index": _index(space, arch),
+        "index": index_or_none(space, arch),
         "canonical": canonical,
         "score": score,
         "objective": "predictor" if run.predictor else run.objective_spec,
@@ -282,7 +282,7 @@ def _label_rows(predictor, base, run, space, evaluated, elapsed) -> list[dict[st
     for arch, acc, score in predictor.label_due():
         e = evaluated[arch]
         extra = {
-            "index": _index(space, arch),
+            "index": index_or_none(space, arch),
             "canonical": e.canonical,
             "predicted_acc": predictor.predicted.get(arch),
             "timestamp": _now(),
@@ -292,7 +292,8 @@ def _label_rows(predictor, base, run, space, evaluated, elapsed) -> list[dict[st
     return rows
 
 
-def _index(space, arch: str) -> int | None:
+def index_or_none(space, arch: str) -> int | None:
+    """The space's index of ``arch``; None for an arch without one (a supernet, a genotype outside the space)."""
     try:
         return int(space.index_of(arch))
     except (KeyError, ValueError, IndexError):
@@ -329,7 +330,7 @@ def validation_row(e: EvaluatedArch, rank: int, acc: float | None, score: float 
         **base,
         "stage": "validate",
         "arch": e.arch,
-        "index": _index(space, e.arch),
+        "index": index_or_none(space, e.arch),
         "canonical": e.canonical,
         "score": score,
         "objective": "predictor" if run.predictor else run.objective_spec,

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ray import tune
 from ray.tune import Callback
 
-from zeronas.pipeline._proposal import returned_row, validation_row
+from zeronas.pipeline._proposal import index_or_none, returned_row, validation_row
 from zeronas.pipeline._results import EvaluatedArch
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def supernet_trial(config: dict[str, Any], run: RunConfig) -> None:
             **base,
             "stage": "derive",
             "arch": arch,
-            "index": _index(space, arch),
+            "index": index_or_none(space, arch),
             "canonical": space.canonical(arch),
             "objective": f"{search['algorithm']} supernet",
             "epochs": result.epochs_run,
@@ -120,13 +120,6 @@ def supernet_trial(config: dict[str, Any], run: RunConfig) -> None:
     tune.report(
         {"rows": rows, "done": 1, "device_seconds": result.seconds, "device": label, "resumed_after": resumed_after}
     )
-
-
-def _index(space, arch: str) -> int | None:
-    try:
-        return int(space.index_of(arch))
-    except (KeyError, ValueError, IndexError):
-        return None
 
 
 def logged_searches(run: RunConfig) -> set[str]:
