@@ -94,7 +94,7 @@ _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("scored_at", _TIMESTAMP),
     # proxy rows: scoring attempts of the arch's chunk (more than 1: requeued after a worker failure)
     ("attempts", pa.int64()),
-    # derive rows (a supernet-training search, e.g. rarts): seconds the search held its training device, over
+    # derive rows (a supernet-training search, e.g. rarts): seconds its training epochs took on its device, over
     # every resume; GPU-seconds where `device` is cuda:*; null elsewhere and in older logs
     ("train_device_seconds", pa.float64()),
 ]

@@ -399,7 +399,7 @@ def _search_tables(ctx: _Context, figures: list[_compare.SearchFigures]) -> list
     )
     if any(np.isfinite(f.train_device_s) for f in figures):
         quality.notes.append(
-            "train_device_s = seconds a supernet-training search (rarts, darts-1st, milenas) held its device "
+            "train_device_s = seconds a supernet-training search (rarts, darts-1st, milenas) trained on its device "
             "(GPU-seconds on a GPU); its proxy_evals are 0 and its one candidate is the arch it derived"
         )
     return [quality, budget]

@@ -6,10 +6,10 @@ stage-3 training trial holds (one GPU where the scorer pool would use GPUs, else
 decides where it computes), reports every epoch with the supernet's checkpoint to Tune, and starts from
 Tune's last checkpoint when it is restored (a killed driver resumed with ``--resume``) or retried (a lost
 worker; ``FailureConfig(max_failures=2)`` as the proposal stage). When the training ends it reports its
-rows: a ``derive`` row (the arch, the epochs trained and ``train_device_seconds``, the seconds it held its
-device over every resume), then, with a benchmark, the stage-2 rows every search has — the derived arch
-as the one validated candidate and its ``test`` row, built by the functions the proposal stage uses — so
-the search returns one arch, validated and tested once, and stage 3 trains it like any top-k candidate.
+rows: a ``derive`` row (the arch, the epochs trained and ``train_device_seconds``, the seconds its training
+epochs took on its device over every resume), then, with a benchmark, the stage-2 rows every search has —
+the derived arch as the one validated candidate and its ``test`` row, built by the functions the proposal
+stage uses — so the search returns one arch, validated and tested once, and stage 3 trains it like any top-k candidate.
 
 The driver runs this stage after the proposal stage has shut the scorer pool down, so the two never
 compete for a GPU. A search whose ``derive`` row is logged is not trained again on resume.
