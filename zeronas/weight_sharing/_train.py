@@ -6,7 +6,8 @@ architecture step (the baselines). ``y`` starts as a copy of ``w``. Each round d
 half (random 32x32 crop of the image zero-padded by 4, horizontal flip) and takes one Gauss–Seidel step of
 :class:`~zeronas.weight_sharing.RelaxedSearch`. Optimisers as DARTS' search: SGD with momentum and weight
 decay for ``w`` and ``y``, the learning rate on a cosine from ``lr`` to ``lr_min`` over the epochs (stepped
-per epoch); Adam with β = (0.5, 0.999) and weight decay for α, initialised at 10⁻³ × N(0, 1).
+per epoch), the gradient norm of each of their steps clipped at 5; Adam with β = (0.5, 0.999) and weight decay
+for α, initialised at 10⁻³ × N(0, 1).
 
 With ``latency_weight`` > 0, ``latency_weight · Σ_edges ⟨softmax(α_e), cost⟩`` is added to the loss α steps
 on, ``cost`` being each op's parameter count on an edge of that cell kind over the largest: a size penalty
@@ -73,6 +74,8 @@ class SupernetRecipe:
     #: λ (weight of L_t) and β (the ‖y − w‖² coupling) of the Lagrangian
     lam: float = 1.0
     beta: float = 1.0
+    #: gradient-norm bound of the w and y steps, as DARTS' search (None: off)
+    grad_clip: float | None = 5.0
     latency_weight: float = 0.0
     #: use only this many training images (both halves together); None: all
     samples: int | None = None
@@ -82,13 +85,14 @@ class SupernetRecipe:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ZeronasError(f"supernet {name} must be a positive integer, got {value!r}")
-        for name in ("lr", "lr_min", "momentum", "weight_decay", "alpha_lr", "alpha_weight_decay", "latency_weight"):
+        non_negative = ("lr", "lr_min", "momentum", "weight_decay", "alpha_lr", "alpha_weight_decay", "latency_weight")
+        for name in (*non_negative, "lam", "beta"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
                 raise ZeronasError(f"supernet {name} must be a number >= 0, got {value!r}")
         if self.samples is not None and (not isinstance(self.samples, numbers.Integral) or self.samples < 4):
             raise ZeronasError(f"supernet samples must be an integer >= 4 (two halves of 2), got {self.samples!r}")
-        RelaxedSettings(lam=self.lam, beta=self.beta)
+        RelaxedSettings(lam=self.lam, beta=self.beta, grad_clip=self.grad_clip)
 
 
 def paper_recipe(space: str, **changes: object) -> SupernetRecipe:
@@ -169,7 +173,8 @@ def train_supernet(
     opt_alpha = torch.optim.Adam(alpha, lr=recipe.alpha_lr, betas=(0.5, 0.999), weight_decay=recipe.alpha_weight_decay)
     w = list(net_w.parameters())
     y = list(net_y.parameters()) if net_y is not None else None
-    search = RelaxedSearch(RelaxedSettings(method, recipe.lam, recipe.beta), w, y, alpha, opt_w, opt_y, opt_alpha)
+    settings = RelaxedSettings(method, recipe.lam, recipe.beta, recipe.grad_clip)
+    search = RelaxedSearch(settings, w, y, alpha, opt_w, opt_y, opt_alpha)
     nets = {id(w): net_w, id(y): net_y}
     costs = _op_costs(net_w, len(alpha)) if recipe.latency_weight else None
     generator = torch.Generator().manual_seed(seed)
