@@ -140,6 +140,7 @@ def test_a_resumed_search_ends_where_an_uninterrupted_one_does(tmp_path):
         train_supernet(space, "milenas", recipe, data=data, seed=3, resume=saved)
 
 
+@pytest.mark.slow  # registered on main (fa237c7): over ~7 s, run first
 def test_rarts_beside_rea_in_one_compare_run(ray_session, tmp_path, fake_cifar, tss_csv, capsys):
     """The whole pipeline: rea on the scorer pool, then rarts as a training trial on the GPU placement (a logical
     GPU here, computing on the CPU); the derived arch is validated and tested once, and analysed with its cost."""
