@@ -26,7 +26,12 @@ recorded under ``protocol``: Gaussian noise seeded by ``--seed`` (never data fou
    says so: ``sized_to_fit``);
 5. a 2,000-evaluation REA search (``zeronas search``) at the same setting (sized to fit like step 4): its wall
    time, and its top-1 validated accuracy when ground truth was used (``--benchmark``, or a table the search
-   finds by itself: ``ground_truth`` names it, ``validated`` says whether there was one).
+   finds by itself: ``ground_truth`` names it, ``validated`` says whether there was one);
+6. RARTS supernet training (``zeronas.weight_sharing.train_supernet``, in this process, on noise images): seconds
+   per round (one Gauss–Seidel step of w, y and α, batch 64 from each half) of the paper's supernets, TSS
+   16 channels x 5 cells per stage and DARTS 16 x 8 cells, timed over the second of two short epochs; and the
+   paper protocol's projection (25,000 images per half: 390 rounds per epoch; TSS 100 epochs, DARTS 50).
+   ``--small``: TSS only, 4 channels x 1 cell per stage, batch 4 (the code path, no figure to project from).
 
 ``--small`` shrinks every step to a few archs and adds ``projected_full_s``: the full run's time from the rates
 ``--small`` measured (steps 2-5 scaled by their work; actors 4 and 8 at the best rate measured). With
@@ -80,6 +85,11 @@ TARGET_ARCH_PER_S = 15_625 / 60
 AZ_NAS_ARCH_PER_S = 13.9
 FULL = {"agreement": {"tss": 50, "sss": 20}, "actors": [1, 2, 4, 8], "throughput_archs": 600, "search": 2000}
 SMALL = {"agreement": {"tss": 2, "sss": 1}, "actors": [1, 2], "throughput_archs": 8, "search": 20}
+#: step 6: (space, channels, layers, batch, rounds per epoch); the paper's supernets at its batch, or a tiny one
+RARTS_FULL = [("tss", 16, 5, 64, 10), ("darts", 16, 8, 64, 10)]
+RARTS_SMALL = [("tss", 4, 1, 4, 2)]
+#: RARTS' protocol: each half of CIFAR's 50,000 training images, and the epochs per space
+RARTS_HALF, RARTS_EPOCHS = 25_000, {"tss": 100, "darts": 50}
 TSS_SIZE = 15_625
 #: seconds any one Ray wait may take before the script stops with a message
 RAY_WAIT_S = 600
@@ -302,6 +312,43 @@ def search(
     }
 
 
+def rarts_throughput(device: str, settings: list[tuple[str, int, int, int, int]], seed: int) -> list[dict[str, Any]]:
+    """Step 6: seconds per RARTS round of each supernet, over the second epoch (the first warms up)."""
+    import numpy as np
+
+    from zeronas.spaces import get_space
+    from zeronas.weight_sharing import paper_recipe, train_supernet
+
+    rows = []
+    for space, channels, layers, batch, rounds in settings:
+        n = 2 * batch * rounds
+        rng = np.random.default_rng(seed)
+        noise = np.clip(rng.normal(128, 64, size=(n, 3, 32, 32)), 0, 255).astype(np.uint8)
+        labels = rng.integers(0, 10, size=n).astype(np.int64)
+        recipe = paper_recipe(space, epochs=2, channels=channels, layers=layers, batch_size=batch)
+        ends: list[float] = []
+        train_supernet(
+            get_space(space), "rarts", recipe, data=(noise, labels), seed=seed, device=device,
+            on_epoch=lambda report: ends.append(report.seconds),
+        )  # fmt: skip
+        per_round = (ends[1] - ends[0]) / rounds
+        epoch_s = per_round * (RARTS_HALF // batch)
+        rows.append(
+            {
+                "space": space,
+                "channels": channels,
+                "layers": layers,
+                "batch": batch,
+                "rounds": rounds,
+                "s_per_round": per_round,
+                "projected_epoch_s": epoch_s,
+                "paper_epochs": RARTS_EPOCHS[space],
+                "projected_search_h": epoch_s * RARTS_EPOCHS[space] / 3600,
+            }
+        )
+    return rows
+
+
 def projection(report: dict[str, Any]) -> dict[str, float]:
     """Seconds the full run would take at the rates this ``--small`` run measured, per step."""
     small_archs = sum(SMALL["agreement"].values())
@@ -367,6 +414,12 @@ def summary(report: dict[str, Any]) -> str:
         f"REA search, {s['evaluations']} evaluations   {s['wall_s']:.1f} s{validated}"
         + (" (sized to fit --minutes)" if s["sized_to_fit"] else "")
     )
+    for r in report["rarts"]:
+        lines.append(
+            f"RARTS {r['space']} supernet {r['channels']}x{r['layers']}, batch {r['batch']}  "
+            f"{r['s_per_round']:.3g} s per round; paper protocol projected {r['projected_epoch_s']:.0f} s/epoch, "
+            f"{r['projected_search_h']:.2f} h for {r['paper_epochs']} epochs"
+        )
     verdict = "all within tolerance" if not bad else f"{len(bad)} FAIL"
     lines.append(f"total {report['seconds']:.0f} s; agreement: {verdict}")
     if "projected_full_s" in report:
@@ -446,6 +499,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     finally:
         if ours:
             ray.shutdown()
+    report["rarts"] = rarts_throughput(args.device, RARTS_SMALL if args.small else RARTS_FULL, args.seed)
     report["seconds"] = time.perf_counter() - t0
     if args.small:
         report["projected_full_s"] = projection(report)

@@ -69,6 +69,12 @@ def test_small_cpu_run_writes_every_figure_and_its_projection(
     assert projected["agreement"] == pytest.approx(report["agreement_s"] * 70 / 3)
     assert "target 260 arch/s" in printed and "all within tolerance" in printed
     assert f"projected full run on this machine: {projected['total']:.0f} s" in printed
+    (rarts,) = report["rarts"]  # step 6, small: the tiny TSS supernet's code path
+    assert (rarts["space"], rarts["channels"], rarts["layers"], rarts["batch"]) == ("tss", 4, 1, 4)
+    assert rarts["s_per_round"] > 0 and rarts["projected_search_h"] == pytest.approx(
+        rarts["s_per_round"] * (25_000 // 4) * 100 / 3600
+    )
+    assert "RARTS tss supernet 4x1, batch 4" in printed
 
 
 def test_the_tolerance_flags_real_disagreements_and_forgives_rounding_near_zero(gpu_check):

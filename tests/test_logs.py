@@ -40,7 +40,7 @@ def test_schema_matches_the_documented_columns():
     assert schema.names[:13] == ["schema_version", "run_id", "search_id", "algorithm", "seed", "space", "dataset",
                                  "stage", "arch", "index", "canonical", "score", "objective"]  # fmt: skip
     assert schema.names[13:15] == ["proxy_meco", "proxy_synflow"]
-    assert schema.names[-4:] == ["timestamp", "error", "scored_at", "attempts"]
+    assert schema.names[-5:] == ["timestamp", "error", "scored_at", "attempts", "train_device_seconds"]
     assert schema.field("schema_version").type == pa.int16()
     assert schema.field("timestamp").type == pa.timestamp("ms", tz="UTC")
     assert schema.field("proxy_meco").type == pa.float64() and schema.field("proxy_meco").nullable

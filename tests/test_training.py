@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from conftest import write_fake_cifar
 
+from zeronas.data import augment_crop_flip
 from zeronas.errors import ZeronasError
 from zeronas.pipeline._holdout import holdout_size, split_holdout
-from zeronas.pipeline._training import TrainResult, _augment, evaluate_on_test, train_arch
+from zeronas.pipeline._training import TrainResult, evaluate_on_test, train_arch
 from zeronas.pipeline._training_driver import select_trained
 
 SSS_SMALL = "8:8:8:8:8"
@@ -75,7 +76,7 @@ def test_augmentation_crops_and_flips_within_the_padded_image():
 
     images = torch.arange(2 * 3 * 32 * 32, dtype=torch.int64).remainder(251).to(torch.uint8).view(2, 3, 32, 32)
     gen = torch.Generator().manual_seed(0)
-    crops = [_augment(images, gen) for _ in range(20)]
+    crops = [augment_crop_flip(images, gen) for _ in range(20)]
     assert all(c.shape == images.shape and c.dtype == torch.uint8 for c in crops)
     padded = torch.nn.functional.pad(images, (4, 4, 4, 4))
     for crop in crops:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,13 @@ __all__ = [
     "CIFAR_MEAN",
     "CIFAR_STD",
     "CIFAR_FOLDERS",
+    "augment_crop_flip",
     "find_cifar",
     "load_cifar",
     "load_image_folder",
     "load_images",
+    "normaliser",
+    "tensors_on",
     "to_tensor",
 ]
 
@@ -196,3 +200,35 @@ def to_tensor(images: np.ndarray, dataset: str) -> torch.Tensor:
     mean = torch.tensor(CIFAR_MEAN[name]).view(1, 3, 1, 1)
     std = torch.tensor(CIFAR_STD[name]).view(1, 3, 1, 1)
     return (x - mean) / std
+
+
+def tensors_on(images: np.ndarray, labels: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """``uint8`` images and their labels as tensors on ``device`` (still ``uint8``: normalise per batch)."""
+    return torch.from_numpy(np.ascontiguousarray(images)).to(device), torch.from_numpy(labels).to(device)
+
+
+def normaliser(dataset: str, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Maps a ``uint8`` batch to the network's input: float, normalised by the dataset's mean and std."""
+    mean = torch.tensor(CIFAR_MEAN[dataset], device=device).view(1, 3, 1, 1) * 255
+    std = torch.tensor(CIFAR_STD[dataset], device=device).view(1, 3, 1, 1) * 255
+
+    def normalise(images: torch.Tensor) -> torch.Tensor:
+        return (images.float() - mean) / std
+
+    return normalise
+
+
+def augment_crop_flip(images: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
+    """Random crop (zero padding ``pad``) and horizontal flip of a ``uint8 B x 3 x H x W`` batch, as CIFAR
+    training does (NATS-Bench, DARTS)."""
+    n, _, h, w = images.shape
+    padded = torch.nn.functional.pad(images, (pad, pad, pad, pad))
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(images.device)
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).to(images.device)
+    flip = (torch.rand(n, generator=generator) < 0.5).to(images.device)
+    rows = dy[:, None] + torch.arange(h, device=images.device)  # n x h
+    cols = dx[:, None] + torch.arange(w, device=images.device)  # n x w
+    cols = torch.where(flip[:, None], cols.flip(1), cols)
+    batch = torch.arange(n, device=images.device)[:, None, None]
+    crops = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # n x h x w x 3
+    return crops.permute(0, 3, 1, 2)

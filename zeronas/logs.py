@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-STAGES = ("proxy", "label", "validate", "test", "train", "train_test")
+STAGES = ("proxy", "label", "derive", "validate", "test", "train", "train_test")
 PROXY_PREFIX = "proxy_"
 RUN_CONFIG_NAME = "_run.json"
 #: the hive partition key of a run directory (``run=<run_id>``)
@@ -94,6 +94,9 @@ _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
     ("scored_at", _TIMESTAMP),
     # proxy rows: scoring attempts of the arch's chunk (more than 1: requeued after a worker failure)
     ("attempts", pa.int64()),
+    # derive rows (a supernet-training search, e.g. rarts): seconds its training epochs took on its device, over
+    # every resume; GPU-seconds where `device` is cuda:*; null elsewhere and in older logs
+    ("train_device_seconds", pa.float64()),
 ]
 _NON_NULL = {"schema_version", "run_id", "search_id", "stage", "arch"}
 _KEY = ("search_id", "stage", "arch")

@@ -113,7 +113,10 @@ class _Context:
         return _anytime.over_iterations(self.curve(s), self.data.array("iteration")[s.rows])
 
     def n_evals(self, s: Search) -> int:
-        """Distinct proxy evaluations of the search: its rows and the supernets left out of them."""
+        """Distinct proxy evaluations of the search: its rows and the supernets left out of them (none for a
+        supernet-training search, whose one row is its derived arch)."""
+        if (self.data.array("stage")[s.rows] == "derive").any():
+            return 0
         return max(s.rows.stop - s.rows.start, len(self.evals_curve(s)))
 
     def groups(self) -> list[tuple[str, str]]:
@@ -340,6 +343,7 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
     best_test = ctx.best_test.get((s.space, s.dataset))
     regret = best_test - returned_test if best_test is not None and np.isfinite(returned_test) else math.nan
     proxy_wall = _compare.nanmax(data.array("elapsed")[sl])
+    train_s = data.array("train_device_seconds")[sl]
     return _compare.SearchFigures(
         key=s.key,
         label=ctx.label(s),
@@ -360,6 +364,7 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
         best_trained=_compare.nanmax(acc[is_train]),
         regret=regret,
         n_lookups=int(is_val.sum() + is_label.sum()),
+        train_device_s=float(np.nansum(train_s)) if np.isfinite(train_s).any() else math.nan,
         train_epochs=int(epochs[is_train].sum()),
         wall_s=_compare.nanmax(elapsed),
         evals_per_s=n / proxy_wall if proxy_wall > 0 else math.nan,
@@ -370,8 +375,8 @@ def _search_tables(ctx: _Context, figures: list[_compare.SearchFigures]) -> list
     k = ctx.top_k
     quality = ReportTable(
         "search quality", "Search quality",
-        ["search", "algorithm", "seed", "objective", "returned_test", "regret", "lookups", "proxy_evals", "best_score",
-         f"oracle_top{k}_acc", "best_validated", "best_trained"],
+        ["search", "algorithm", "seed", "objective", "returned_test", "regret", "lookups", "proxy_evals",
+         "train_device_s", "best_score", f"oracle_top{k}_acc", "best_validated", "best_trained"],
     )  # fmt: skip
     budget = ReportTable(
         "search quality", "Search budget",
@@ -379,8 +384,8 @@ def _search_tables(ctx: _Context, figures: list[_compare.SearchFigures]) -> list
     )  # fmt: skip
     for f in figures:
         quality.rows.append([
-            f.label, f.algorithm, f.seed, f.group[2], f.returned_test, f.regret, f.n_lookups, f.n_evals, f.best_score,
-            f.final_topk_acc, f.best_validated, f.best_trained,
+            f.label, f.algorithm, f.seed, f.group[2], f.returned_test, f.regret, f.n_lookups, f.n_evals,
+            f.train_device_s, f.best_score, f.final_topk_acc, f.best_validated, f.best_trained,
         ])  # fmt: skip
         budget.rows.append([
             f.label, f.n_evals, f.n_proposed, f.duplicate_share, f.isomorphic_share, f.n_lookups, f.train_epochs,
@@ -392,6 +397,11 @@ def _search_tables(ctx: _Context, figures: list[_compare.SearchFigures]) -> list
         "iso_share = scored archs isomorphic to an earlier one; "
         "lookups = validation lookups (a predictor search's labels included)"
     )
+    if any(np.isfinite(f.train_device_s) for f in figures):
+        quality.notes.append(
+            "train_device_s = seconds a supernet-training search (rarts, darts-1st, milenas) trained on its device "
+            "(GPU-seconds on a GPU); its proxy_evals are 0 and its one candidate is the arch it derived"
+        )
     return [quality, budget]
 
 
@@ -561,8 +571,12 @@ def _comparison_tables(
     k = ctx.top_k
     tables, boxes = [], []
     grouped: dict[tuple, dict[str, list[_compare.SearchFigures]]] = defaultdict(lambda: defaultdict(list))
+    zero_shot = {f.group for f in figures if not np.isfinite(f.train_device_s)}
     for f in figures:
-        grouped[f.group][f.algorithm].append(f)
+        # a supernet search has no objective: it is compared with the zero-shot searches of its space and dataset
+        joins = [g for g in zero_shot if g[:2] == f.group[:2]] if np.isfinite(f.train_device_s) else []
+        for group in joins or [f.group]:
+            grouped[group][f.algorithm].append(f)
     for group, algos in sorted(grouped.items()):
         label = _group_label(group)
         has_truth = any(np.isfinite(f.returned_test) for fs in algos.values() for f in fs)
@@ -575,7 +589,7 @@ def _comparison_tables(
             "comparison",
             f"Algorithms under objective {group[2]} ({group[0]}/{group[1]})",
             ["algorithm", "seeds", metric, f"{metric}_std", f"{metric}_median", "regret", "regret_std", "lookups",
-             "proxy_evals", f"oracle_top{k}_acc"],
+             "proxy_evals", "train_device_s", f"oracle_top{k}_acc"],
         )  # fmt: skip
         for algo, fs in sorted(algos.items()):
             m = _compare.summarise([value(f) for f in fs])
@@ -583,13 +597,17 @@ def _comparison_tables(
             oracle = _compare.summarise([f.final_topk_acc for f in fs])
             summary.rows.append([
                 algo, len(fs), m["mean"], m["std"], m["median"], r["mean"], r["std"],
-                float(np.mean([f.n_lookups for f in fs])), float(np.mean([f.n_evals for f in fs])), oracle["mean"],
+                float(np.mean([f.n_lookups for f in fs])), float(np.mean([f.n_evals for f in fs])),
+                _compare.summarise([f.train_device_s for f in fs])["mean"], oracle["mean"],
             ])  # fmt: skip
         if not has_truth:
             summary.notes.append("no returned-arch test accuracy in the log (compared by best proxy score instead)")
         elif all(not np.isfinite(f.regret) for fs in algos.values() for f in fs):
             summary.notes.append(f"regret: {NO_TRUTH}")
-        summary.notes.append("mean ± std over seeds; lookups, proxy_evals: means per search; oracle: see above")
+        summary.notes.append(
+            "mean ± std over seeds; lookups, proxy_evals, train_device_s (supernet training): means per search; "
+            "oracle: see above"
+        )
         if any(f.selected_on_test for fs in algos.values() for f in fs):
             summary.notes.append("SELECTED ON TEST: validation used the test split")
         tables.append(summary)

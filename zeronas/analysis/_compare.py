@@ -40,6 +40,8 @@ class SearchFigures:
     #: best test accuracy in the space − returned_test
     regret: float
     n_lookups: int
+    #: a supernet-training search's seconds on its device (GPU-seconds on a GPU); NaN for a zero-shot search
+    train_device_s: float
     train_epochs: int
     wall_s: float
     evals_per_s: float

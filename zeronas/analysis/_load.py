@@ -3,7 +3,11 @@ arrange the proxy rows per search as numpy arrays (no pandas round trip).
 
 Supernet rows (``supernet`` true, scored by meco-pt for its own decisions) are left out of the
 proxy rows: proxy quality, regret and top-k are about architectures; ``LogData.supernet_rows``
-counts them. Their evaluations still count in ``iteration``, so anytime curves keep the budget axis."""
+counts them. Their evaluations still count in ``iteration``, so anytime curves keep the budget axis.
+
+A supernet-training search (rarts, darts-1st, milenas) has no proxy rows: its one ``derive`` row (the arch
+it derived, with ``train_device_seconds``) stands in the proxy table as its only candidate, unscored, so
+that it is a search like the others; ``stage`` tells the two kinds of row apart."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ _BASE = log_schema([])
 _PROXY_STAGE_COLUMNS = [
     "run_id", "search_id", "algorithm", "seed", "space", "dataset", "arch", "index", "canonical", "score",
     "objective", "predicted_acc", "proxy_seconds", "params", "flops", "worker_id", "node", "device", "iteration",
-    "n_proposed", "elapsed", "timestamp", "error", "scored_at", "attempts",
+    "n_proposed", "elapsed", "timestamp", "error", "scored_at", "attempts", "stage", "train_device_seconds",
 ]  # fmt: skip
 _OTHER_STAGE_COLUMNS = [
     "run_id", "search_id", "stage", "algorithm", "seed", "space", "dataset", "arch", "accuracy",
@@ -120,14 +124,15 @@ def load(paths: Sequence[str | Path], dataset: str | None = None, space: str | N
     plain = proxy_stage
     if "supernet" in dset.schema.names:  # a search's own supernets (meco-pt) are no candidates: left out
         plain = proxy_stage & (ds.field("supernet").is_null() | ~ds.field("supernet"))
-    proxy, missing = _project(dset, _PROXY_STAGE_COLUMNS + pcols, filt(plain))
-    supernets = dset.count_rows(filter=filt(proxy_stage)) - proxy.num_rows
-    other, _ = _project(dset, _OTHER_STAGE_COLUMNS, filt(ds.field("stage") != "proxy"))
+    derive = ds.field("stage") == "derive"
+    proxy, missing = _project(dset, _PROXY_STAGE_COLUMNS + pcols, filt(plain | derive))
+    supernets = dset.count_rows(filter=filt(proxy_stage | derive)) - proxy.num_rows
+    other, _ = _project(dset, _OTHER_STAGE_COLUMNS, filt(~ds.field("stage").isin(["proxy", "derive"])))
     if proxy.num_rows == 0 and other.num_rows == 0:
         where = f" for dataset {dataset!r}" if dataset else ""
         raise ZeronasError(f"the log holds no rows{where}; check the path (and --dataset)")
     if proxy.num_rows == 0:
-        raise ZeronasError("the log holds no proxy-stage rows; nothing to analyse yet")
+        raise ZeronasError("the log holds no proxy-stage (or derive) rows; nothing to analyse yet")
 
     proxy = proxy.append_column("search", _search_key(proxy))
     other = other.append_column("search", _search_key(other))

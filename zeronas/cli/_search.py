@@ -139,6 +139,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--train-layers", type=int, default=S, help="darts: cells of the trained network (default 20)")
     p.add_argument(
+        "--supernet-epochs",
+        type=int,
+        default=S,
+        help="rarts, darts-1st, milenas: epochs of supernet training (default: the paper's, tss 100, darts 50; "
+        "its other settings: --algo-option rarts.KEY=VALUE, see docs/rarts.md)",
+    )
+    p.add_argument(
         "--data",
         default=S,
         metavar="DIR",
@@ -248,7 +255,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     _common(search)
     search.add_argument(
-        "--algo", default=S, help="search algorithm (rea default; random, tpe, nsga2, robot, optuna:<Sampler>)"
+        "--algo",
+        default=S,
+        help="search algorithm (rea default; random, tpe, nsga2, robot, optuna:<Sampler>; "
+        "supernet training: rarts, darts-1st, milenas)",
     )
     search.add_argument("--seed", type=int, default=S, help="search seed (default 0)")
     search.set_defaults(func=run_search_cmd)
@@ -259,7 +269,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         epilog=docs_epilog("guide/pipeline.md"),
     )
     _common(compare)
-    compare.add_argument("--algos", default=S, help="comma list, e.g. random,rea,tpe")
+    compare.add_argument("--algos", default=S, help="comma list, e.g. random,rea,tpe or rea,rarts")
     compare.add_argument("--seeds", default=S, help="number of seeds (5 → 0..4) or a comma list")
     compare.set_defaults(func=run_compare_cmd)
 
@@ -497,7 +507,12 @@ def _protocol(result, spec) -> str:
     recorded = json.loads((Path(result.run_dir) / "_run.json").read_text())["config"]["run"]["proxy_protocol"]
     seed = "each search's seed" if recorded["seed"] == "search seed" else recorded["seed"]
     table = f"; proxy values from {recorded['scores_from']} where it holds them" if recorded.get("scores_from") else ""
+    from zeronas.search_algos import is_training_search
+
     chosen = "by proxy" + ("; robot's by BO over proxy weights" if "robot" in spec.algos else "")
+    training = [a for a in spec.algos if is_training_search(a)]
+    if training:
+        chosen += f"; {', '.join(training)}: the one arch derived from its trained supernet"
     return (
         f"{selected}returned = best {r['validation_source']} of each search's {spec.top_k} lookups ({chosen}); "
         f"test = {r.get('test_source') or 'unknown'}, looked up once for the returned arch; proxy seed: {seed}{table}"
@@ -516,6 +531,10 @@ def _truth_coverage(rows: list[dict[str, Any]], spec) -> str | None:
 
 
 def _objective_text(spec) -> str:
+    from zeronas.search_algos import is_training_search
+
+    if all(is_training_search(a) for a in spec.algos):
+        return "supernet training"
     if spec.objective == "predictor":
         return f"predicted accuracy from {', '.join([spec.proxy, *spec.extra_proxies])}"
     return spec.proxy
@@ -531,6 +550,13 @@ def _print_trained(console, sid: str, trained: dict[str, Any] | None) -> None:
         f"test {_fmt(trained['test_accuracy'], 4)} % ({trained['test_source']}, evaluated once)"
         + (f"  [{trained['error']}]" if trained.get("error") else "")
     )
+
+
+def _training_cost(ret: dict[str, Any]) -> str:
+    """What a supernet-training search spent: seconds on its device (GPU-seconds on a GPU)."""
+    if ret.get("train_device_seconds") is None:
+        return ""
+    return f"  supernet training {ret['train_device_seconds']:.1f} s on {ret['train_device']}"
 
 
 def _print_result(result, spec) -> None:
@@ -569,7 +595,7 @@ def _print_result(result, spec) -> None:
             console.print(
                 f"  validation {_fmt(ret['validation_accuracy'], 5)} %  test {_fmt(ret['test_accuracy'], 5)} %  "
                 f"params {_fmt((ret['params'] or 0) / 1e6, 3)} M  FLOPs {_fmt(ret['flops'], 4)} M  "
-                f"validation lookups {ret['lookups']}  proxy evaluations {ret['proxy_evals']}"
+                f"validation lookups {ret['lookups']}  proxy evaluations {ret['proxy_evals']}" + _training_cost(ret)
             )
             _print_trained(console, sid, ret.get("trained"))
     else:
@@ -577,7 +603,7 @@ def _print_result(result, spec) -> None:
             title=f"{len(result.top)} searches under {_objective_text(spec)}: the architecture each returns",
             title_justify="left",
         )
-        for name in ("search", "index", "validation %", "test %", "params M", "lookups", "proxy evals"):
+        for name in ("search", "index", "validation %", "test %", "params M", "lookups", "proxy evals", "train s"):
             table.add_column(name, justify="left" if name == "search" else "right")
         for sid, ret in result.returned.items():
             table.add_row(
@@ -588,6 +614,7 @@ def _print_result(result, spec) -> None:
                 _fmt((ret["params"] or 0) / 1e6, 3),
                 str(ret["lookups"]),
                 str(ret["proxy_evals"]),
+                _fmt(ret["train_device_seconds"], 4),
             )
         table.caption = _truth_coverage([r for rows in result.top.values() for r in rows], spec)
         console.print(table)
@@ -597,15 +624,17 @@ def _print_result(result, spec) -> None:
         for sid, ret in result.returned.items():
             by_algo.setdefault(sid.rsplit("-s", 1)[0], []).append(ret)
         summary = Table(title="per algorithm: mean ± std over seeds", title_justify="left")
-        for name in ("algorithm", "test % of the returned arch", "validation %", "lookups", "proxy evals"):
+        for name in ("algorithm", "test % of the returned arch", "validation %", "lookups", "proxy evals", "train s"):
             summary.add_column(name, justify="left" if name == "algorithm" else "right")
         for algo, rets in by_algo.items():
+            trained = [r["train_device_seconds"] for r in rets if r["train_device_seconds"] is not None]
             summary.add_row(
                 algo,
                 _mean_std([r["test_accuracy"] for r in rets if r["test_accuracy"] is not None]),
                 _mean_std([r["validation_accuracy"] for r in rets if r["validation_accuracy"] is not None]),
                 f"{sum(r['lookups'] for r in rets) / len(rets):g}",
                 f"{sum(r['proxy_evals'] for r in rets) / len(rets):g}",
+                f"{sum(trained) / len(trained):.4g}" if trained else "-",
             )
         console.print(summary)
     console.print(_protocol(result, spec))

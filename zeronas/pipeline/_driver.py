@@ -55,16 +55,12 @@ def versions() -> dict[str, str]:
 
 def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> ExperimentResult:
     """Run (or resume) an experiment end to end; returns the top-k of every search."""
-    from ray import tune
-
     from zeronas.logs import LogWriter
-    from zeronas.pipeline._log_callback import LogCallback, Sink, register_sink, unregister_sink
-    from zeronas.pipeline._placement import WorkerWatch, read_capacity, scorer_pool_config
-    from zeronas.pipeline._pool import start_pool
+    from zeronas.pipeline._log_callback import Sink, register_sink, unregister_sink
+    from zeronas.pipeline._placement import read_capacity, scorer_pool_config
     from zeronas.pipeline._progress import SearchProgress
-    from zeronas.pipeline._proposal import proposal_trial
     from zeronas.pipeline._ray_session import ensure_ray
-    from zeronas.pipeline._trial_watch import TrialPlacementWatch
+    from zeronas.search_algos import is_training_search
 
     t0 = time.monotonic()
     if resume:
@@ -78,7 +74,8 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
 
     ensure_ray(spec.address)
     pool_config, placement_note = scorer_pool_config(spec, run, read_capacity())
-    if not spec.quiet:
+    zero_shot_run = not all(is_training_search(a) for a in spec.algos)
+    if not spec.quiet and zero_shot_run:
         print(placement_note, file=sys.stderr, flush=True)
     run = dataclasses.replace(
         run,
@@ -88,11 +85,6 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
         max_in_flight=max(16, 4 * pool_config.workers * pool_config.chunk_size * pool_config.in_flight_per_worker),
         result_timeout=spec.wait_for_workers + 120,
     )
-
-    import ray
-
-    pool = start_pool(pool_config, name=run.pool_name)
-    ray.get(pool.start.remote(), timeout=60)
 
     searches = [
         {
@@ -109,10 +101,50 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     recorded["proxy_protocol"] = {**run.proxy_protocol, "seeds": {s["search_id"]: s["proxy_seed"] for s in searches}}
     config = {"spec": spec.to_config(), "run": recorded, "command": command_line(), "versions": versions()}
     writer = LogWriter(out, run_id, run.proxies, config=config)
-    progress = SearchProgress([s["search_id"] for s in searches], run.budget if spec.budget else None, quiet=spec.quiet)
+    zero_shot = [s for s in searches if not is_training_search(s["algorithm"])]
+    shown = [s["search_id"] for s in zero_shot]
+    progress = SearchProgress(shown, run.budget if spec.budget else None, quiet=spec.quiet)
     register_sink(run_id, Sink(writer, progress.update))
     tune_dir = out / "_tune" / run_id
+    pool_stats: dict[str, Any] = {}
+    if zero_shot:
+        pool_stats = _proposal_stage(spec, run, zero_shot, pool_config, progress, writer, tune_dir, bool(resume))
+    try:
+        training = [s for s in searches if is_training_search(s["algorithm"])]
+        if training:
+            from zeronas.pipeline._supernet_stage import run_supernet_stage
+
+            writer.flush()
+            run_supernet_stage(spec, run, training, tune_dir, bool(resume))
+            writer.flush()
+        if spec.train_epochs:
+            from zeronas.pipeline._training_driver import run_training_stage
+
+            run_training_stage(spec, run, searches, tune_dir)
+        writer.close()
+    finally:
+        unregister_sink(run_id)
+    ids = [s["search_id"] for s in searches]
+    top, returned = collect(run, ids)
+    return ExperimentResult(run_id, Path(run.run_dir), top, returned, pool_stats, time.monotonic() - t0)
+
+
+def _proposal_stage(spec, run, searches, pool_config, progress, writer, tune_dir: Path, resume: bool) -> dict:
+    """Stages 1-2 of the zero-shot searches on the scorer pool, shut down when they end (the supernet searches
+    after them then have every GPU); returns the pool's stats."""
+    import ray
+    from ray import tune
+
+    from zeronas.pipeline._log_callback import LogCallback
+    from zeronas.pipeline._placement import WorkerWatch
+    from zeronas.pipeline._pool import start_pool
+    from zeronas.pipeline._proposal import proposal_trial
+    from zeronas.pipeline._trial_watch import TrialPlacementWatch
+
+    run_id = run.run_id
     resume_hint = f"continue with `zeronas search --out {spec.out} --resume {run_id}`"
+    pool = start_pool(pool_config, name=run.pool_name)
+    ray.get(pool.start.remote(), timeout=60)
     try:
         trainable = tune.with_resources(tune.with_parameters(proposal_trial, run=run), {"cpu": 0.01})
         kind = "GPU" if pool_config.gpus_per_worker else "CPU"
@@ -152,18 +184,7 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
         with contextlib.suppress(Exception):
             ray.kill(pool)
         writer.flush()
-
-    try:
-        if spec.train_epochs:
-            from zeronas.pipeline._training_driver import run_training_stage
-
-            run_training_stage(spec, run, searches, tune_dir)
-        writer.close()
-    finally:
-        unregister_sink(run_id)
-    ids = [s["search_id"] for s in searches]
-    top, returned = collect(run, ids)
-    return ExperimentResult(run_id, Path(run.run_dir), top, returned, pool_stats, time.monotonic() - t0)
+    return pool_stats
 
 
 def _check_writable(out: Path) -> None:

@@ -83,7 +83,7 @@ class SearchProgress:
                 break
             if sid is None:
                 sid = (result.get("config") or {}).get("search", {}).get("search_id")
-            if sid is None:
+            if sid is None or sid not in self._tasks:  # a search it does not show (a supernet search)
                 return
             self._trial_to_search[trial_id] = sid
         best = result.get("best_score")

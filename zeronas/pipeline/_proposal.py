@@ -224,7 +224,7 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
             validated = _validate(list(evaluated.values()), base, run, space, objective, algo, looked_up, elapsed())
             rows += validated
         if not logged_test:
-            rows.append(_test_row(validated + _as_candidates(label_rows, len(validated)), base, run, elapsed()))
+            rows.append(returned_row(validated + _as_candidates(label_rows, len(validated)), base, run, elapsed()))
     report(1, rows)
 
 
@@ -249,7 +249,7 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         **base,
         "stage": "proxy",
         "arch": arch,
-        "index": _index(space, arch),
+        "index": index_or_none(space, arch),
         "canonical": canonical,
         "score": score,
         "objective": "predictor" if run.predictor else run.objective_spec,
@@ -282,7 +282,7 @@ def _label_rows(predictor, base, run, space, evaluated, elapsed) -> list[dict[st
     for arch, acc, score in predictor.label_due():
         e = evaluated[arch]
         extra = {
-            "index": _index(space, arch),
+            "index": index_or_none(space, arch),
             "canonical": e.canonical,
             "predicted_acc": predictor.predicted.get(arch),
             "timestamp": _now(),
@@ -292,7 +292,8 @@ def _label_rows(predictor, base, run, space, evaluated, elapsed) -> list[dict[st
     return rows
 
 
-def _index(space, arch: str) -> int | None:
+def index_or_none(space, arch: str) -> int | None:
+    """The space's index of ``arch``; None for an arch without one (a supernet, a genotype outside the space)."""
     try:
         return int(space.index_of(arch))
     except (KeyError, ValueError, IndexError):
@@ -319,36 +320,38 @@ def _validate(evaluated, base, run, space, objective, algo, looked_up, elapsed) 
         chosen = top_k(plain, objective, run.top_k, min_distance=run.top_k_distance, space=space)
         spent = [(e.arch, lookup(e.arch), s) for e, s in chosen]
     by_arch = {e.arch: e for e in plain}
-    rows = []
-    for rank, (arch, acc, s) in enumerate(spent, start=1):
-        e = by_arch[arch]
-        row = {
-            **base,
-            "stage": "validate",
-            "arch": e.arch,
-            "index": _index(space, e.arch),
-            "canonical": e.canonical,
-            "score": s,
-            "objective": "predictor" if run.predictor else run.objective_spec,
-            "predicted_acc": s if run.predictor else None,
-            "accuracy": acc,
-            "accuracy_source": run.accuracy_source,
-            # a named schedule (NB301's "nb301") has no epoch count; accuracy_source names it
-            "epochs": run.epochs if isinstance(run.epochs, int) else None,
-            "params": int(e.costs["params"]) if e.costs else None,
-            "flops": e.costs["flops"] if e.costs else None,
-            "iteration": rank,
-            "elapsed": elapsed,
-            "timestamp": _now(),
-            "error": None if acc is not None else "not in the benchmark",
-        }
-        for name in run.proxies:
-            row[f"proxy_{name}"] = e.values.get(name)
-        rows.append(row)
-    return rows
+    ranked = enumerate(spent, start=1)
+    return [validation_row(by_arch[arch], rank, acc, s, base, run, space, elapsed) for rank, (arch, acc, s) in ranked]
 
 
-def _test_row(validated: list[dict[str, Any]], base, run, elapsed) -> dict[str, Any]:
+def validation_row(e: EvaluatedArch, rank: int, acc: float | None, score: float | None, base, run, space, elapsed):
+    """The ``validate`` row of one looked-up candidate (``acc`` None: not in the benchmark)."""
+    row = {
+        **base,
+        "stage": "validate",
+        "arch": e.arch,
+        "index": index_or_none(space, e.arch),
+        "canonical": e.canonical,
+        "score": score,
+        "objective": "predictor" if run.predictor else run.objective_spec,
+        "predicted_acc": score if run.predictor else None,
+        "accuracy": acc,
+        "accuracy_source": run.accuracy_source,
+        # a named schedule (NB301's "nb301") has no epoch count; accuracy_source names it
+        "epochs": run.epochs if isinstance(run.epochs, int) else None,
+        "params": int(e.costs["params"]) if e.costs else None,
+        "flops": e.costs["flops"] if e.costs else None,
+        "iteration": rank,
+        "elapsed": elapsed,
+        "timestamp": _now(),
+        "error": None if acc is not None else "not in the benchmark",
+    }
+    for name in run.proxies:
+        row[f"proxy_{name}"] = e.values.get(name)
+    return row
+
+
+def returned_row(validated: list[dict[str, Any]], base, run, elapsed) -> dict[str, Any]:
     """The returned arch (see :func:`select_returned`) with its test accuracy, looked up once."""
     from zeronas.groundtruth import DEFAULT_EPOCHS, open_ground_truth
 

@@ -84,6 +84,7 @@ def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, An
     With real training (stage 3), ``trained`` is the candidate selected on held-out validation
     accuracy, with its test accuracy evaluated once (its ``train_test`` row)."""
     test = next((r for r in mine if r["stage"] == "test"), None)
+    derived = next((r for r in mine if r["stage"] == "derive"), {})
     trained_test = next((r for r in mine if r["stage"] == "train_test"), None)
     chosen = test or (top[0] if top else {})
     # every lookup: the top-k's validation rows and a predictor's labels (the same signal), any of them returnable
@@ -101,6 +102,9 @@ def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, An
         "selected_on_test": run.select_on_test,
         "lookups": sum(r["stage"] in ("label", "validate") for r in mine),
         "proxy_evals": sum(r["stage"] == "proxy" for r in mine),
+        # a supernet-training search's cost (its derive row): seconds on its device, GPU-seconds on cuda
+        "train_device_seconds": derived.get("train_device_seconds"),
+        "train_device": derived.get("device"),
         "trained": _trained_answer(trained_test, mine) if trained_test else None,
     }
 
@@ -127,13 +131,15 @@ def _top(run: RunConfig, evaluated: list[EvaluatedArch], objective: Objective) -
 
 
 def collect_top(run: RunConfig, search_ids: list[str], rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Per search: its top-k (validated when a benchmark was given), best first, with training results."""
+    """Per search: its top-k (validated when a benchmark was given), best first, with training results; a
+    supernet search's top-k is the one arch it derived."""
     top: dict[str, list[dict[str, Any]]] = {}
     for sid in search_ids:
         mine = [r for r in rows if r["search_id"] == sid]
         validated = sorted((r for r in mine if r["stage"] == "validate"), key=lambda r: r["iteration"])
-        if validated:
-            chosen = validated
+        derived = [r for r in mine if r["stage"] == "derive"]  # a supernet search's one arch
+        if validated or derived:
+            chosen = validated or derived
         else:
             proxy_rows = [r for r in mine if r["stage"] == "proxy"]
             objective = Objective(dict(run.objective))

@@ -49,6 +49,8 @@ class RunConfig:
     proxy_protocol: dict[str, Any]
     data: str | None
     train_epochs: int
+    #: epochs of a supernet-training search (None: the paper's; see ``weight_sharing.paper_recipe``)
+    supernet_epochs: int | None
     train_simulate: bool
     train_samples: int | None
     #: stage 3's validation split: images held out of the training split (resolved count; None: no real

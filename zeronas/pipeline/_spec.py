@@ -7,10 +7,13 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zeronas.errors import ZeronasError
 from zeronas.pipeline._run_config import RunConfig
+
+if TYPE_CHECKING:
+    from zeronas.weight_sharing import SupernetRecipe
 
 
 @dataclass
@@ -46,6 +49,8 @@ class ExperimentSpec:
     #: allow ``metric="test"``: every report then says "selected on test"
     select_on_test: bool = False
     train_epochs: int = 0
+    #: epochs of a supernet-training search (rarts, darts-1st, milenas); None: the paper's (TSS 100, DARTS 50)
+    supernet_epochs: int | None = None
     #: DARTS training network size (default: the DARTS evaluation size, 36 channels / 20 cells)
     train_channels: int | None = None
     train_layers: int | None = None
@@ -126,7 +131,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     from zeronas.pipeline._worker_device import check_worker_device
     from zeronas.plugins import load_plugins
     from zeronas.proxies import ArchScorer, resolve_proxy
-    from zeronas.search_algos import default_extra_proxies, get_algorithm, resolve_algorithm
+    from zeronas.search_algos import default_extra_proxies, get_algorithm, is_training_search, resolve_algorithm
     from zeronas.spaces import get_space
 
     plugins = [str(Path(p).expanduser().resolve()) if p.endswith(".py") else p for p in spec.plugins]
@@ -160,7 +165,12 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
     if not spec.seeds:
         raise ZeronasError("no seed given; use e.g. --seeds 3")
     for algo in spec.algos:
-        get_algorithm(algo, space=space, seed=0, **algorithm_options(spec, algo))
+        if is_training_search(algo):
+            supernet_recipe(space.name, spec.supernet_epochs, algorithm_options(spec, algo))
+            if not spec.data:
+                raise ZeronasError(f"{algo} trains a supernet on CIFAR: give --data DIR (the CIFAR python batches)")
+        else:
+            get_algorithm(algo, space=space, seed=0, **algorithm_options(spec, algo))
     if spec.workers is not None and spec.workers < 1:
         raise ZeronasError(f"--workers must be >= 1, got {spec.workers}")
     if spec.gpus_per_worker is not None and spec.gpus_per_worker < 0:
@@ -264,6 +274,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         scores_from=scores_from,
         data=data,
         train_epochs=spec.train_epochs,
+        supernet_epochs=spec.supernet_epochs,
         train_simulate=spec.train_simulate,
         train_samples=spec.train_samples,
         train_holdout=train_holdout,
@@ -359,8 +370,12 @@ def _predictor_settings(spec: ExperimentSpec, benchmark: str | None, space) -> d
 def algorithm_options(spec: ExperimentSpec, algo: str) -> dict[str, Any]:
     """Options for ``algo``: ``spec.algo_options`` keys apply to every algorithm, ``"<algo>.<key>"``
     keys to that one only. Every proposal is a new arch unless --allow-repeats: the budget
-    counts distinct evaluations."""
-    options: dict[str, Any] = {"dedup_isomorphic": spec.dedup_isomorphic, "avoid_repeats": not spec.allow_repeats}
+    counts distinct evaluations. A supernet-training search takes its recipe's settings (``SupernetRecipe``)."""
+    from zeronas.search_algos import is_training_search
+
+    options: dict[str, Any] = {}
+    if not is_training_search(algo):
+        options = {"dedup_isomorphic": spec.dedup_isomorphic, "avoid_repeats": not spec.allow_repeats}
     options.update({k: v for k, v in spec.algo_options.items() if "." not in k})
     prefix = f"{algo}."
     options.update({k[len(prefix) :]: v for k, v in spec.algo_options.items() if k.startswith(prefix)})
@@ -382,3 +397,12 @@ def load_spec(out: str | Path, run_id: str | None) -> tuple[ExperimentSpec, str]
         raise ZeronasError(f"--resume: {runs[-1]} holds no experiment spec; it was not written by zeronas search")
     known = {f.name for f in dataclasses.fields(ExperimentSpec)}
     return ExperimentSpec(**{k: v for k, v in config.items() if k in known}), runs[-1].parent.name.split("=", 1)[1]
+
+
+def supernet_recipe(space: str, epochs: int | None, options: dict[str, Any]) -> SupernetRecipe:
+    """A supernet-training search's settings: the paper's for ``space``, ``epochs`` (``--supernet-epochs``; None:
+    the paper's), then its ``--algo-option`` s (``rarts.epochs=`` sets one search's epochs). A one-line error
+    names an unknown or bad option."""
+    from zeronas.weight_sharing import paper_recipe
+
+    return paper_recipe(space, **{**({} if epochs is None else {"epochs": epochs}), **options})

@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 
 from zeronas._device import parse_device
-from zeronas.data import CIFAR_MEAN, CIFAR_STD, load_cifar
+from zeronas.data import augment_crop_flip, load_cifar, normaliser, tensors_on
 from zeronas.datasets import canonical_dataset, num_classes
 from zeronas.errors import ZeronasError
 from zeronas.pipeline._holdout import split_holdout
@@ -37,7 +37,6 @@ from zeronas.pipeline._recipes import Recipe, check_network_size, recipe_for
 
 __all__ = ["TrainResult", "evaluate_on_test", "train_arch"]
 
-_PAD = 4
 _EVAL_BATCH = 500
 
 
@@ -108,10 +107,10 @@ def train_arch(
     images, labels = load_cifar(_data_root(data), dataset, "train")
     train_idx, val_idx = split_holdout(labels, holdout, holdout_seed)
     train_idx = _subset(train_idx, max_train_samples, np.random.default_rng(seed))
-    train_x, train_y = _to_device(images[train_idx], labels[train_idx], torch_device)
-    val_x, val_y = _to_device(images[val_idx], labels[val_idx], torch_device)
+    train_x, train_y = tensors_on(images[train_idx], labels[train_idx], torch_device)
+    val_x, val_y = tensors_on(images[val_idx], labels[val_idx], torch_device)
     del images, labels
-    normalise = _normaliser(dataset, torch_device)
+    normalise = normaliser(dataset, torch_device)
     model = _seeded_model(search_space, arch, dataset, recipe, channels, layers, seed, torch_device)
     generator = torch.Generator().manual_seed(seed)
 
@@ -131,7 +130,7 @@ def train_arch(
         order = torch.randperm(len(train_x), generator=generator).to(torch_device)
         for step in range(steps_per_epoch):
             idx = order[step * batch : (step + 1) * batch]
-            images = normalise(_augment(train_x[idx], generator))
+            images = normalise(augment_crop_flip(train_x[idx], generator))
             if recipe.cutout:
                 images = _cutout(images, recipe.cutout, generator)
             if recipe.auxiliary_weight:
@@ -180,11 +179,11 @@ def evaluate_on_test(
     dataset = canonical_dataset(dataset)
     torch_device = parse_device(device)
     images, labels = load_cifar(_data_root(data), dataset, "test")
-    test_x, test_y = _to_device(images, labels, torch_device)
+    test_x, test_y = tensors_on(images, labels, torch_device)
     recipe = recipe_for(search_space.name)
     model = _seeded_model(search_space, arch, dataset, recipe, channels, layers, 0, torch_device)
     model.load_state_dict(state_dict)
-    return _accuracy(model, test_x, test_y, _normaliser(dataset, torch_device))
+    return _accuracy(model, test_x, test_y, normaliser(dataset, torch_device))
 
 
 def _data_root(data: str | Path) -> Path:
@@ -195,20 +194,6 @@ def _data_root(data: str | Path) -> Path:
             "(cifar-10-batches-py / cifar-100-python) or its parent"
         )
     return root
-
-
-def _to_device(images: np.ndarray, labels: np.ndarray, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.from_numpy(np.ascontiguousarray(images)).to(device), torch.from_numpy(labels).to(device)
-
-
-def _normaliser(dataset: str, device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
-    mean = torch.tensor(CIFAR_MEAN[dataset], device=device).view(1, 3, 1, 1) * 255
-    std = torch.tensor(CIFAR_STD[dataset], device=device).view(1, 3, 1, 1) * 255
-
-    def normalise(images: torch.Tensor) -> torch.Tensor:
-        return (images.float() - mean) / std
-
-    return normalise
 
 
 def _seeded_model(space, arch, dataset, recipe, channels, layers, seed: int, device: torch.device) -> nn.Module:
@@ -240,21 +225,6 @@ def _cutout(images: torch.Tensor, length: int, generator: torch.Generator) -> to
     inside_x = (xs >= cx - length // 2) & (xs < cx + length // 2)  # n x w
     keep = ~(inside_y[:, :, None] & inside_x[:, None, :])
     return images * keep[:, None].to(images.dtype)
-
-
-def _augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random crop (zero padding 4) and horizontal flip of a ``uint8 B x 3 x H x W`` batch."""
-    n, _, h, w = images.shape
-    padded = torch.nn.functional.pad(images, (_PAD, _PAD, _PAD, _PAD))
-    dy = torch.randint(0, 2 * _PAD + 1, (n,), generator=generator).to(images.device)
-    dx = torch.randint(0, 2 * _PAD + 1, (n,), generator=generator).to(images.device)
-    flip = (torch.rand(n, generator=generator) < 0.5).to(images.device)
-    rows = dy[:, None] + torch.arange(h, device=images.device)  # n x h
-    cols = dx[:, None] + torch.arange(w, device=images.device)  # n x w
-    cols = torch.where(flip[:, None], cols.flip(1), cols)
-    batch = torch.arange(n, device=images.device)[:, None, None]
-    crops = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # n x h x w x 3
-    return crops.permute(0, 3, 1, 2)
 
 
 @torch.no_grad()

@@ -158,14 +158,14 @@ def _returned_section(page: Page, report: AnalysisReport) -> None:
         + f"<td>{_e(f.label)}</td><td>{_e(f.algorithm)}</td><td>{_e(f.seed)}</td>"
         + f"<td class='arch'>{_e(f.returned_arch or '–')}</td>"
         + f"<td>{_figures.fmt_number(f.returned_valid)}</td><td>{_figures.fmt_number(f.returned_test)}</td>"
-        + f"<td>{f.n_lookups}</td><td>{f.n_evals}</td></tr>"
+        + f"<td>{f.n_lookups}</td><td>{f.n_evals}</td><td>{_figures.fmt_number(f.train_device_s)}</td></tr>"
         for f in figures
     ]
     page.add(
         "returned",
         "<table><thead><tr><th>search</th><th>algorithm</th><th>seed</th><th>returned arch</th>"
         "<th>validation acc (%)</th><th>test acc (%), read once</th><th>lookups</th><th>proxy evals</th>"
-        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>",
+        "<th>supernet training (device s)</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>",
     )
     if not any(f.returned_arch for f in figures):
         page.empty(

@@ -7,7 +7,14 @@
 
 from zeronas.search_algos._api import register_algorithm
 from zeronas.search_algos._base import SearchAlgorithm
-from zeronas.search_algos._dispatch import default_extra_proxies, get_algorithm, list_algorithms, resolve_algorithm
+from zeronas.search_algos._dispatch import (
+    TRAINING_SEARCHES,
+    default_extra_proxies,
+    get_algorithm,
+    is_training_search,
+    list_algorithms,
+    resolve_algorithm,
+)
 from zeronas.search_algos._evolution import RegularizedEvolution
 from zeronas.search_algos._meco_pt import MecoPT
 from zeronas.search_algos._optuna import NSGA2Search, OptunaSearch, TPESearch, optuna_sampler_names
@@ -23,8 +30,10 @@ __all__ = [
     "RoBoT",
     "SearchAlgorithm",
     "TPESearch",
+    "TRAINING_SEARCHES",
     "default_extra_proxies",
     "get_algorithm",
+    "is_training_search",
     "list_algorithms",
     "optuna_sampler_names",
     "register_algorithm",

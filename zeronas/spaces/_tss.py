@@ -112,11 +112,16 @@ class TopologySpace(CategoricalSpace):
         """Per node, its (op, source) inputs; a supernet edge gives the tuple of its ops instead of one op."""
         return cell.genotype_sets(cell.parse_cell_sets(arch))
 
-    def build(self, arch: str, num_classes: int = 10) -> nn.Module:
-        """The NATS-Bench network; a supernet edge is a :class:`~zeronas.spaces._networks.MixedOp`."""
+    def build(
+        self, arch: str, num_classes: int = 10, *, channels: int | None = None, cells_per_stage: int | None = None
+    ) -> nn.Module:
+        """The NATS-Bench network (16 channels, 5 cells per stage unless given; a supernet search trains smaller
+        ones on CPU); a supernet edge is a :class:`~zeronas.spaces._networks.MixedOp`."""
         from zeronas.spaces._networks import TinyNetwork
 
-        return TinyNetwork(TSS_CHANNELS, TSS_CELLS_PER_STAGE, self.genotype(arch), int(num_classes))
+        return TinyNetwork(
+            channels or TSS_CHANNELS, cells_per_stage or TSS_CELLS_PER_STAGE, self.genotype(arch), int(num_classes)
+        )
 
     def params(self, arch: str, num_classes: int = 10) -> int:
         return _params(self.validate(arch), int(num_classes))

@@ -20,6 +20,7 @@ The three share this one update, chosen by :attr:`RelaxedMethod`.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -48,27 +49,34 @@ class RelaxedMethod(str, Enum):
 
 @dataclass(frozen=True)
 class RelaxedSettings:
-    """``lam`` weighs ``L_t`` in the Lagrangian (MiLeNAS's λ); ``beta`` is the coupling ‖y − w‖² (RARTS only)."""
+    """``lam`` weighs ``L_t`` in the Lagrangian (MiLeNAS's λ); ``beta`` is the coupling ‖y − w‖² (RARTS only);
+    ``grad_clip`` bounds the gradient norm of the ``w`` and ``y`` steps (DARTS' search clips at 5; None: off)."""
 
     method: RelaxedMethod = RelaxedMethod.RARTS
     lam: float = 1.0
     beta: float = 1.0
+    grad_clip: float | None = None
 
     def __post_init__(self) -> None:
         if self.lam < 0 or self.beta < 0:
             raise ZeronasError(f"lam and beta must be >= 0, got lam={self.lam}, beta={self.beta}")
+        clip = self.grad_clip
+        if clip is not None and (isinstance(clip, bool) or not isinstance(clip, numbers.Real) or not clip > 0):
+            raise ZeronasError(f"grad_clip must be > 0 (or None: no clipping), got {self.grad_clip!r}")
 
 
 def _coupling(y: Sequence[torch.Tensor], w: Sequence[torch.Tensor]) -> torch.Tensor:
     return sum(((yi - wi) ** 2).sum() for yi, wi in zip(y, w))
 
 
-def _step(optimizer: torch.optim.Optimizer, objective: Callable[[], torch.Tensor]) -> float:
+def _step(optimizer: torch.optim.Optimizer, objective: Callable[[], torch.Tensor], clip: float | None = None) -> float:
     """Differentiate only with respect to the optimiser's own variables (no gradient work for the others)."""
     params = [p for group in optimizer.param_groups for p in group["params"]]
     loss = objective()
     for param, grad in zip(params, torch.autograd.grad(loss, params, allow_unused=True)):
         param.grad = grad
+    if clip is not None:
+        torch.nn.utils.clip_grad_norm_([p for p in params if p.grad is not None], clip)
     optimizer.step()
     return float(loss.detach())
 
@@ -97,11 +105,11 @@ class RelaxedSearch:
         if s.method is RelaxedMethod.RARTS:
             y = self.y
             return {
-                "w": _step(self.opt_w, lambda: s.lam * loss_t(w, a) + s.beta / 2 * _coupling(y, w)),
-                "y": _step(self.opt_y, lambda: loss_v(y, a) + s.beta / 2 * _coupling(y, w)),
+                "w": _step(self.opt_w, lambda: s.lam * loss_t(w, a) + s.beta / 2 * _coupling(y, w), s.grad_clip),
+                "y": _step(self.opt_y, lambda: loss_v(y, a) + s.beta / 2 * _coupling(y, w), s.grad_clip),
                 "alpha": _step(self.opt_alpha, lambda: loss_v(y, a) + s.lam * loss_t(w, a)),
             }
-        stats = {"w": _step(self.opt_w, lambda: loss_t(w, a))}
+        stats = {"w": _step(self.opt_w, lambda: loss_t(w, a), s.grad_clip)}
         if s.method is RelaxedMethod.MILENAS:
             stats["alpha"] = _step(self.opt_alpha, lambda: loss_v(w, a) + s.lam * loss_t(w, a))
         else:
