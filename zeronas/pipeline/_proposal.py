@@ -92,14 +92,7 @@ def proposal_trial(config: dict[str, Any], run: RunConfig) -> None:
     objective = make_objective(run, search)
     predictor = objective if isinstance(objective, PredictorObjective) else None
     algo = get_algorithm(search["algorithm"], space=space, seed=search["seed"], **(search.get("options") or {}))
-    base = {
-        "run_id": run.run_id,
-        "search_id": search["search_id"],
-        "algorithm": search["algorithm"],
-        "seed": search["seed"],
-        "space": run.space,
-        "dataset": run.dataset,
-    }
+    base = run.row_base(search)
     proxy_seed = search["proxy_seed"]
     pool = get_pool(run.pool_name)
     table = load_values(run.scores_from, run.proxies) if run.scores_from else {}

@@ -75,3 +75,14 @@ class RunConfig:
     max_in_flight: int | None = None
     #: seconds a search waits for any result from the pool before it fails (the pool gives up sooner: no hang)
     result_timeout: float | None = None
+
+    def row_base(self, search: dict[str, Any]) -> dict[str, Any]:
+        """The columns every log row of ``search`` (one of the run's search dicts) starts with."""
+        return {
+            "run_id": self.run_id,
+            "search_id": search["search_id"],
+            "algorithm": search["algorithm"],
+            "seed": search["seed"],
+            "space": self.space,
+            "dataset": self.dataset,
+        }

@@ -51,14 +51,7 @@ def supernet_trial(config: dict[str, Any], run: RunConfig) -> None:
     gpu_ids = ray.get_gpu_ids()
     device = worker_device(run.device, gpu_ids, node_name())
     label = f"cuda:{gpu_ids[0]}" if device == "cuda" else "cpu"
-    base = {
-        "run_id": run.run_id,
-        "search_id": search["search_id"],
-        "algorithm": search["algorithm"],
-        "seed": search["seed"],
-        "space": run.space,
-        "dataset": run.dataset,
-    }
+    base = run.row_base(search)
     started = time.monotonic()
 
     def on_epoch(report) -> None:

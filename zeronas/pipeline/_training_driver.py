@@ -25,14 +25,7 @@ def training_candidates(run: RunConfig, searches: list[dict[str, Any]], k: int) 
     cands = []
     for sid, rows in top.items():
         s = by_id[sid]
-        base = {
-            "run_id": run.run_id,
-            "search_id": sid,
-            "algorithm": s["algorithm"],
-            "seed": s["seed"],
-            "space": run.space,
-            "dataset": run.dataset,
-        }
+        base = run.row_base(s)
         for rank, r in enumerate(rows[:k], start=1):
             if r.get("trained_accuracy") is not None or r.get("trained_epochs") is not None:
                 continue  # trained before a resume
