@@ -1,0 +1,114 @@
+"""BossNAS on SSS: a tiny supernet (8 px views, 32 training images, 2 steps per epoch) trained on the learnable
+fake CIFAR; the rating, resume, the refusals and ``zeronas score`` with ``--proxy-option bossnas.checkpoint``."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from zeronas.bossnas import BossSettings, SupernetRating, train_supernet
+from zeronas.cli import main
+from zeronas.data import load_cifar
+from zeronas.errors import ZeronasError
+from zeronas.proxies import ArchScorer, get_proxy, list_proxies
+
+TINY = BossSettings(epochs_per_block=2, batch_size=16, hidden=32, dim=16, resolution=8, population=16)
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def images(fake_cifar):
+    x, _ = load_cifar(fake_cifar, "cifar10", "train", limit=48)
+    return x[:32], x[32:]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(images, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("bossnas") / "supernet.ckpt"
+    train_supernet(*images, TINY, path)
+    return path
+
+
+def test_rating_ranks_the_widest_configuration_above_the_narrowest(checkpoint):
+    """The known answer: every layer at 64 channels beats every layer at 8. A block's target is the mean of the
+    EMA outputs of its whole population, most of whose paths are wider than 8; the 8-channel path reads only the
+    first 8 channels of each shared layer, a strict subset of what the 64-channel path reads, so after training
+    it predicts that target worse (larger distance). Here the ensemble bootstrapping loss is what both paths
+    were trained on, so this is the method's own property, not a property of the untrained weights' scale."""
+    rating = SupernetRating(checkpoint)
+    assert rating.distance([64] * 5) < rating.distance([8] * 5)
+    proxy = get_proxy("bossnas", checkpoint=str(checkpoint))
+    scorer = ArchScorer(space="sss", proxies=["bossnas"], proxy_options={"bossnas": {"checkpoint": str(checkpoint)}})
+    wide, narrow = scorer.score("64:64:64:64:64").values["bossnas"], scorer.score("8:8:8:8:8").values["bossnas"]
+    assert wide > narrow and wide == -rating.distance([64] * 5)
+    assert proxy.rating.block_distance(1, (8, 64, 64)) == rating.block_distance(1, (8, 64, 64))
+
+
+def test_a_run_killed_after_an_epoch_and_resumed_ends_where_the_uninterrupted_run_ends(images, checkpoint, tmp_path):
+    path = tmp_path / "killed.ckpt"
+
+    def kill_after_third_epoch(record):
+        if (record["block"], record["epoch"]) == (1, 0):  # mid-block: the optimiser's momentum is in the file
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        train_supernet(*images, TINY, path, on_epoch=kill_after_third_epoch)
+    with pytest.raises(ZeronasError, match="stopped at block 1, epoch 1; finish it with .*--resume"):
+        SupernetRating(path)
+    with pytest.raises(ZeronasError, match="other settings"):
+        train_supernet(*images, dataclasses.replace(TINY, lr=0.1), path, resume=True)
+    resumed = train_supernet(*images, TINY, path, resume=True)
+    whole = torch.load(checkpoint, weights_only=True)
+    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in whole["history"]]
+    for net in ("online", "target"):
+        assert all(torch.equal(whole[net][k], v) for k, v in resumed[net].items())
+    assert resumed["device_seconds"] > 0 and resumed["devices"] == ["cpu"]
+
+
+def test_the_proxy_is_refused_without_a_checkpoint_or_with_one_for_another_space_or_dataset(checkpoint, tmp_path):
+    assert "bossnas" in list_proxies(trained=True) and "bossnas" not in list_proxies()
+    with pytest.raises(ZeronasError, match=r"pass --proxy-option bossnas.checkpoint=PATH"):
+        ArchScorer(space="sss", proxies=["bossnas"])
+    with pytest.raises(ZeronasError, match="does not exist"):
+        get_proxy("bossnas", checkpoint=str(tmp_path / "missing.ckpt"))
+    (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ZeronasError, match="not a readable BossNAS checkpoint"):
+        get_proxy("bossnas", checkpoint=str(tmp_path / "junk.ckpt"))
+    options = {"bossnas": {"checkpoint": str(checkpoint)}}
+    with pytest.raises(ZeronasError, match="trained on sss/cifar10, not sss/cifar100"):
+        ArchScorer(space="sss", dataset="cifar100", proxies=["bossnas"], proxy_options=options)
+    with pytest.raises(ZeronasError, match="trained on sss/cifar10, not tss/cifar10"):
+        ArchScorer(space="tss", proxies=["bossnas"], proxy_options=options)
+
+
+def test_zeronas_score_rates_archs_with_the_checkpoint(checkpoint, tmp_path, capsys):
+    archs = ["64:64:64:64:64", "8:8:8:8:8", "16:32:48:64:8"]
+    (tmp_path / "archs.txt").write_text("\n".join(archs) + "\n")
+    common = ["score", "--space", "sss", "--proxies", "bossnas", "--archs", str(tmp_path / "archs.txt")]
+    option = ["--proxy-option", f"bossnas.checkpoint={checkpoint}"]
+    assert main([*common, *option, "--out", str(tmp_path / "scores.parquet")]) == 0
+    table = pq.read_table(tmp_path / "scores.parquet").to_pandas().set_index("arch")
+    rating = SupernetRating(checkpoint)
+    for arch in archs:
+        assert table.loc[arch, "bossnas"] == pytest.approx(-rating.distance([int(c) for c in arch.split(":")]))
+    capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "refused.parquet")]) == 2
+    assert "bossnas.checkpoint=PATH" in capsys.readouterr().err
+    assert main([*common, "--proxy-option", "bossnas.ckpt=x", "--out", str(tmp_path / "bad.parquet")]) == 2
+    assert "bossnas takes: checkpoint" in capsys.readouterr().err
+
+
+def test_supernet_train_refuses_to_overwrite_a_checkpoint_without_resume(checkpoint, fake_cifar, tmp_path, capsys):
+    out = tmp_path / "supernet.ckpt"
+    shutil.copy(checkpoint, out)
+    argv = ["supernet", "train", "--method", "bossnas", "--data", str(fake_cifar), "--out", str(out)]
+    assert main(argv) == 2
+    assert "pass --resume" in capsys.readouterr().err
