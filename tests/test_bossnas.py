@@ -1,5 +1,6 @@
-"""BossNAS on SSS: a tiny supernet (8 px views, 32 training images, 2 steps per epoch) trained on the learnable
-fake CIFAR; the rating, resume, the refusals and ``zeronas score`` with ``--proxy-option bossnas.checkpoint``."""
+"""BossNAS on SSS: a tiny supernet (8 px views, 32 training images, 2 steps per epoch, 2 epochs per block) trained
+on the learnable fake CIFAR; the rating, the Tune trial's resume, the refusals and ``zeronas score`` with
+``--proxy-option bossnas.checkpoint``."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import torch
 
 from zeronas.bossnas import BossSettings, SupernetRating, train_supernet
 from zeronas.cli import main
-from zeronas.data import load_cifar
 from zeronas.errors import ZeronasError
+from zeronas.pipeline._supernet_trial import CHECKPOINT_FILE, supernet_data, supernet_trial
 from zeronas.proxies import ArchScorer, get_proxy, list_proxies
 
 TINY = BossSettings(epochs_per_block=2, batch_size=16, hidden=32, dim=16, resolution=8, population=16)
@@ -25,9 +26,15 @@ class _Killed(Exception):
 
 
 @pytest.fixture(scope="module")
-def images(fake_cifar):
-    x, _ = load_cifar(fake_cifar, "cifar10", "train", limit=48)
-    return x[:32], x[32:]
+def trial_config(fake_cifar) -> dict:
+    """What ``zeronas supernet train`` gives its Tune trial: 32 images to train on, 16 held out for the rating."""
+    data = {"data": str(fake_cifar), "limit": 48, "rating_images": 16}
+    return {"settings": dataclasses.asdict(TINY), **data, "device": "cpu", "resume_from": None}
+
+
+@pytest.fixture(scope="module")
+def images(trial_config):
+    return supernet_data(trial_config)
 
 
 @pytest.fixture(scope="module")
@@ -52,20 +59,37 @@ def test_rating_ranks_the_widest_configuration_above_the_narrowest(checkpoint):
     assert proxy.rating.block_distance(1, (8, 64, 64)) == rating.block_distance(1, (8, 64, 64))
 
 
-def test_a_run_killed_after_an_epoch_and_resumed_ends_where_the_uninterrupted_run_ends(images, checkpoint, tmp_path):
-    path = tmp_path / "killed.ckpt"
+def test_a_trial_killed_mid_block_and_restarted_from_its_tune_checkpoint_ends_like_an_uninterrupted_run(
+    trial_config, images, checkpoint, tmp_path, monkeypatch
+):
+    """The trial as Tune runs it (``ray.get_gpu_ids``, ``tune.get_checkpoint`` and ``tune.report`` stand in):
+    killed after block 1's first epoch (the optimiser's momentum is in the file), then restarted as Tune's
+    ``max_failures`` restarts it, from the last checkpoint it reported."""
+    import ray
+    from ray import tune
 
-    def kill_after_third_epoch(record):
-        if (record["block"], record["epoch"]) == (1, 0):  # mid-block: the optimiser's momentum is in the file
+    saved = tmp_path / "reported"
+    saved.mkdir()
+    restore: list = [None]
+
+    def report(metrics, checkpoint):
+        shutil.copy(Path(checkpoint.path) / CHECKPOINT_FILE, saved / CHECKPOINT_FILE)
+        if (metrics["block"], metrics["epoch"]) == (1, 0) and restore[0] is None:
             raise _Killed
 
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
+    monkeypatch.setattr(tune, "get_checkpoint", lambda: restore[0])
+    monkeypatch.setattr(tune, "report", report)
     with pytest.raises(_Killed):
-        train_supernet(*images, TINY, path, on_epoch=kill_after_third_epoch)
+        supernet_trial(trial_config)
+    killed = saved / CHECKPOINT_FILE
     with pytest.raises(ZeronasError, match="stopped at block 1, epoch 1; finish it with .*--resume"):
-        SupernetRating(path)
+        SupernetRating(killed)
     with pytest.raises(ZeronasError, match="other settings"):
-        train_supernet(*images, dataclasses.replace(TINY, lr=0.1), path, resume=True)
-    resumed = train_supernet(*images, TINY, path, resume=True)
+        train_supernet(*images, dataclasses.replace(TINY, lr=0.1), killed, resume=True)
+    restore[0] = tune.Checkpoint.from_directory(shutil.copytree(saved, tmp_path / "restored"))
+    supernet_trial(trial_config)
+    resumed = torch.load(killed, weights_only=True)
     whole = torch.load(checkpoint, weights_only=True)
     assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in whole["history"]]
     for net in ("online", "target"):

@@ -32,17 +32,28 @@ def add_parser(subparsers) -> None:
     train.add_argument("--lr", type=float, default=0.05, help="SGD learning rate per 256 images (default 0.05)")
     train.add_argument("--rating-images", type=int, default=256, metavar="N", help="held out for rating (256)")
     train.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
-    train.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N")
+    train.add_argument(
+        "--device",
+        default="auto",
+        help="cpu, cuda or cuda:N; auto (default) = cuda when torch sees one, on Ray = the trial's GPU, else CPU",
+    )
     train.add_argument("--seed", type=int, default=0, help="seed of the split, weights, views and paths (default 0)")
     train.add_argument("--resume", action="store_true", help="continue the checkpoint --out from its last epoch")
+    ray = train.add_argument_group("as a Tune trial (placed like stage 3's training trials)")
+    ray.add_argument("--ray", action="store_true", help="train as one Tune trial on a Ray cluster")
+    ray.add_argument("--address", help="Ray cluster address (default: start a local one)")
+    ray.add_argument("--gpus-per-worker", type=float, help="0 trains on a CPU (default: 1 GPU when there are GPUs)")
+    ray.add_argument(
+        "--wait-for-workers", default="10m", metavar="DURATION", help="give up when the trial cannot start (10m)"
+    )
+    ray.add_argument("--max-failures", type=int, default=2, help="restarts of a failed trial, from its checkpoint")
     train.set_defaults(func=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from zeronas._device import parse_device
-    from zeronas.bossnas import BossSettings, train_supernet
-    from zeronas.data import load_cifar
-    from zeronas.pipeline._holdout import split_holdout
+    import dataclasses
+
+    from zeronas.bossnas import BossSettings
     from zeronas.spaces import get_space
 
     space = get_space(args.space).name
@@ -58,13 +69,52 @@ def run_train(args: argparse.Namespace) -> int:
         lr=args.lr,
         seed=args.seed,
     ).checked()
-    device = parse_device(args.device)
-    images, labels = load_cifar(args.data, settings.dataset, "train", limit=args.limit)
-    train, held_out = split_holdout(labels, args.rating_images, args.seed)
+    config = {
+        "settings": dataclasses.asdict(settings),
+        "data": str(Path(args.data).expanduser().resolve()),
+        "limit": args.limit,
+        "rating_images": args.rating_images,
+        "device": args.device,
+        "resume_from": str(args.out.resolve()) if args.resume else None,
+    }
+    if args.ray:
+        from zeronas.pipeline._placement import parse_duration
+        from zeronas.pipeline._supernet_trial import train_on_ray
+        from zeronas.pipeline._worker_device import check_worker_device
 
-    def report(record: dict) -> None:
-        print(f"block {record['block']} epoch {record['epoch']}: loss {record['loss']:.4f} ({record['seconds']:.1f} s)")
+        check_worker_device(args.device)
+        train_on_ray(
+            config,
+            args.out,
+            address=args.address,
+            gpus_per_worker=args.gpus_per_worker,
+            wait_for_workers=parse_duration(args.wait_for_workers),
+            max_failures=args.max_failures,
+        )
+    else:
+        _train_here(config, settings, args)
+    from zeronas.bossnas import read_checkpoint
 
-    state = train_supernet(images[train], images[held_out], settings, args.out, device, args.resume, report)
+    state = read_checkpoint(args.out)
     print(f"wrote {args.out}: {state['device_seconds']:.1f} device-seconds on {', '.join(state['devices'])}")
     return 0
+
+
+def _train_here(config: dict, settings, args: argparse.Namespace) -> None:
+    import torch
+
+    from zeronas._device import parse_device
+    from zeronas.bossnas import train_supernet
+    from zeronas.pipeline._supernet_trial import supernet_data
+
+    name = args.device
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = parse_device(name)
+
+    def report(record: dict) -> None:
+        where = f"block {record['block']} epoch {record['epoch']}"
+        print(f"{where}: loss {record['loss']:.4f} ({record['seconds']:.1f} s)", flush=True)
+
+    train, held_out = supernet_data(config)
+    train_supernet(train, held_out, settings, args.out, device, args.resume, report)
