@@ -26,10 +26,15 @@ recorded under ``protocol``: Gaussian noise seeded by ``--seed`` (never data fou
    says so: ``sized_to_fit``);
 5. a 2,000-evaluation REA search (``zeronas search``) at the same setting (sized to fit like step 4): its wall
    time, and its top-1 validated accuracy when ground truth was used (``--benchmark``, or a table the search
-   finds by itself: ``ground_truth`` names it, ``validated`` says whether there was one).
+   finds by itself: ``ground_truth`` names it, ``validated`` says whether there was one);
+6. BossNAS supernet training (``zeronas.bossnas``, docs/bossnas.md): one epoch per block over 1,024 random
+   images at batch 256 with the default supernet, images/s per block, and the paper protocol's projected time
+   (30 epochs per block over CIFAR's 49,744 training images less the rating's 256). The first block's figure
+   includes the device's warm-up.
 
-``--small`` shrinks every step to a few archs and adds ``projected_full_s``: the full run's time from the rates
-``--small`` measured (steps 2-5 scaled by their work; actors 4 and 8 at the best rate measured). With
+``--small`` shrinks every step to a few archs (step 6: 16 images through a tiny supernet, 8-pixel views) and
+adds ``projected_full_s``: the full run's time from the rates ``--small`` measured (steps 2-5 scaled by their
+work; actors 4 and 8 at the best rate measured; step 6 by its images only, so it underestimates that step). With
 ``--device cpu`` the CPU is compared with itself (equal by construction; the code path runs). Steps 4 and 5 run
 the real CLI (``zeronas.cli.main``) in this process, on this script's Ray session.
 """
@@ -78,8 +83,22 @@ TOLERANCE = {
 DEFAULT_TOLERANCE = Tolerance(1e-3, 1e-4)
 TARGET_ARCH_PER_S = 15_625 / 60
 AZ_NAS_ARCH_PER_S = 13.9
-FULL = {"agreement": {"tss": 50, "sss": 20}, "actors": [1, 2, 4, 8], "throughput_archs": 600, "search": 2000}
-SMALL = {"agreement": {"tss": 2, "sss": 1}, "actors": [1, 2], "throughput_archs": 8, "search": 20}
+FULL = {
+    "agreement": {"tss": 50, "sss": 20},
+    "actors": [1, 2, 4, 8],
+    "throughput_archs": 600,
+    "search": 2000,
+    "bossnas": {"images": 1024, "batch_size": 256},
+}
+SMALL = {
+    "agreement": {"tss": 2, "sss": 1},
+    "actors": [1, 2],
+    "throughput_archs": 8,
+    "search": 20,
+    "bossnas": {"images": 16, "batch_size": 16, "resolution": 8, "hidden": 32, "dim": 16, "population": 8},
+}
+#: the BossNAS paper protocol step 6 projects: CIFAR training images less the rating's, epochs per block
+BOSSNAS_PROTOCOL = {"images": 50_000 - 256, "epochs_per_block": 30}
 TSS_SIZE = 15_625
 #: seconds any one Ray wait may take before the script stops with a message
 RAY_WAIT_S = 600
@@ -218,6 +237,28 @@ def meco_throughput(
     return rows
 
 
+def bossnas_throughput(device: str, size: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Step 6: one epoch per block of the BossNAS training on random images, and the paper protocol's time."""
+    import numpy as np
+
+    from zeronas.bossnas import BossSettings, train_supernet
+
+    n = size["images"]
+    images = np.random.default_rng(seed).integers(0, 256, (n + 8, 3, 32, 32), dtype=np.uint8)
+    settings = BossSettings(epochs_per_block=1, seed=seed, **{k: v for k, v in size.items() if k != "images"})
+    with tempfile.TemporaryDirectory(prefix="zeronas-gpu-check-") as work:
+        state = train_supernet(images[:n], images[n:], settings, Path(work) / "supernet.ckpt", device)
+    rates = [n / h["seconds"] for h in state["history"]]
+    full = BOSSNAS_PROTOCOL["images"] * BOSSNAS_PROTOCOL["epochs_per_block"]
+    return {
+        "settings": {k: v for k, v in asdict(settings).items() if k in ("batch_size", "resolution", "hidden", "dim")},
+        "images": n,
+        "images_per_s": rates,
+        "seconds": state["device_seconds"],
+        "protocol_hours": sum(full / r for r in rates) / 3600,
+    }
+
+
 def _cli(args: list[str]) -> tuple[float, str]:
     """Run ``zeronas ARGS`` in this process (it joins this script's Ray session): wall seconds and stdout."""
     from zeronas.cli import main
@@ -321,6 +362,7 @@ def projection(report: dict[str, Any]) -> dict[str, float]:
         ),
         "whole_space": ws_overhead + TSS_SIZE / best,
         "search": s_overhead + FULL["search"] / best,
+        "bossnas": report["bossnas"]["seconds"] * FULL["bossnas"]["images"] / SMALL["bossnas"]["images"],
     }
     steps["total"] = sum(steps.values())
     return steps
@@ -367,13 +409,20 @@ def summary(report: dict[str, Any]) -> str:
         f"REA search, {s['evaluations']} evaluations   {s['wall_s']:.1f} s{validated}"
         + (" (sized to fit --minutes)" if s["sized_to_fit"] else "")
     )
+    b = report["bossnas"]
+    lines.append(
+        f"BossNAS, 1 epoch per block     {b['images']} images, batch {b['settings']['batch_size']}: "
+        f"{', '.join(f'{r:.0f}' for r in b['images_per_s'])} images/s per block; the paper protocol "
+        f"(30 epochs per block) in {b['protocol_hours']:.2f} h"
+    )
     verdict = "all within tolerance" if not bad else f"{len(bad)} FAIL"
     lines.append(f"total {report['seconds']:.0f} s; agreement: {verdict}")
     if "projected_full_s" in report:
         p = report["projected_full_s"]
         lines.append(
             f"projected full run on this machine: {p['total']:.0f} s (agreement {p['agreement']:.0f}, actors "
-            f"{p['meco_actors']:.0f}, whole space {p['whole_space']:.0f}, search {p['search']:.0f}); "
+            f"{p['meco_actors']:.0f}, whole space {p['whole_space']:.0f}, search {p['search']:.0f}, BossNAS "
+            f"{p['bossnas']:.0f}); "
             "steps 4-5 of a full run are sized to fit --minutes"
         )
     return "\n".join(lines)
@@ -415,6 +464,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {"environment": environment(args.device), "small": args.small, "protocol": protocol}
     report["agreement"] = agreement(args.device, size["agreement"], proxies, args.batch_size, args.seed)
     report["agreement_s"] = time.perf_counter() - t0
+    report["bossnas"] = bossnas_throughput(args.device, size["bossnas"], args.seed)
     deadline = None if args.small else t0 + 60 * args.minutes
     ours = not ray.is_initialized()
     ensure_ray(None)

@@ -50,6 +50,16 @@ class SupernetRating:
         self._targets: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
         self._distances: dict[tuple[int, tuple[int, ...]], float] = {}
 
+    def to(self, device: str | torch.device) -> SupernetRating:
+        """Rate on ``device`` from now on (the cached distances are dropped: another device rounds differently)."""
+        device = torch.device(device)
+        if device != self.device:
+            self.device = device
+            self.online.to(device)
+            self.target.to(device)
+            self._inputs, self._targets, self._distances = {}, {}, {}
+        return self
+
     def check(self, space: str, dataset: str) -> None:
         """One line when this checkpoint was trained for another space or data set."""
         if (space, dataset) != (self.space, self.dataset):
