@@ -67,6 +67,8 @@ class BossSettings:
                 raise ZeronasError(f"BossNAS {name.replace('_', '-')} must be a positive integer, got {value!r}")
         if self.space != "sss":
             raise ZeronasError(f"BossNAS is implemented for the sss space, not {self.space!r}; pass --space sss")
+        if not self.lr > 0:
+            raise ZeronasError(f"BossNAS lr must be positive, got {self.lr!r}")
         if not 0 <= self.ema < 1:
             raise ZeronasError(f"BossNAS ema must lie in [0, 1), got {self.ema!r}")
         if self.population is not None and self.population < 1:
