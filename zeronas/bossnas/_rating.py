@@ -62,10 +62,15 @@ class SupernetRating:
 
     def check(self, space: str, dataset: str) -> None:
         """One line when this checkpoint was trained for another space or data set."""
-        if (space, dataset) != (self.space, self.dataset):
+        if space != self.space:
             raise ZeronasError(
-                f"{self.path} was trained on {self.space}/{self.dataset}, not {space}/{dataset}; "
-                f"train a supernet with 'zeronas supernet train --method bossnas --space {space}' on {dataset}"
+                f"{self.path} is a BossNAS supernet of the {self.space} space, not {space}; BossNAS rates sss "
+                "architectures only: pass --space sss"
+            )
+        if dataset != self.dataset:
+            raise ZeronasError(
+                f"{self.path} was trained on {self.dataset}, not {dataset}; train one on {dataset} with "
+                f"'zeronas supernet train --method bossnas --dataset {dataset}'"
             )
 
     def population(self, block: int) -> list[tuple[int, ...]]:
