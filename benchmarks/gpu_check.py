@@ -27,14 +27,14 @@ recorded under ``protocol``: Gaussian noise seeded by ``--seed`` (never data fou
 5. a 2,000-evaluation REA search (``zeronas search``) at the same setting (sized to fit like step 4): its wall
    time, and its top-1 validated accuracy when ground truth was used (``--benchmark``, or a table the search
    finds by itself: ``ground_truth`` names it, ``validated`` says whether there was one);
-6. BossNAS supernet training (``zeronas.bossnas``, docs/bossnas.md): one epoch per block over 1,024 random
+7. BossNAS supernet training (``zeronas.bossnas``, docs/bossnas.md): one epoch per block over 1,024 random
    images at batch 256 with the default supernet, images/s per block, and the paper protocol's projected time
    (30 epochs per block over CIFAR's 49,744 training images less the rating's 256). The first block's figure
    includes the device's warm-up.
 
-``--small`` shrinks every step to a few archs (step 6: 16 images through a tiny supernet, 8-pixel views) and
+``--small`` shrinks every step to a few archs (step 7: 16 images through a tiny supernet, 8-pixel views) and
 adds ``projected_full_s``: the full run's time from the rates ``--small`` measured (steps 2-5 scaled by their
-work; actors 4 and 8 at the best rate measured; step 6 by its images only, so it underestimates that step). With
+work; actors 4 and 8 at the best rate measured; step 7 by its images only, so it underestimates that step). With
 ``--device cpu`` the CPU is compared with itself (equal by construction; the code path runs). Steps 4 and 5 run
 the real CLI (``zeronas.cli.main``) in this process, on this script's Ray session.
 """
@@ -97,7 +97,7 @@ SMALL = {
     "search": 20,
     "bossnas": {"images": 16, "batch_size": 16, "resolution": 8, "hidden": 32, "dim": 16, "population": 8},
 }
-#: the BossNAS paper protocol step 6 projects: CIFAR training images less the rating's, epochs per block
+#: the BossNAS paper protocol step 7 projects: CIFAR training images less the rating's, epochs per block
 BOSSNAS_PROTOCOL = {"images": 50_000 - 256, "epochs_per_block": 30}
 TSS_SIZE = 15_625
 #: seconds any one Ray wait may take before the script stops with a message
@@ -238,7 +238,7 @@ def meco_throughput(
 
 
 def bossnas_throughput(device: str, size: dict[str, Any], seed: int) -> dict[str, Any]:
-    """Step 6: one epoch per block of the BossNAS training on random images, and the paper protocol's time."""
+    """Step 7: one epoch per block of the BossNAS training on random images, and the paper protocol's time."""
     import numpy as np
 
     from zeronas.bossnas import BossSettings, train_supernet
