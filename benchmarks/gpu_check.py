@@ -32,9 +32,14 @@ recorded under ``protocol``: Gaussian noise seeded by ``--seed`` (never data fou
    16 channels x 5 cells per stage and DARTS 16 x 8 cells, timed over the second of two short epochs; and the
    paper protocol's projection (25,000 images per half: 390 rounds per epoch; TSS 100 epochs, DARTS 50).
    ``--small``: TSS only, 4 channels x 1 cell per stage, batch 4 (the code path, no figure to project from).
+7. BossNAS supernet training (``zeronas.bossnas``, docs/bossnas.md): one epoch per block over 1,024 random
+   images at batch 256 with the default supernet, images/s per block, and the paper protocol's projected time
+   (30 epochs per block over CIFAR's 49,744 training images less the rating's 256). The first block's figure
+   includes the device's warm-up.
 
-``--small`` shrinks every step to a few archs and adds ``projected_full_s``: the full run's time from the rates
-``--small`` measured (steps 2-5 scaled by their work; actors 4 and 8 at the best rate measured). With
+``--small`` shrinks every step to a few archs (step 7: 16 images through a tiny supernet, 8-pixel views) and
+adds ``projected_full_s``: the full run's time from the rates ``--small`` measured (steps 2-5 scaled by their
+work; actors 4 and 8 at the best rate measured; step 7 by its images only, so it underestimates that step). With
 ``--device cpu`` the CPU is compared with itself (equal by construction; the code path runs). Steps 4 and 5 run
 the real CLI (``zeronas.cli.main``) in this process, on this script's Ray session.
 """
@@ -83,13 +88,27 @@ TOLERANCE = {
 DEFAULT_TOLERANCE = Tolerance(1e-3, 1e-4)
 TARGET_ARCH_PER_S = 15_625 / 60
 AZ_NAS_ARCH_PER_S = 13.9
-FULL = {"agreement": {"tss": 50, "sss": 20}, "actors": [1, 2, 4, 8], "throughput_archs": 600, "search": 2000}
-SMALL = {"agreement": {"tss": 2, "sss": 1}, "actors": [1, 2], "throughput_archs": 8, "search": 20}
+FULL = {
+    "agreement": {"tss": 50, "sss": 20},
+    "actors": [1, 2, 4, 8],
+    "throughput_archs": 600,
+    "search": 2000,
+    "bossnas": {"images": 1024, "batch_size": 256},
+}
+SMALL = {
+    "agreement": {"tss": 2, "sss": 1},
+    "actors": [1, 2],
+    "throughput_archs": 8,
+    "search": 20,
+    "bossnas": {"images": 16, "batch_size": 16, "resolution": 8, "hidden": 32, "dim": 16, "population": 8},
+}
 #: step 6: (space, channels, layers, batch, rounds per epoch); the paper's supernets at its batch, or a tiny one
 RARTS_FULL = [("tss", 16, 5, 64, 10), ("darts", 16, 8, 64, 10)]
 RARTS_SMALL = [("tss", 4, 1, 4, 2)]
 #: RARTS' protocol: each half of CIFAR's 50,000 training images, and the epochs per space
 RARTS_HALF, RARTS_EPOCHS = 25_000, {"tss": 100, "darts": 50}
+#: the BossNAS paper protocol step 7 projects: CIFAR training images less the rating's, epochs per block
+BOSSNAS_PROTOCOL = {"images": 50_000 - 256, "epochs_per_block": 30}
 TSS_SIZE = 15_625
 #: seconds any one Ray wait may take before the script stops with a message
 RAY_WAIT_S = 600
@@ -226,6 +245,28 @@ def meco_throughput(
             }
         )
     return rows
+
+
+def bossnas_throughput(device: str, size: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Step 7: one epoch per block of the BossNAS training on random images, and the paper protocol's time."""
+    import numpy as np
+
+    from zeronas.bossnas import BossSettings, train_supernet
+
+    n = size["images"]
+    images = np.random.default_rng(seed).integers(0, 256, (n + 8, 3, 32, 32), dtype=np.uint8)
+    settings = BossSettings(epochs_per_block=1, seed=seed, **{k: v for k, v in size.items() if k != "images"})
+    with tempfile.TemporaryDirectory(prefix="zeronas-gpu-check-") as work:
+        state = train_supernet(images[:n], images[n:], settings, Path(work) / "supernet.ckpt", device)
+    rates = [n / h["seconds"] for h in state["history"]]
+    full = BOSSNAS_PROTOCOL["images"] * BOSSNAS_PROTOCOL["epochs_per_block"]
+    return {
+        "settings": {k: v for k, v in asdict(settings).items() if k in ("batch_size", "resolution", "hidden", "dim")},
+        "images": n,
+        "images_per_s": rates,
+        "seconds": state["device_seconds"],
+        "protocol_hours": sum(full / r for r in rates) / 3600,
+    }
 
 
 def _cli(args: list[str]) -> tuple[float, str]:
@@ -368,6 +409,7 @@ def projection(report: dict[str, Any]) -> dict[str, float]:
         ),
         "whole_space": ws_overhead + TSS_SIZE / best,
         "search": s_overhead + FULL["search"] / best,
+        "bossnas": report["bossnas"]["seconds"] * FULL["bossnas"]["images"] / SMALL["bossnas"]["images"],
     }
     steps["total"] = sum(steps.values())
     return steps
@@ -420,13 +462,20 @@ def summary(report: dict[str, Any]) -> str:
             f"{r['s_per_round']:.3g} s per round; paper protocol projected {r['projected_epoch_s']:.0f} s/epoch, "
             f"{r['projected_search_h']:.2f} h for {r['paper_epochs']} epochs"
         )
+    b = report["bossnas"]
+    lines.append(
+        f"BossNAS, 1 epoch per block     {b['images']} images, batch {b['settings']['batch_size']}: "
+        f"{', '.join(f'{r:.0f}' for r in b['images_per_s'])} images/s per block; the paper protocol "
+        f"(30 epochs per block) in {b['protocol_hours']:.2f} h"
+    )
     verdict = "all within tolerance" if not bad else f"{len(bad)} FAIL"
     lines.append(f"total {report['seconds']:.0f} s; agreement: {verdict}")
     if "projected_full_s" in report:
         p = report["projected_full_s"]
         lines.append(
             f"projected full run on this machine: {p['total']:.0f} s (agreement {p['agreement']:.0f}, actors "
-            f"{p['meco_actors']:.0f}, whole space {p['whole_space']:.0f}, search {p['search']:.0f}); "
+            f"{p['meco_actors']:.0f}, whole space {p['whole_space']:.0f}, search {p['search']:.0f}, BossNAS "
+            f"{p['bossnas']:.0f}); "
             "steps 4-5 of a full run are sized to fit --minutes"
         )
     return "\n".join(lines)
@@ -468,6 +517,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {"environment": environment(args.device), "small": args.small, "protocol": protocol}
     report["agreement"] = agreement(args.device, size["agreement"], proxies, args.batch_size, args.seed)
     report["agreement_s"] = time.perf_counter() - t0
+    report["bossnas"] = bossnas_throughput(args.device, size["bossnas"], args.seed)
     deadline = None if args.small else t0 + 60 * args.minutes
     ours = not ray.is_initialized()
     ensure_ray(None)

@@ -16,7 +16,18 @@ DESCRIPTION = (
     "Zero-shot neural architecture search: score architectures with zero-cost proxies, search NATS-Bench "
     "spaces with them on a Ray pool of scorers, and analyse the Parquet logs."
 )
-_SUBCOMMANDS = ["_spaces", "_benchmark", "_data", "_score", "_search", "_analyze", "_report", "_predict", "_proxy"]
+_SUBCOMMANDS = [
+    "_spaces",
+    "_benchmark",
+    "_data",
+    "_score",
+    "_search",
+    "_analyze",
+    "_report",
+    "_predict",
+    "_proxy",
+    "_supernet",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

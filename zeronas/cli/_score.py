@@ -35,6 +35,13 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--space", default="tss", help="search space (tss, sss, darts; default tss)")
     parser.add_argument("--proxies", default="meco", help="comma-separated proxy names (default meco)")
+    parser.add_argument(
+        "--proxy-option",
+        action="append",
+        default=[],
+        metavar="PROXY.KEY=VALUE",
+        help="proxy constructor option, e.g. bossnas.checkpoint=CKPT (repeatable)",
+    )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every architecture of the space")
     which.add_argument("--sample", type=int, metavar="N", help="N distinct architectures drawn with --seed")
@@ -278,6 +285,11 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         batch_size=args.batch_size,
     )
+    if args.proxy_option:
+        from zeronas.cli._search import parse_proxy_options
+        from zeronas.pipeline._spec import check_proxy_options
+
+        kwargs["proxy_options"] = check_proxy_options(parse_proxy_options(args.proxy_option), proxies)
     if args.workers == 0:
         import torch
 

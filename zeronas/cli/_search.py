@@ -334,6 +334,18 @@ def _key_values(
     return out
 
 
+def parse_proxy_options(items: Any) -> dict[str, dict[str, Any]]:
+    """``--proxy-option PROXY.KEY=VALUE`` flags as ``{proxy: {key: value}}`` (values read as YAML)."""
+    usage = "PROXY.KEY=VALUE, e.g. meco_opt.n=16"
+    options: dict[str, dict[str, Any]] = {}
+    for key, value in _key_values(items, "--proxy-option", usage).items():
+        proxy, dot, option = key.partition(".")
+        if not dot or not proxy or not option:
+            raise ZeronasError(f"bad --proxy-option {key}={value}: use {usage}")
+        options.setdefault(proxy, {})[option] = value
+    return options
+
+
 def _count_or_fraction(text: str) -> int | float:
     """``5000`` -> 5000 images, ``0.1`` -> a tenth of them."""
     try:
@@ -378,12 +390,8 @@ def build_spec(opts: dict[str, Any]):
             raise ZeronasError("proxy_options (from --config) must be a mapping, e.g. {meco_opt: {n: 16}}")
         spec.proxy_options = {str(k): dict(v) for k, v in opts.pop("proxy_options").items()}
     if "proxy_option" in opts:
-        usage = "PROXY.KEY=VALUE, e.g. meco_opt.n=16"
-        for key, value in _key_values(opts.pop("proxy_option"), "--proxy-option", usage).items():
-            proxy, dot, option = key.partition(".")
-            if not dot or not proxy or not option:
-                raise ZeronasError(f"bad --proxy-option {key}={value}: use {usage}")
-            spec.proxy_options.setdefault(proxy, {})[option] = value
+        for proxy, options in parse_proxy_options(opts.pop("proxy_option")).items():
+            spec.proxy_options.setdefault(proxy, {}).update(options)
     opts.pop("resume", None)
     opts.pop("json", None)
     for key, value in opts.items():

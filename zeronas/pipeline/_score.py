@@ -33,6 +33,7 @@ def score_on_ray(
     chunk_seconds: float | None = 0.1,
     plugins: Sequence[str] = (),
     wait_for_workers: float = 600.0,
+    proxy_options: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[Any]:
     """Yield an ``ArchScore`` per arch, in completion order, computed by ``workers`` actors.
 
@@ -76,6 +77,7 @@ def score_on_ray(
             seed=seed,
             batch_size=batch_size,
             device=device,
+            proxy_options=proxy_options,
         ),
         workers=placement.workers,
         gpus_per_worker=placement.gpus_per_worker,

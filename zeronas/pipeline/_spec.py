@@ -220,7 +220,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
             train_holdout = _train_holdout(spec, data)
     if spec.proxy_seed is not None and (not isinstance(spec.proxy_seed, int) or isinstance(spec.proxy_seed, bool)):
         raise ZeronasError(f"--proxy-seed must be an integer, got {spec.proxy_seed!r}")
-    proxy_options = _proxy_options(spec.proxy_options, proxies)
+    proxy_options = check_proxy_options(spec.proxy_options, proxies)
     scores_from = None
     if spec.scores_from:
         scores_from = str(Path(spec.scores_from).expanduser().resolve())
@@ -320,7 +320,7 @@ def _train_holdout(spec: ExperimentSpec, data: str) -> int:
     return holdout_size(labels, spec.train_holdout)
 
 
-def _proxy_options(options: dict[str, Any], proxies: list[str]) -> dict[str, dict[str, Any]]:
+def check_proxy_options(options: dict[str, Any], proxies: list[str]) -> dict[str, dict[str, Any]]:
     """``{proxy: {key: value}}`` checked against the proxies' constructors (one clear line on a bad key)."""
     import inspect
 

@@ -8,10 +8,12 @@ distinct feature map once), ``meco_opt`` (8 sampled channels per map), ``zico``,
 the baselines ``params``, ``flops``, ``synflow``, ``snip``, ``grad_norm``, ``fisher``,
 ``grasp``, ``jacov``, ``nwot``, ``zen``, and ``ntk`` (TE-NAS, logged negated),
 ``sed`` (data-free, topology only) and ``swap`` (regularised SWAP-Score); ``evolved:FILE`` scores with a
-formula ``zeronas proxy evolve`` wrote. Each module's docstring states its definition.
+formula ``zeronas proxy evolve`` wrote; ``bossnas`` (not zero-cost) rates with a trained BossNAS supernet.
+Each module's docstring states its definition.
 """
 
 from zeronas.proxies import (  # noqa: F401  (imported to register the proxies)
+    _bossnas,
     _evolved,
     _fisher,
     _flops,

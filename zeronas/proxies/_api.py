@@ -51,5 +51,7 @@ def proxy_factory(name: str) -> Callable[..., Proxy]:
     return _PROXIES.factory(name)
 
 
-def list_proxies() -> list[str]:
-    return _PROXIES.names()
+def list_proxies(trained: bool = False) -> list[str]:
+    """Registered proxy names: the zero-cost ones, and with ``trained=True`` also those backed by a trained
+    model (``bossnas``), which cannot be built without a checkpoint option."""
+    return [n for n in _PROXIES.names() if trained or not getattr(_PROXIES.factory(n), "trained", False)]

@@ -44,9 +44,16 @@ class Proxy(ABC):
 
     name: ClassVar[str]
     needs: ClassVar[Needs] = Needs()
+    #: backed by a trained model (``bossnas``): needs a checkpoint option, so ``list_proxies()`` leaves it out
+    trained: ClassVar[bool] = False
 
     @abstractmethod
     def compute(self, ctx: ProxyContext) -> float: ...
+
+    def check(self, space: str, dataset: str) -> None:
+        """Raise ZeronasError when this proxy cannot score ``space`` on ``dataset`` (a trained proxy is tied to
+        what it was trained on); called once by the scorer before any network."""
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -92,6 +92,8 @@ class ArchScorer:
         if unknown:
             raise ZeronasError(f"options given for proxies not requested: {', '.join(sorted(unknown))}")
         self.proxies: dict[str, Proxy] = {n: get_proxy(n, **options.get(n, {})) for n in names}
+        for proxy in self.proxies.values():
+            proxy.check(self.space_name, self.dataset)
         if not isinstance(seed, int) or isinstance(seed, bool):
             raise ZeronasError(f"seed must be an integer, got {seed!r}")
         self.seed = seed

@@ -1,0 +1,138 @@
+"""BossNAS on SSS: a tiny supernet (8 px views, 32 training images, 2 steps per epoch, 2 epochs per block) trained
+on the learnable fake CIFAR; the rating, the Tune trial's resume, the refusals and ``zeronas score`` with
+``--proxy-option bossnas.checkpoint``."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from zeronas.bossnas import BossSettings, SupernetRating, train_supernet
+from zeronas.cli import main
+from zeronas.errors import ZeronasError
+from zeronas.pipeline._supernet_trial import CHECKPOINT_FILE, supernet_data, supernet_trial
+from zeronas.proxies import ArchScorer, get_proxy, list_proxies
+
+TINY = BossSettings(epochs_per_block=2, batch_size=16, hidden=32, dim=16, resolution=8, population=16)
+
+
+class _Killed(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def trial_config(fake_cifar) -> dict:
+    """What ``zeronas supernet train`` gives its Tune trial: 32 images to train on, 16 held out for the rating."""
+    data = {"data": str(fake_cifar), "limit": 48, "rating_images": 16}
+    return {"settings": dataclasses.asdict(TINY), **data, "device": "cpu", "resume_from": None}
+
+
+@pytest.fixture(scope="module")
+def images(trial_config):
+    return supernet_data(trial_config)
+
+
+@pytest.fixture(scope="module")
+def checkpoint(images, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("bossnas") / "supernet.ckpt"
+    train_supernet(*images, TINY, path)
+    return path
+
+
+def test_rating_ranks_the_widest_configuration_above_the_narrowest(checkpoint):
+    """The known answer: every layer at 64 channels beats every layer at 8. A block's target is the mean of the
+    EMA outputs of its whole population, most of whose paths are wider than 8; the 8-channel path reads only the
+    first 8 channels of each shared layer, a strict subset of what the 64-channel path reads, so after training
+    it predicts that target worse (larger distance). Here the ensemble bootstrapping loss is what both paths
+    were trained on, so this is the method's own property, not a property of the untrained weights' scale."""
+    rating = SupernetRating(checkpoint)
+    assert rating.distance([64] * 5) < rating.distance([8] * 5)
+    proxy = get_proxy("bossnas", checkpoint=str(checkpoint))
+    scorer = ArchScorer(space="sss", proxies=["bossnas"], proxy_options={"bossnas": {"checkpoint": str(checkpoint)}})
+    wide, narrow = scorer.score("64:64:64:64:64").values["bossnas"], scorer.score("8:8:8:8:8").values["bossnas"]
+    assert wide > narrow and wide == -rating.distance([64] * 5)
+    assert proxy.rating.block_distance(1, (8, 64, 64)) == rating.block_distance(1, (8, 64, 64))
+
+
+def test_a_trial_killed_mid_block_and_restarted_from_its_tune_checkpoint_ends_like_an_uninterrupted_run(
+    trial_config, images, checkpoint, tmp_path, monkeypatch
+):
+    """The trial as Tune runs it (``ray.get_gpu_ids``, ``tune.get_checkpoint`` and ``tune.report`` stand in):
+    killed after block 1's first epoch (the optimiser's momentum is in the file), then restarted as Tune's
+    ``max_failures`` restarts it, from the last checkpoint it reported."""
+    import ray
+    from ray import tune
+
+    saved = tmp_path / "reported"
+    saved.mkdir()
+    restore: list = [None]
+
+    def report(metrics, checkpoint):
+        shutil.copy(Path(checkpoint.path) / CHECKPOINT_FILE, saved / CHECKPOINT_FILE)
+        if (metrics["block"], metrics["epoch"]) == (1, 0) and restore[0] is None:
+            raise _Killed
+
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
+    monkeypatch.setattr(tune, "get_checkpoint", lambda: restore[0])
+    monkeypatch.setattr(tune, "report", report)
+    with pytest.raises(_Killed):
+        supernet_trial(trial_config)
+    killed = saved / CHECKPOINT_FILE
+    with pytest.raises(ZeronasError, match="stopped at block 1, epoch 1; finish it with .*--resume"):
+        SupernetRating(killed)
+    with pytest.raises(ZeronasError, match="other settings"):
+        train_supernet(*images, dataclasses.replace(TINY, lr=0.1), killed, resume=True)
+    restore[0] = tune.Checkpoint.from_directory(shutil.copytree(saved, tmp_path / "restored"))
+    supernet_trial(trial_config)
+    resumed = torch.load(killed, weights_only=True)
+    whole = torch.load(checkpoint, weights_only=True)
+    assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in whole["history"]]
+    for net in ("online", "target"):
+        assert all(torch.equal(whole[net][k], v) for k, v in resumed[net].items())
+    assert resumed["device_seconds"] > 0 and resumed["devices"] == ["cpu"]
+
+
+def test_the_proxy_is_refused_without_a_checkpoint_or_with_one_for_another_space_or_dataset(checkpoint, tmp_path):
+    assert "bossnas" in list_proxies(trained=True) and "bossnas" not in list_proxies()
+    with pytest.raises(ZeronasError, match=r"pass --proxy-option bossnas.checkpoint=PATH"):
+        ArchScorer(space="sss", proxies=["bossnas"])
+    with pytest.raises(ZeronasError, match="does not exist"):
+        get_proxy("bossnas", checkpoint=str(tmp_path / "missing.ckpt"))
+    (tmp_path / "junk.ckpt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ZeronasError, match="not a readable BossNAS checkpoint"):
+        get_proxy("bossnas", checkpoint=str(tmp_path / "junk.ckpt"))
+    options = {"bossnas": {"checkpoint": str(checkpoint)}}
+    with pytest.raises(ZeronasError, match="trained on cifar10, not cifar100; train one on cifar100 with"):
+        ArchScorer(space="sss", dataset="cifar100", proxies=["bossnas"], proxy_options=options)
+    with pytest.raises(ZeronasError, match="a BossNAS supernet of the sss space, not tss; .* pass --space sss"):
+        ArchScorer(space="tss", proxies=["bossnas"], proxy_options=options)
+
+
+def test_zeronas_score_rates_archs_with_the_checkpoint(checkpoint, tmp_path, capsys):
+    archs = ["64:64:64:64:64", "8:8:8:8:8", "16:32:48:64:8"]
+    (tmp_path / "archs.txt").write_text("\n".join(archs) + "\n")
+    common = ["score", "--space", "sss", "--proxies", "bossnas", "--archs", str(tmp_path / "archs.txt")]
+    option = ["--proxy-option", f"bossnas.checkpoint={checkpoint}"]
+    assert main([*common, *option, "--out", str(tmp_path / "scores.parquet")]) == 0
+    table = pq.read_table(tmp_path / "scores.parquet").to_pandas().set_index("arch")
+    rating = SupernetRating(checkpoint)
+    for arch in archs:
+        assert table.loc[arch, "bossnas"] == pytest.approx(-rating.distance([int(c) for c in arch.split(":")]))
+    capsys.readouterr()
+    assert main([*common, "--out", str(tmp_path / "refused.parquet")]) == 2
+    assert "bossnas.checkpoint=PATH" in capsys.readouterr().err
+    assert main([*common, "--proxy-option", "bossnas.ckpt=x", "--out", str(tmp_path / "bad.parquet")]) == 2
+    assert "bossnas takes: checkpoint" in capsys.readouterr().err
+
+
+def test_supernet_train_refuses_to_overwrite_a_checkpoint_without_resume(checkpoint, fake_cifar, tmp_path, capsys):
+    out = tmp_path / "supernet.ckpt"
+    shutil.copy(checkpoint, out)
+    argv = ["supernet", "train", "--method", "bossnas", "--data", str(fake_cifar), "--out", str(out)]
+    assert main(argv) == 2
+    assert "pass --resume" in capsys.readouterr().err
