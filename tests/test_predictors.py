@@ -408,3 +408,21 @@ def test_score_files_of_several_seeds_join_into_mean_and_spread_features(tmp_pat
     other = _write_scores(tmp_path / "b64.parquet", archs, rows, ProxyProtocol("tss", "cifar10", "noise", 64))
     with pytest.raises(ZeronasError, match="measured proxies differently from .*batch_size 64 \\(first: 16\\)"):
         load_scores([a, other])
+
+
+def test_batch_and_evolved_proxies_are_predictor_features(tmp_path: Path, tss_csv: Path, capsys):
+    """What `zeronas score` writes for a batch proxy and an evolved formula (a column named ``evolved:PATH``)
+    enters `predict fit --features` like any proxy."""
+    formula = tmp_path / "f.json"
+    formula.write_text(json.dumps({"formula": "sum(vmul(snip, eig_min))"}))
+    evolved = f"evolved:{formula}"
+    scores = tmp_path / "s.parquet"
+    argv = ["score", "--proxies", f"nwot,{evolved},sed", "--sample", "12", "--input", "noise", "--batch-size", "4"]
+    assert main([*argv, "--out", str(scores)]) == 0
+    fit = ["predict", "fit", "--scores", str(scores), "--benchmark", str(tss_csv), "--train-size", "8"]
+    fit += ["--features", f"{evolved},nwot", "--paths", "--learner-option", "n_estimators=5"]
+    assert main([*fit, "--out", str(tmp_path / "m")]) == 0
+    assert f"x 3 features ({evolved}, nwot, paths)" in capsys.readouterr().out
+    assert main(["predict", "eval", str(tmp_path / "m"), "--scores", str(scores), "--benchmark", str(tss_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "held out: 4 archs" in out and evolved in out
