@@ -81,7 +81,9 @@ def test_gradient_boosting_option_and_bad_input(tmp_path: Path):
     # synflow-sized values (beyond float32) are fine: features enter as sign(x) log(1 + |x|)
     huge = AccuracyPredictor(["good"], NOISE_B16, options=QUICK).fit([{"good": 1e45}, {"good": -1e50}], [1.0, 2.0])
     assert 1.0 <= huge.predict([{"good": 1e45}])[0] <= 2.0  # a bootstrap mix of the two labels, finite
-    with pytest.raises(ZeronasError, match="unknown learner 'svm'; choose one of: rf, gbt"):
+    lgbm = AccuracyPredictor(["good", "junk"], NOISE_B16, learner="lgbm", options={"n_estimators": 50})
+    assert np.corrcoef(lgbm.fit(rows[:80], acc[:80]).predict(rows[80:]), acc[80:])[0, 1] > 0.9
+    with pytest.raises(ZeronasError, match="unknown learner 'svm'; choose one of: rf, gbt, lgbm"):
         AccuracyPredictor(["good"], NOISE_B16, learner="svm")
     with pytest.raises(ZeronasError, match="no values for the features junk"):
         AccuracyPredictor(["good", "junk"], NOISE_B16).fit([{"good": 1.0}, {"good": 2.0}], [1.0, 2.0])

@@ -32,7 +32,11 @@ def add_parser(subparsers) -> None:
     fit.add_argument("--features", help="comma-separated proxy names (default: every proxy in --scores)")
     fit.add_argument("--encoding", action="store_true", help="add the one-hot 'choices' encoding of each arch")
     fit.add_argument("--paths", action="store_true", help="add the path encoding of each arch (TSS)")
-    fit.add_argument("--learner", default="rf", help="rf (random forest, default) or gbt (gradient-boosted trees)")
+    fit.add_argument(
+        "--learner",
+        default="rf",
+        help="rf (random forest, default), gbt (scikit-learn gradient-boosted trees) or lgbm (LightGBM)",
+    )
     fit.add_argument(
         "--learner-option",
         action="append",
