@@ -190,7 +190,9 @@ def test_an_evolved_proxy_scores_through_the_ray_pool_in_a_search(ray_session, t
 
     name = f"evolved:{_write(tmp_path / 'f.json')}"
     out = tmp_path / "run"
-    spec = ExperimentSpec(proxy=name, budget=4, top_k=1, batch_size=4, out=str(out), quiet=True, device="cpu")
+    spec = ExperimentSpec(
+        proxy=name, budget=4, top_k=1, batch_size=4, out=str(out), quiet=True, device="cpu", workers=1
+    )
     run_experiment(spec)
     rows = ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
     proxy = [r for r in rows if r["stage"] == "proxy"]
