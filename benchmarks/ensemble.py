@@ -28,9 +28,21 @@ cells: no choice is made on held-out cells. ``input`` in ``--json`` is the input
 (the ``zeronas score`` file's protocol with ``--scores``). The table also gives each proxy alone: on the
 sample, ``sed`` on all 15,625 cells (it needs no network) and ``ntk`` on the cells its group has cached.
 
+**Labels curve** (``--held-out N`` with ``--scores``): the first ``N`` scored cells in the seed-0 permutation
+order are a fixed held-out pool that no fit and no choice ever sees; for each of ``--labels`` (100, 200, 500,
+1,000) and each of ``--repeats`` seeds, that many labelled cells are drawn from the other scored cells, every
+(feature set, learner) pair of ``--learners`` is fitted on 80 % of them and judged on the other 20 %
+(validation), the pair with the best validation τ is refitted on all of them and reported on the held-out pool.
+Feature sets: ``proxies`` (the first ``--scores`` file's), ``+paths`` (TSS path encoding), ``+batch`` (the
+other ``--scores`` files' proxies), ``+inits`` (``--seed-scores``: the same proxies under other seeds, as
+``<proxy>@mean`` and ``<proxy>@std`` over all seeds). ``--importance`` adds scikit-learn's permutation
+importance (drop in validation τ when a column is shuffled) of the pair chosen with the most labels.
+
     python benchmarks/ensemble.py --compute --cells 3000 --compute-budget 2400   # fill the cache
     python benchmarks/ensemble.py --cells 3000 --json /tmp/ensemble.json
     python benchmarks/ensemble.py --scores tss_scores.parquet   # a 'zeronas score' output (docs/measured/ensemble.md)
+    python benchmarks/ensemble.py --scores table.parquet batch.parquet --seed-scores s1.parquet s2.parquet \\
+        --held-out 1000 --labels 100,200,500,1000 --learners rf,gbt --importance   # the labels curve
 """
 
 from __future__ import annotations
@@ -143,11 +155,15 @@ def load_sample(args: argparse.Namespace, groups: tuple[str, ...]) -> tuple[list
     )
 
 
-def fit_predict(args, protocol, features, archs, rows, acc, train, test, seed) -> np.ndarray:
+def fit(args, protocol, features, archs, rows, acc, train, seed, learner=None):
     from zeronas.predictors import AccuracyPredictor
 
-    model = AccuracyPredictor(features, protocol, learner=args.learner, seed=seed)
-    model.fit([rows[i] for i in train], acc[train], [archs[i] for i in train])
+    model = AccuracyPredictor(features, protocol, learner=learner or args.learner, seed=seed)
+    return model.fit([rows[i] for i in train], acc[train], [archs[i] for i in train])
+
+
+def fit_predict(args, protocol, features, archs, rows, acc, train, test, seed, learner=None) -> np.ndarray:
+    model = fit(args, protocol, features, archs, rows, acc, train, seed, learner)
     return model.predict([rows[i] for i in test], [archs[i] for i in test])
 
 
@@ -292,6 +308,125 @@ def single_proxies(args, samples, every) -> list[tuple[str, int, float, float]]:
     return out
 
 
+def curve_sample(args) -> tuple[list, list, np.ndarray, dict[str, list[str]], str, object]:
+    """The cells every ``--scores`` file scored, in seed-0 permutation order, with the feature sets of the
+    curve; ``--seed-scores`` add ``<proxy>@mean`` and ``<proxy>@std`` over all the seeds."""
+    from zeronas.predictors import PATHS, SEED_STD, load_scores, load_truth
+
+    single = load_scores(args.scores)
+    first = load_scores(args.scores[0]).names
+    by_arch = dict(zip(single.archs, single.rows))
+    sets = {"proxies": first, "proxies+paths": [*first, PATHS]}
+    batch = [n for n in single.names if n not in first]
+    if batch:
+        sets["proxies+paths+batch"] = [*first, PATHS, *batch]
+    if args.seed_scores:
+        joined = load_scores([*args.scores, *args.seed_scores])
+        spread = [n.removesuffix(SEED_STD) for n in joined.names if n.endswith(SEED_STD)]
+        for arch, row in zip(joined.archs, joined.rows):
+            extra = {f"{n}@mean": row[n] for n in spread} | {n + SEED_STD: row[n + SEED_STD] for n in spread}
+            by_arch[arch] = {**by_arch[arch], **extra} if arch in by_arch else None
+        by_arch = {a: r for a, r in by_arch.items() if r is not None and f"{spread[0]}@mean" in r}
+        sets["all+inits"] = [*list(sets.values())[-1], *[f"{n}@mean" for n in spread], *[n + SEED_STD for n in spread]]
+    truth, source = load_truth(args.truth, "tss", "cifar10")
+    rank = {int(i): k for k, i in enumerate(sample_indices(get_space("tss").size))}
+    space = get_space("tss")
+    archs = sorted((a for a in by_arch if a in truth), key=lambda a: rank[space.index_of(a)])
+    p = single.protocol
+    where = (
+        f"{len(archs)} cells scored by every file ({p.input_kind} inputs, batch {p.batch_size}, seed {p.seed}"
+        f"{', other seeds: ' + str(len(args.seed_scores)) + ' files' if args.seed_scores else ''}); label {source}"
+    )
+    return archs, [by_arch[a] for a in archs], np.array([truth[a] for a in archs]), sets, where, p
+
+
+def label_curve(args) -> list[dict]:
+    """Held-out τ per number of labels, with the (feature set, learner) pair chosen on validation only."""
+    from zeronas.analysis._quality import kendall, spearman
+
+    archs, rows, acc, sets, where, protocol = curve_sample(args)
+    held, pool = np.arange(args.held_out), np.arange(args.held_out, len(archs))
+    learners = args.learners.split(",")
+    pairs = [(s, learner) for s in sets for learner in learners]
+    print(f"labels curve: {where}; held out: the first {len(held)}; label pool: {len(pool)}", flush=True)
+    records, chosen_last = [], None
+    for size in [int(x) for x in args.labels.split(",")]:
+        if size > len(pool):
+            print(f"{size} labels: skipped (label pool {len(pool)})")
+            continue
+        per = {pair: {"tau": [], "rho": [], "val": []} for pair in pairs}
+        picks = []
+        for seed in range(args.repeats):
+            labelled = np.random.default_rng(seed).permutation(pool)[:size]
+            n_fit = int(0.8 * size)
+            for name, learner in pairs:
+                features = sets[name]
+                val = fit_predict(
+                    args, protocol, features, archs, rows, acc, labelled[:n_fit], labelled[n_fit:], seed, learner
+                )
+                predicted = fit_predict(args, protocol, features, archs, rows, acc, labelled, held, seed, learner)
+                per[(name, learner)]["val"].append(kendall(val, acc[labelled[n_fit:]]))
+                per[(name, learner)]["tau"].append(kendall(predicted, acc[held]))
+                per[(name, learner)]["rho"].append(spearman(predicted, acc[held]))
+            picks.append(max(pairs, key=lambda pair: per[pair]["val"][-1]))
+        selected = {key: [per[pick][key][k] for k, pick in enumerate(picks)] for key in ("tau", "rho", "val")}
+        for pair, values in [*per.items(), ((SELECTED, "per split"), selected)]:
+            records.append(
+                {
+                    "dataset": "cifar10",
+                    "train_size": size,
+                    "features": pair[0],
+                    "sample": len(archs),
+                    "input": protocol.input_kind,
+                    **summary(args, values, len(held)),
+                    "learner": pair[1],
+                    **({"chosen": [f"{n}/{lr}" for n, lr in picks]} if pair[0] == SELECTED else {}),
+                }
+            )
+            r = records[-1]
+            print(
+                f"  {size:>5} {r['features']:<24} {r['learner']:<9} held-out tau {r['kendall_tau']:.3f} ± "
+                f"{r['kendall_tau_std']:.3f} (validation {r['validation_tau']:.3f})",
+                flush=True,
+            )
+        chosen_last = (size, picks[0])
+    if args.importance and chosen_last:
+        importance(args, archs, rows, acc, sets, protocol, pool, *chosen_last)
+    return records
+
+
+def importance(args, archs, rows, acc, sets, protocol, pool, size, pair) -> None:
+    """Permutation importance of the seed-0 chosen pair on its validation split: drop in τ per shuffled column."""
+    from sklearn.inspection import permutation_importance
+
+    from zeronas.analysis._quality import kendall
+
+    name, learner = pair
+    labelled = np.random.default_rng(0).permutation(pool)[:size]
+    n_fit = int(0.8 * size)
+    model = fit(args, protocol, sets[name], archs, rows, acc, labelled[:n_fit], 0, learner)
+    val = labelled[n_fit:]
+    x = model.matrix([rows[i] for i in val], [archs[i] for i in val])
+    columns = [f for f in model.features if f != "paths"] + (
+        get_space("tss").path_names() if "paths" in model.features else []
+    )
+    result = permutation_importance(
+        model.estimator,
+        x,
+        acc[val],
+        scoring=lambda est, xs, y: kendall(est.predict(xs), y),
+        n_repeats=10,
+        random_state=0,
+    )
+    order = np.argsort(-result.importances_mean)
+    print(
+        f"\npermutation importance ({name}/{learner}, {size} labels, seed 0: fitted on {n_fit}, shuffled on the "
+        f"{len(val)} validation cells; drop in Kendall tau, mean ± std over 10 shuffles)"
+    )
+    for j in order[: args.importance]:
+        print(f"  {columns[j]:<40} {result.importances_mean[j]:.4f} ± {result.importances_std[j]:.4f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cells", type=int, default=3000, help="sample size: prefix of the seed-0 permutation")
@@ -301,7 +436,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--compute-budget", type=float, default=3600.0, help="seconds of scoring per group")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--scores", type=Path, help="a 'zeronas score' file to use instead of the cache")
+    parser.add_argument(
+        "--scores", type=Path, nargs="+", help="'zeronas score' outputs to use instead of the cache (joined per arch)"
+    )
+    parser.add_argument("--seed-scores", type=Path, nargs="*", default=[], help="the same proxies under other seeds")
+    parser.add_argument("--held-out", type=int, help="labels curve: the fixed held-out pool (first N scored cells)")
+    parser.add_argument("--labels", default="100,200,500,1000", help="labels curve: numbers of labelled cells")
+    parser.add_argument("--learners", default="rf,gbt", help="labels curve: learners the validation chooses among")
+    parser.add_argument("--importance", type=int, default=0, metavar="K", help="labels curve: top-K importance")
     parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH, help="TSS cifar10.csv ground truth")
     parser.add_argument("--repeats", type=int, default=5, help="random splits per (train size, feature set)")
     parser.add_argument("--learner", default="rf", help="rf (default) or gbt")
@@ -318,6 +460,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.compute:
         for group in args.groups.split(","):
             compute_group(args.cache, group, args.cells, args.batch_size, args.compute_budget)
+    if args.held_out:
+        records = label_curve(args)
+        if args.json:
+            args.json.write_text(json.dumps(records, indent=2) + "\n")
+        return 0
     print(f"{args.learner}, {args.repeats} random splits per row (mean ± std), tau/rho on the held-out cells")
     records, samples = [], []
     plan = [(("cheap",), "proxies")] if args.scores else [(("cheap",), "cheap"), (ENSEMBLE_GROUPS, "proxies")]

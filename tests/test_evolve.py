@@ -6,6 +6,7 @@ import json
 import zlib
 
 import numpy as np
+import pyarrow.dataset as ds
 import pytest
 import torch
 
@@ -183,3 +184,20 @@ def test_proxy_evolve_refuses_a_cache_measured_another_way(tmp_path):
     args += ["--cache", str(tmp_path / "c.npz"), "--out", str(tmp_path / "o.json")]
     with pytest.raises(ZeronasError, match="measured another way"):
         run_evolve(build_parser().parse_args(args))
+
+
+def test_an_evolved_proxy_scores_through_the_ray_pool_in_a_search(ray_session, tmp_path):
+    from zeronas.pipeline import ExperimentSpec, run_experiment
+
+    name = f"evolved:{_write(tmp_path / 'f.json')}"
+    out = tmp_path / "run"
+    spec = ExperimentSpec(
+        proxy=name, budget=4, top_k=1, batch_size=4, out=str(out), quiet=True, device="cpu", workers=1
+    )
+    run_experiment(spec)
+    rows = ds.dataset(out, format="parquet", partitioning="hive").to_table().to_pylist()
+    proxy = [r for r in rows if r["stage"] == "proxy"]
+    assert len(proxy) == 4 and all(r["worker_id"] for r in proxy)  # scored by the pool's actors
+    local = ArchScorer(space="tss", proxies=[name], seed=0, batch_size=4)
+    for r in proxy:
+        assert r["score"] == r[f"proxy_{name}"] == pytest.approx(local.score(r["arch"]).values[name], rel=1e-6)

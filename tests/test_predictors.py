@@ -81,7 +81,9 @@ def test_gradient_boosting_option_and_bad_input(tmp_path: Path):
     # synflow-sized values (beyond float32) are fine: features enter as sign(x) log(1 + |x|)
     huge = AccuracyPredictor(["good"], NOISE_B16, options=QUICK).fit([{"good": 1e45}, {"good": -1e50}], [1.0, 2.0])
     assert 1.0 <= huge.predict([{"good": 1e45}])[0] <= 2.0  # a bootstrap mix of the two labels, finite
-    with pytest.raises(ZeronasError, match="unknown learner 'svm'; choose one of: rf, gbt"):
+    lgbm = AccuracyPredictor(["good", "junk"], NOISE_B16, learner="lgbm", options={"n_estimators": 50})
+    assert np.corrcoef(lgbm.fit(rows[:80], acc[:80]).predict(rows[80:]), acc[80:])[0, 1] > 0.9
+    with pytest.raises(ZeronasError, match="unknown learner 'svm'; choose one of: rf, gbt, lgbm"):
         AccuracyPredictor(["good"], NOISE_B16, learner="svm")
     with pytest.raises(ZeronasError, match="no values for the features junk"):
         AccuracyPredictor(["good", "junk"], NOISE_B16).fit([{"good": 1.0}, {"good": 2.0}], [1.0, 2.0])
@@ -368,3 +370,61 @@ def test_scores_from_a_search_run_directory(tmp_path: Path):
     by_arch = dict(zip(scores.archs, scores.rows))
     assert by_arch[archs[1]]["good"] == pytest.approx(rows[1]["good"] + 0.5)
     assert by_arch[archs[1]]["params"] == 1000
+
+
+def test_score_files_of_several_seeds_join_into_mean_and_spread_features(tmp_path: Path, capsys):
+    """Several ``zeronas score`` outputs join on the archs they all scored; a proxy measured under two seeds
+    enters as its mean and ``<proxy>@std``; a file measured another way is refused in one line."""
+    from zeronas.predictors import SEED_STD, load_scores
+
+    archs, rows, acc = _synthetic(60)
+    seed1 = [{"good": r["good"] + 2.0, "junk": r["junk"]} for r in rows]
+    a = _write_scores(tmp_path / "s0.parquet", archs, rows)
+    b = _write_scores(
+        tmp_path / "s1.parquet", archs[:50], seed1[:50], ProxyProtocol("tss", "cifar10", "noise", 16, "fixed", 1)
+    )
+    batch = tmp_path / "batch.parquet"
+    table = pa.table({"arch": archs[10:], "nwot": [float(i) for i in range(50)]})
+    pq.write_table(table.replace_schema_metadata(score_file_metadata(NOISE_B16)), batch)
+
+    joined = load_scores([a, b, batch])
+    assert joined.archs == archs[10:50]  # scored by all three
+    assert joined.names == ["good", "good" + SEED_STD, "junk", "junk" + SEED_STD, "nwot"]
+    first = joined.rows[0]
+    assert first["good"] == pytest.approx(rows[10]["good"] + 1.0)
+    assert first["good@std"] == pytest.approx(np.sqrt(2.0))  # sample std of x and x + 2
+    assert first["junk@std"] == 0.0 and first["nwot"] == 0.0
+    assert joined.protocol.seed_policy == "mean of 2 seeds" and joined.protocol.seed == 0
+
+    truth = _write_truth(tmp_path / "truth.csv", archs, acc)
+    fit = ["predict", "fit", "--benchmark", str(truth), "--train-size", "30", "--learner-option", "n_estimators=5"]
+    features = "good,good@std,nwot"
+    assert (
+        main([*fit, "--scores", str(a), str(b), str(batch), "--features", features, "--out", str(tmp_path / "m")]) == 0
+    )
+    assert "on 30 archs x 3 features (good, good@std, nwot)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "m" / "predictor.json").read_text())["protocol"]["seed_policy"] == "mean of 2 seeds"
+    # a model of seed means refuses single-seed scores, and files of another batch size do not join
+    assert main(["predict", "eval", str(tmp_path / "m"), "--scores", str(a), "--benchmark", str(truth)]) == 2
+    assert "seed_policy 'fixed' (model: 'mean of 2 seeds')" in capsys.readouterr().err
+    other = _write_scores(tmp_path / "b64.parquet", archs, rows, ProxyProtocol("tss", "cifar10", "noise", 64))
+    with pytest.raises(ZeronasError, match="measured proxies differently from .*batch_size 64 \\(first: 16\\)"):
+        load_scores([a, other])
+
+
+def test_batch_and_evolved_proxies_are_predictor_features(tmp_path: Path, tss_csv: Path, capsys):
+    """What `zeronas score` writes for a batch proxy and an evolved formula (a column named ``evolved:PATH``)
+    enters `predict fit --features` like any proxy."""
+    formula = tmp_path / "f.json"
+    formula.write_text(json.dumps({"formula": "sum(vmul(snip, eig_min))"}))
+    evolved = f"evolved:{formula}"
+    scores = tmp_path / "s.parquet"
+    argv = ["score", "--proxies", f"nwot,{evolved},sed", "--sample", "12", "--input", "noise", "--batch-size", "4"]
+    assert main([*argv, "--out", str(scores)]) == 0
+    fit = ["predict", "fit", "--scores", str(scores), "--benchmark", str(tss_csv), "--train-size", "8"]
+    fit += ["--features", f"{evolved},nwot", "--paths", "--learner-option", "n_estimators=5"]
+    assert main([*fit, "--out", str(tmp_path / "m")]) == 0
+    assert f"x 3 features ({evolved}, nwot, paths)" in capsys.readouterr().out
+    assert main(["predict", "eval", str(tmp_path / "m"), "--scores", str(scores), "--benchmark", str(tss_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "held out: 4 archs" in out and evolved in out

@@ -100,7 +100,8 @@ _BASE_AFTER_PROXIES: list[tuple[str, pa.DataType]] = [
 ]
 _NON_NULL = {"schema_version", "run_id", "search_id", "stage", "arch"}
 _KEY = ("search_id", "stage", "arch")
-_PROXY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: a registered name, or a parameterised family's ``prefix:PARAM`` (``evolved:/abs/best.json``)
+_PROXY_NAME = re.compile(r"^[a-z][a-z0-9_]*(:[^\x00-\x1f]+)?$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _PART_NAME = re.compile(r"^part-(\d{6,})-[0-9a-f]{8}\.parquet$")
 
@@ -112,7 +113,10 @@ def _check_proxy_names(proxies: Sequence[str]) -> list[str]:
     base = {name for name, _ in _BASE_BEFORE_PROXIES + _BASE_AFTER_PROXIES}
     for name in names:
         if not _PROXY_NAME.match(name):
-            raise ValueError(f"proxy name {name!r} must be lower-case letters, digits and '_' (e.g. 'meco')")
+            raise ValueError(
+                f"proxy name {name!r} must be lower-case letters, digits and '_' (e.g. 'meco'), "
+                f"optionally with ':PARAM' (e.g. 'evolved:best.json')"
+            )
         if PROXY_PREFIX + name in base:
             raise ValueError(f"proxy name {name!r} clashes with the base column {PROXY_PREFIX + name!r}")
     if len(set(names)) != len(names):

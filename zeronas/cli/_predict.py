@@ -32,7 +32,11 @@ def add_parser(subparsers) -> None:
     fit.add_argument("--features", help="comma-separated proxy names (default: every proxy in --scores)")
     fit.add_argument("--encoding", action="store_true", help="add the one-hot 'choices' encoding of each arch")
     fit.add_argument("--paths", action="store_true", help="add the path encoding of each arch (TSS)")
-    fit.add_argument("--learner", default="rf", help="rf (random forest, default) or gbt (gradient-boosted trees)")
+    fit.add_argument(
+        "--learner",
+        default="rf",
+        help="rf (random forest, default), gbt (scikit-learn gradient-boosted trees) or lgbm (LightGBM)",
+    )
     fit.add_argument(
         "--learner-option",
         action="append",
@@ -62,8 +66,11 @@ def _add_data_args(parser: argparse.ArgumentParser) -> None:
         "--scores",
         required=True,
         type=Path,
+        nargs="+",
         metavar="SCORES_OR_RUN_DIR",
-        help="what 'zeronas score' wrote (its --out directory or one Parquet file) or a search output / run directory",
+        help="what 'zeronas score' wrote (its --out directory or one Parquet file) or a search output / run "
+        "directory; several join on the archs they all scored, and a proxy scored under several --seed values "
+        "becomes its mean and <proxy>@std (its spread over network inits)",
     )
     parser.add_argument("--benchmark", required=True, metavar="TABLE", help="ground truth table or NATS-Bench dir")
     parser.add_argument("--metric", choices=("test", "valid"), default="test", help="ground-truth split (default test)")
@@ -77,7 +84,7 @@ def _labelled(args: argparse.Namespace):
     truth, source = load_truth(args.benchmark, scores.protocol.space, scores.protocol.dataset, args.metric, args.epochs)
     keep = [i for i, a in enumerate(scores.archs) if a in truth]
     if not keep:
-        raise ZeronasError(f"none of the {len(scores.archs)} archs in {args.scores} is in {args.benchmark}")
+        raise ZeronasError(f"none of the {len(scores.archs)} archs in {scores.source} is in {args.benchmark}")
     archs = [scores.archs[i] for i in keep]
     rows = [scores.rows[i] for i in keep]
     return scores, archs, rows, np.array([truth[a] for a in archs]), source
@@ -105,7 +112,7 @@ def run_fit(args: argparse.Namespace) -> int:
         unknown = [f for f in features if f not in scores.names]
         if unknown:
             have = ", ".join(scores.names)
-            raise ZeronasError(f"--features {', '.join(unknown)} not in {args.scores}; it has {have}")
+            raise ZeronasError(f"--features {', '.join(unknown)} not in {scores.source}; it has {have}")
     else:
         features = list(scores.names)
     if args.encoding:
@@ -139,10 +146,10 @@ def run_eval(args: argparse.Namespace) -> int:
         raise ZeronasError(f"--bootstrap must be 0 (no intervals) or more, got {args.bootstrap}")
     model = AccuracyPredictor.load(args.model)
     scores, archs, rows, accs, source = _labelled(args)
-    model.check_protocol(scores.protocol, f"the proxies in {args.scores}")
+    model.check_protocol(scores.protocol, f"the proxies in {scores.source}")
     missing = [f for f in model.proxies if f not in scores.names]
     if missing:
-        raise ZeronasError(f"{args.scores} lacks the model's features {', '.join(missing)}")
+        raise ZeronasError(f"{scores.source} lacks the model's features {', '.join(missing)}")
     if not model.train_archs:
         raise ZeronasError(
             f"{args.model} does not list the archs it was fitted on, so none can be held out; "
@@ -151,7 +158,7 @@ def run_eval(args: argparse.Namespace) -> int:
     trained = set(model.train_archs)
     held = [i for i, a in enumerate(archs) if a not in trained]
     if len(held) < 2:
-        raise ZeronasError(f"only {len(held)} archs of {args.scores} were not used to train the model")
+        raise ZeronasError(f"only {len(held)} archs of {scores.source} were not used to train the model")
     held_rows, held_archs, truth = [rows[i] for i in held], [archs[i] for i in held], accs[held]
     predicted = model.predict(held_rows, held_archs)
     title = f"Predictor quality on held-out archs ({model.protocol.space}/{model.protocol.dataset})"
@@ -170,7 +177,7 @@ def run_eval(args: argparse.Namespace) -> int:
     table.notes += [
         f"truth: {source}; model: {model.learner} on {model.n_train} archs ({model.label}); "
         f"features: {', '.join(model.features)}",
-        f"held out: {len(held)} archs of {args.scores} not used for training; the proxies alone on the same archs "
+        f"held out: {len(held)} archs of {scores.source} not used for training; the proxies alone on the same archs "
         f"for comparison; top5 = share of the true top 5 % among the top 5 % by the row; {intervals}",
         f"protocol: {p.input_kind} inputs, batch {p.batch_size}, seed policy {p.seed_policy} (seed {p.seed})",
     ]

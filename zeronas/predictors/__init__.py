@@ -6,12 +6,15 @@
 
 Rows are ``{proxy: value}`` dicts, the form the scorer and the search log produce, so a
 search trial can refit and predict cheaply. ``load_scores`` reads ``zeronas score`` files
-and search run directories into such rows; ``load_truth`` the accuracies.
+and search run directories into such rows (several files join per arch: a proxy scored under several seeds
+becomes its mean and ``<proxy>@std``); ``load_truth`` the accuracies.
 """
 
 from zeronas.predictors._features import ENCODING, PATHS, encode, encoding_names
 from zeronas.predictors._io import (
+    SEED_STD,
     ScoreSet,
+    join_scores,
     load_scores,
     load_truth,
     score_file_metadata,
@@ -22,12 +25,14 @@ from zeronas.predictors._protocol import ProxyProtocol
 __all__ = [
     "ENCODING",
     "PATHS",
+    "SEED_STD",
     "LEARNERS",
     "AccuracyPredictor",
     "ProxyProtocol",
     "ScoreSet",
     "encode",
     "encoding_names",
+    "join_scores",
     "load_scores",
     "load_truth",
     "score_file_metadata",

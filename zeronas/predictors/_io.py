@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,8 @@ from zeronas.predictors._protocol import PROTOCOL_METADATA_KEY, ProxyProtocol
 _SCORE_META = ("arch", "index", "predicted_acc")
 #: search-log base columns a predictor may use as features
 _LOG_FEATURES = ("params", "flops")
+#: suffix of the feature that holds a proxy's spread over network inits (``meco@std``)
+SEED_STD = "@std"
 
 
 @dataclass
@@ -36,9 +40,59 @@ def score_file_metadata(protocol: ProxyProtocol) -> dict[bytes, bytes]:
     return {PROTOCOL_METADATA_KEY: json.dumps(protocol.to_dict()).encode()}
 
 
-def load_scores(path: str | Path) -> ScoreSet:
-    """A ``zeronas score`` output (a directory of part files, or one Parquet file) or search run directories."""
-    path = Path(path)
+def load_scores(paths: str | Path | Sequence[str | Path]) -> ScoreSet:
+    """A ``zeronas score`` output (a directory of part files, or one Parquet file) or search run directories;
+    several of them join per arch (see ``join_scores``)."""
+    if isinstance(paths, (str, Path)):
+        return _load_one(Path(paths))
+    sets = [_load_one(Path(p)) for p in paths]
+    if not sets:
+        raise ZeronasError("no --scores given; pass 'zeronas score' outputs or search output directories")
+    return sets[0] if len(sets) == 1 else join_scores(sets)
+
+
+def join_scores(sets: Sequence[ScoreSet]) -> ScoreSet:
+    """The archs every set scored, with every set's proxies. A proxy that sets measured under different seeds
+    (network init and input draw, ``zeronas score --seed``) enters as its mean over those seeds plus
+    ``<proxy>@std``, its sample standard deviation (missing where fewer than 2 seeds have a value); the sets
+    must agree on everything else their protocols compare."""
+    first = sets[0].protocol
+    for other in sets[1:]:
+        diffs = first.differences(other.protocol, "first")
+        if diffs:
+            raise ZeronasError(f"{other.source} measured proxies differently from {sets[0].source}: {'; '.join(diffs)}")
+    common = set(sets[0].archs).intersection(*(s.archs for s in sets[1:]))
+    archs = [a for a in sets[0].archs if a in common]
+    if not archs:
+        raise ZeronasError(f"the score sets {', '.join(s.source for s in sets)} share no arch")
+    # proxy -> seed -> per-arch values (a proxy in two sets of the same seed: the same measurement twice)
+    by_seed: dict[str, dict[int | None, np.ndarray]] = {}
+    for s in sets:
+        row_of = {a: r for a, r in zip(s.archs, s.rows)}
+        for name in s.names:
+            column = np.array([np.nan if row_of[a].get(name) is None else row_of[a][name] for a in archs])
+            by_seed.setdefault(name, {}).setdefault(s.protocol.seed, column)
+    columns: dict[str, np.ndarray] = {}
+    for name, seeds in by_seed.items():
+        stacked = np.stack(list(seeds.values()))
+        with warnings.catch_warnings():  # an arch no seed scored: NaN, which is what a missing value is here
+            warnings.simplefilter("ignore", RuntimeWarning)
+            columns[name] = np.nanmean(stacked, axis=0)
+            if len(seeds) > 1:
+                columns[name + SEED_STD] = np.nanstd(stacked, axis=0, ddof=1)
+    rows = [{n: (None if np.isnan(v[i]) else float(v[i])) for n, v in columns.items()} for i in range(len(archs))]
+    seeds = sorted({s.protocol.seed for s in sets}, key=lambda x: (x is None, x))
+    options = {k: v for s in sets for k, v in (s.protocol.proxy_options or {}).items()}
+    protocol = replace(
+        first,
+        seed=seeds[0],
+        seed_policy=first.seed_policy if len(seeds) == 1 else f"mean of {len(seeds)} seeds",
+        proxy_options=options,
+    )
+    return ScoreSet(archs, rows, protocol, list(columns), " + ".join(s.source for s in sets))
+
+
+def _load_one(path: Path) -> ScoreSet:
     if not path.exists():
         raise ZeronasError(
             f"--scores {path} does not exist; pass a 'zeronas score' output or a search output directory"

@@ -20,6 +20,18 @@ LEARNERS: dict[str, tuple[str, dict[str, Any]]] = {
     "rf": ("sklearn.ensemble.RandomForestRegressor", {"n_estimators": 300, "min_samples_leaf": 1, "n_jobs": 1}),
     # native NaN support: rows with a failed proxy need no imputation
     "gbt": ("sklearn.ensemble.HistGradientBoostingRegressor", {"max_iter": 300, "learning_rate": 0.05}),
+    # the best learner with 500-1,000 labels on TSS (docs/measured/ensemble.md); small leaves for small sets
+    "lgbm": (
+        "lightgbm.LGBMRegressor",
+        {
+            "n_estimators": 300,
+            "learning_rate": 0.05,
+            "num_leaves": 15,
+            "min_child_samples": 5,
+            "n_jobs": 1,
+            "verbose": -1,
+        },
+    ),
 }
 ESTIMATOR_FILE = "estimator.joblib"
 META_FILE = "predictor.json"

@@ -64,13 +64,17 @@ class ProxyProtocol:
             space, dataset, "real" if data else "noise", int(batch_size), "fixed", int(seed), __version__, options
         )
 
-    def check_matches(self, other: ProxyProtocol, what: str) -> None:
-        """Raise a one-line ZeronasError when ``other`` measured proxies differently."""
-        diffs = [
-            f"{k} {getattr(other, k)!r} (model: {getattr(self, k)!r})"
+    def differences(self, other: ProxyProtocol, mine: str) -> list[str]:
+        """``"field other's value (mine: this one's)"`` for each compared field on which ``other`` differs."""
+        return [
+            f"{k} {getattr(other, k)!r} ({mine}: {getattr(self, k)!r})"
             for k in COMPARED
             if getattr(self, k) != getattr(other, k)
         ]
+
+    def check_matches(self, other: ProxyProtocol, what: str) -> None:
+        """Raise a one-line ZeronasError when ``other`` measured proxies differently."""
+        diffs = self.differences(other, "model")
         if diffs:
             raise ZeronasError(
                 f"{what} were measured differently from the predictor's training data: {'; '.join(diffs)}; "
