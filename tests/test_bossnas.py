@@ -136,3 +136,41 @@ def test_supernet_train_refuses_to_overwrite_a_checkpoint_without_resume(checkpo
     argv = ["supernet", "train", "--method", "bossnas", "--data", str(fake_cifar), "--out", str(out)]
     assert main(argv) == 2
     assert "pass --resume" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_search_with_the_bossnas_proxy_logs_its_ratings_resumes_and_analyzes(checkpoint, ray_session, tmp_path):
+    """The proxy through the whole pipeline: the Ray pool's scorer loads the checkpoint, every logged value is the
+    supernet's rating, a resume scores nothing again, and the log analyses."""
+    import pyarrow.dataset as ds
+
+    from zeronas.analysis import analyze, render
+    from zeronas.pipeline import ExperimentSpec, run_experiment
+
+    spec = ExperimentSpec(
+        space="sss",
+        proxy="bossnas",
+        proxy_options={"bossnas": {"checkpoint": str(checkpoint)}},
+        algos=["random"],
+        budget=4,
+        top_k=1,
+        workers=1,
+        gpus_per_worker=0,
+        device="cpu",
+        out=str(tmp_path),
+        quiet=True,
+    )
+    result = run_experiment(spec)
+    rows = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
+    proxy = [r for r in rows if r["stage"] == "proxy"]
+    assert len(proxy) == 4 and len({r["arch"] for r in proxy}) == 4
+    rating = SupernetRating(checkpoint)
+    for r in proxy:
+        assert r["proxy_bossnas"] == pytest.approx(-rating.distance([int(c) for c in r["arch"].split(":")]))
+    assert result.returned["random-s0"]["arch"] == max(proxy, key=lambda r: r["proxy_bossnas"])["arch"]
+
+    run_experiment(spec, resume=result.run_id)
+    again = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
+    assert sorted((r["stage"], r["arch"]) for r in again) == sorted((r["stage"], r["arch"]) for r in rows)
+    report = analyze(tmp_path, n_resamples=0)
+    assert "random-s0" in render(report) and "proxy_bossnas" in report.joined.column_names
