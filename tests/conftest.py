@@ -11,6 +11,11 @@ import zeronas.inputs
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+# One OpenMP/BLAS thread in every process of the suite (Ray's workers and the CLI subprocesses inherit it): two
+# xdist workers already fill the two cores, and idle OpenMP and OpenBLAS threads spin-wait for work (the proxy
+# and network tests burn 20 % less CPU). Read when torch and numpy load, so before any test imports them.
+for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 #: the folders zeronas looks in for data without flags; every test sees none of them unless it asks
@@ -18,9 +23,9 @@ USUAL_FOLDERS = zeronas.inputs.USUAL_FOLDERS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``slow`` run first. xdist hands the first quarter of the items out one by one, to each worker
-    in turn, so the long tests spread over both workers and the run ends on short ones; one left for the end
-    would keep a single worker busy while the other idles."""
+    """Tests marked ``slow`` run first. With ``--maxschedchunk=1`` (pyproject's addopts) xdist hands the items out
+    one at a time as workers free up, so the long tests spread over both workers and the run ends on short ones;
+    one left for the end would keep a single worker busy while the other idles."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
@@ -171,14 +176,3 @@ def _nothing_found_without_flags(tmp_path_factory):
         patch.delenv("ZERONAS_DATA", raising=False)
         patch.setattr(zeronas.inputs, "USUAL_FOLDERS", ())
         yield empty
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread():
-    """Small-tensor torch ops on a loaded 2-core machine run far slower with 2 threads than 1."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
