@@ -197,3 +197,16 @@ def test_degenerate_cell_output_ignores_input():
     with torch.no_grad():
         a, b = net(torch.randn(1, 3, 32, 32)), net(torch.randn(1, 3, 32, 32))
     assert torch.allclose(a, b)
+
+
+@pytest.mark.parametrize("name", ["tss", "sss", "darts"])
+def test_counting_costs_builds_networks_without_drawing_from_the_callers_rng(name):
+    """Costs are counted on networks built for the purpose (uncached here: 7 classes, 24 px); a scorer counts
+    them between seeding and building the network it scores, so a draw would change every proxy value."""
+    space = get_space(name)
+    arch = space.arch_at(7)
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    assert space.params(arch, num_classes=7) > 0 and space.flops(arch, num_classes=7, resolution=24) > 0
+    assert torch.equal(torch.rand(3), expected)

@@ -13,10 +13,22 @@ Two FLOP conventions:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 import torch.nn as nn
 
 from zeronas.spaces._base import check_flop_convention
+
+
+@contextlib.contextmanager
+def counting_build() -> Iterator[None]:
+    """Build a network whose costs are to be counted: on the CPU, leaving the caller's RNG as it was. Not on the
+    meta device: there BatchNorm runs through torch's Python decompositions, 3-7x slower than the CPU kernels
+    at batch 1, after ~2 CPU-s of imports in a fresh process (every scorer actor counts costs)."""
+    with torch.random.fork_rng(devices=[]), torch.device("cpu"):
+        yield
 
 
 def count_params(model: nn.Module) -> int:

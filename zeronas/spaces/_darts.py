@@ -328,12 +328,11 @@ def _cell_shapes(layers: int, resolution: int) -> tuple[tuple[str, int, int, int
 @functools.lru_cache(maxsize=4096)
 def _edge_cost(op: str, channels: int, stride: int, resolution: int, convention: str, search: bool) -> tuple[int, int]:
     """(params, FLOPs) of one op on one edge; ``search``: as a supernet edge makes it."""
-    import torch
 
-    from zeronas.spaces._costs import count_flops, count_params
+    from zeronas.spaces._costs import count_flops, count_params, counting_build
     from zeronas.spaces._darts_ops import build_op, build_search_op
 
-    with torch.device("cpu"):
+    with counting_build():
         module = build_search_op(op, channels, stride) if search else build_op(op, channels, stride)
     return count_params(module), round(count_flops(module, resolution, channels=channels, convention=convention) * 1e6)
 
@@ -375,13 +374,12 @@ def _fixed_cost(
     num_classes: int, channels: int, layers: int, resolution: int, convention: str, auxiliary: bool
 ) -> tuple[int, int]:
     """(params, FLOPs) of everything but the edges, from one real network (arch 0) less its edges."""
-    import torch
 
-    from zeronas.spaces._costs import count_flops, count_params
+    from zeronas.spaces._costs import count_flops, count_params, counting_build
 
     space = DartsSpace(channels, layers)
     arch = space.arch_at(0)
-    with torch.device("cpu"):
+    with counting_build():
         network = space.build(arch, num_classes, auxiliary=auxiliary)
     edge_params, edge_flops = _edges_cost(arch, channels, layers, resolution, convention)
     total_flops = round(count_flops(network, resolution, convention=convention) * 1e6)

@@ -98,9 +98,8 @@ def _params(arch: str, num_classes: int) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _flops(arch: str, num_classes: int, resolution: int, convention: str) -> float:
-    import torch
+    from zeronas.spaces._costs import count_flops, counting_build
 
-    from zeronas.spaces._costs import count_flops
-
-    with torch.device("meta"):
-        return count_flops(SizeSpace().build(arch, num_classes), resolution, convention=convention)
+    with counting_build():
+        network = SizeSpace().build(arch, num_classes)
+    return count_flops(network, resolution, convention=convention)
