@@ -74,7 +74,7 @@ def test_a_trial_killed_mid_block_and_restarted_from_its_tune_checkpoint_ends_li
 
     def report(metrics, checkpoint):
         shutil.copy(Path(checkpoint.path) / CHECKPOINT_FILE, saved / CHECKPOINT_FILE)
-        if (metrics["block"], metrics["epoch"]) == (1, 0) and restore[0] is None:
+        if (metrics["block"], metrics.get("epoch")) == (1, 0) and restore[0] is None:
             raise _Killed
 
     monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
@@ -94,7 +94,24 @@ def test_a_trial_killed_mid_block_and_restarted_from_its_tune_checkpoint_ends_li
     assert [h["loss"] for h in resumed["history"]] == [h["loss"] for h in whole["history"]]
     for net in ("online", "target"):
         assert all(torch.equal(whole[net][k], v) for k, v in resumed[net].items())
-    assert resumed["device_seconds"] > 0 and resumed["devices"] == ["cpu"]
+    assert all(torch.equal(whole["ratings"][b], resumed["ratings"][b]) for b in range(3))
+    assert resumed["device_seconds"] > resumed["rating_seconds"] > 0 and resumed["devices"] == ["cpu"]
+
+
+def test_a_trained_checkpoint_without_ratings_is_refused_then_rated_on_resume(images, checkpoint, tmp_path):
+    """A checkpoint whose training ended before its rating (an older zeronas, or a run stopped while rating)."""
+    state = torch.load(checkpoint, weights_only=True)
+    assert sorted(state["ratings"]) == [0, 1, 2] and [len(state["ratings"][b]) for b in range(3)] == [8, 512, 512]
+    del state["ratings"], state["rating_seconds"]
+    unrated = tmp_path / "unrated.ckpt"
+    torch.save(state, unrated)
+    with pytest.raises(ZeronasError, match=r"trained but not rated \(blocks rated: 0 of 3\); finish it with"):
+        SupernetRating(unrated)
+    rated = train_supernet(*images, TINY, unrated, resume=True)
+    assert len(rated["history"]) == len(state["history"])  # no epoch trained again
+    whole = torch.load(checkpoint, weights_only=True)
+    assert all(torch.equal(whole["ratings"][b], rated["ratings"][b]) for b in range(3))
+    assert SupernetRating(unrated).distance([8] * 5) == SupernetRating(checkpoint).distance([8] * 5)
 
 
 def test_the_proxy_is_refused_without_a_checkpoint_or_with_one_for_another_space_or_dataset(checkpoint, tmp_path):
@@ -169,7 +186,7 @@ def test_a_search_with_the_bossnas_proxy_logs_its_ratings_resumes_and_analyzes(c
         assert r["proxy_bossnas"] == pytest.approx(-rating.distance([int(c) for c in r["arch"].split(":")]))
     assert result.returned["random-s0"]["arch"] == max(proxy, key=lambda r: r["proxy_bossnas"])["arch"]
 
-    run_experiment(spec, resume=result.run_id)
+    assert run_experiment(spec, resume=result.run_id).pool_stats == {}  # nothing left to score: no pool started
     again = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
     assert sorted((r["stage"], r["arch"]) for r in again) == sorted((r["stage"], r["arch"]) for r in rows)
     report = analyze(tmp_path, n_resamples=0)

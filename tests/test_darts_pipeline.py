@@ -90,7 +90,7 @@ def test_darts_searches_log_genotypes_costs_and_truth_then_resume_and_analyze(ra
     assert set(result.top) == {f"{a}-s0" for a in ALGOS}
 
     again = run_experiment(spec, resume=result.run_id)
-    assert again.run_id == result.run_id
+    assert again.run_id == result.run_id and again.pool_stats == {}  # every search had returned: no pool started
     assert sorted((r["search_id"], r["stage"], r["arch"]) for r in log_rows(tmp_path)) == sorted(
         (r["search_id"], r["stage"], r["arch"]) for r in rows
     )

@@ -64,7 +64,8 @@ def test_small_cpu_run_writes_every_figure_and_its_projection(
     assert "--benchmark" not in search["command"]
     assert search["validated"] and search["ground_truth"] == str(home / "benchmarks" / "tss.csv")
     assert search["ground_truth_from"] == "found by zeronas search" and 0 < search["top1_accuracy"] < 100
-    boss = report["bossnas"]  # step 7: a tiny BossNAS supernet, one epoch per block
+    boss = report["bossnas"]  # step 7: a tiny BossNAS supernet, one epoch per block, then its rating
+    assert boss["rating_s"] > 0 and boss["seconds"] > boss["rating_s"]
     assert boss["images"] == 16 and len(boss["images_per_s"]) == 3 and boss["protocol_hours"] > 0
     assert "the paper protocol (30 epochs per block)" in printed
     projected = report["projected_full_s"]

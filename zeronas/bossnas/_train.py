@@ -13,6 +13,12 @@ The rate scales linearly with the batch, ``lr * batch_size / 256``.
 
 Every random draw (shuffle, views, paths) comes from a generator seeded by ``(seed, block, epoch)``, so a run
 resumed from an epoch's checkpoint repeats the uninterrupted run exactly (on the same device).
+
+After the last block, the run rates every path of every block (BossNAS Section 3.3, the traversal) on the
+device it trained on and stores the 8 + 512 + 512 distances in the checkpoint, one block per write: the
+``bossnas`` proxy then looks an architecture up instead of running the supernet in every scorer. A
+checkpoint whose training finished without them (an older zeronas, or a run stopped while rating) gets them
+on ``resume``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,6 +157,39 @@ def _optimiser(online: Supernet, block: int, settings: BossSettings) -> torch.op
     )
 
 
+#: the rating's view pairs come from their own generator, apart from every training epoch's
+_RATING_STREAM = 7_919
+
+
+def rating_population(settings: BossSettings, block: int) -> list[tuple[int, ...]]:
+    """The paths whose mean is ``block``'s rating target: the whole population, or a seeded sample of it."""
+    keys = block_population(block)
+    if settings.population is None or settings.population >= len(keys):
+        return keys
+    return random.Random(settings.seed * 31 + block).sample(keys, settings.population)
+
+
+@torch.no_grad()
+def rate_block(
+    online: Supernet, target: Supernet, rating_images: torch.Tensor, settings: BossSettings, block: int, device
+) -> torch.Tensor:
+    """The distance of every path of ``block`` (in ``block_population`` order) to the block's ensemble target
+    on fixed view pairs of the held-out images: the online path's prediction from one view against the target
+    of the other, both ways, averaged over images."""
+    gen = torch.Generator().manual_seed(settings.seed * 1_000_003 + _RATING_STREAM)
+    v1, v2 = (v.to(device) for v in two_views(rating_images, settings.dataset, settings.resolution, gen))
+    x1, x2 = target.widest_input(v1, block), target.widest_input(v2, block)
+    keys = rating_population(settings, block)
+    t1, t2 = ensemble(target, x1, block, keys), ensemble(target, x2, block, keys)
+    predictor = online.predictors[block]
+    distances = []
+    for key in block_population(block):
+        d = byol_distance(predictor(online.project(x2, block, key)), t1)
+        d = d + byol_distance(predictor(online.project(x1, block, key)), t2)
+        distances.append(d.mean() / 2)
+    return torch.stack(distances).to("cpu", torch.float64)
+
+
 def train_supernet(
     images: np.ndarray,
     rating_images: np.ndarray,
@@ -159,9 +199,10 @@ def train_supernet(
     resume: bool = False,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Train the three blocks on ``uint8 N x 3 x 32 x 32`` ``images``; ``rating_images`` (held out of them)
-    are stored for the rating. Writes ``out`` after each epoch and calls ``on_epoch`` with the epoch's record;
-    ``resume`` continues from ``out``. Returns the final checkpoint."""
+    """Train the three blocks on ``uint8 N x 3 x 32 x 32`` ``images``, then rate every block's paths on
+    ``rating_images`` (held out of them). Writes ``out`` after each epoch and each block's rating, and calls
+    ``on_epoch`` with each one's record (``phase`` ``"train"`` or ``"rate"``); ``resume`` continues from
+    ``out``. Returns the final checkpoint."""
     settings = settings.checked()
     device = torch.device(device)
     online = new_supernet(settings)
@@ -176,6 +217,8 @@ def train_supernet(
         "device_seconds": 0.0,
         "devices": [],
         "history": [],
+        "ratings": {},
+        "rating_seconds": 0.0,
         "rating_images": torch.from_numpy(np.ascontiguousarray(rating_images)),
         "training_images": len(images),
     }
@@ -202,7 +245,7 @@ def train_supernet(
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - start
-        record = {"block": block, "epoch": epoch, "loss": loss, "seconds": seconds}
+        record = {"phase": "train", "block": block, "epoch": epoch, "loss": loss, "seconds": seconds}
         state["history"].append(record)
         state["device_seconds"] += seconds
         last_epoch = epoch + 1 == settings.epochs_per_block
@@ -215,4 +258,16 @@ def train_supernet(
         write_checkpoint(out, state)
         if on_epoch is not None:
             on_epoch(record)
+    state.setdefault("ratings", {})
+    state.setdefault("rating_seconds", 0.0)
+    while len(state["ratings"]) < NUM_BLOCKS:
+        block = len(state["ratings"])
+        start = time.perf_counter()
+        state["ratings"][block] = rate_block(online, target, state["rating_images"], settings, block, device)
+        seconds = time.perf_counter() - start  # rate_block's copy to the CPU waited for the device
+        state["rating_seconds"] += seconds
+        state["device_seconds"] += seconds
+        write_checkpoint(out, state)
+        if on_epoch is not None:
+            on_epoch({"phase": "rate", "block": block, "paths": len(state["ratings"][block]), "seconds": seconds})
     return state

@@ -96,7 +96,10 @@ def run_train(args: argparse.Namespace) -> int:
     from zeronas.bossnas import read_checkpoint
 
     state = read_checkpoint(args.out)
-    print(f"wrote {args.out}: {state['device_seconds']:.1f} device-seconds on {', '.join(state['devices'])}")
+    print(
+        f"wrote {args.out}: {state['device_seconds']:.1f} device-seconds on {', '.join(state['devices'])} "
+        f"(the rating's {state['rating_seconds']:.1f})"
+    )
     return 0
 
 
@@ -113,8 +116,11 @@ def _train_here(config: dict, settings, args: argparse.Namespace) -> None:
     device = parse_device(name)
 
     def report(record: dict) -> None:
-        where = f"block {record['block']} epoch {record['epoch']}"
-        print(f"{where}: loss {record['loss']:.4f} ({record['seconds']:.1f} s)", flush=True)
+        if record["phase"] == "rate":
+            print(f"block {record['block']}: rated {record['paths']} paths ({record['seconds']:.1f} s)", flush=True)
+        else:
+            where = f"block {record['block']} epoch {record['epoch']}"
+            print(f"{where}: loss {record['loss']:.4f} ({record['seconds']:.1f} s)", flush=True)
 
     train, held_out = supernet_data(config)
     train_supernet(train, held_out, settings, args.out, device, args.resume, report)

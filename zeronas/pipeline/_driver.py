@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zeronas.errors import ZeronasError
-from zeronas.pipeline._results import collect
+from zeronas.pipeline._results import collect, logged_searches
 from zeronas.pipeline._spec import ExperimentSpec, algorithm_options, load_spec, search_id, validate
 
 
@@ -107,7 +107,9 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     register_sink(run_id, Sink(writer, progress.update))
     tune_dir = out / "_tune" / run_id
     pool_stats: dict[str, Any] = {}
-    if zero_shot:
+    # a resumed run whose zero-shot searches all returned their arch starts no scorer pool
+    finished = logged_searches(run, "test") if resume else set()
+    if any(s["search_id"] not in finished for s in zero_shot):
         pool_stats = _proposal_stage(spec, run, zero_shot, pool_config, progress, writer, tune_dir, bool(resume))
     try:
         training = [s for s in searches if is_training_search(s["algorithm"])]

@@ -166,3 +166,15 @@ def collect_top(run: RunConfig, search_ids: list[str], rows: list[dict[str, Any]
             for r in chosen
         ]
     return top
+
+
+def logged_searches(run: RunConfig, stage: str) -> set[str]:
+    """Searches of ``run`` with a ``stage`` row in the log: finished, on a resume (a zero-shot search writes its
+    ``test`` row last; a supernet search, its ``derive`` row when its training ends)."""
+    from zeronas.logs import open_log
+
+    try:
+        table = open_log([run.run_dir]).to_table(columns=["search_id", "stage"])
+    except Exception:  # no part file yet
+        return set()
+    return {r["search_id"] for r in table.to_pylist() if r["stage"] == stage}

@@ -29,7 +29,7 @@ from ray import tune
 from ray.tune import Callback
 
 from zeronas.pipeline._proposal import index_or_none, returned_row, validation_row
-from zeronas.pipeline._results import EvaluatedArch
+from zeronas.pipeline._results import EvaluatedArch, logged_searches
 
 if TYPE_CHECKING:
     from zeronas.pipeline._run_config import RunConfig
@@ -115,17 +115,6 @@ def supernet_trial(config: dict[str, Any], run: RunConfig) -> None:
     )
 
 
-def logged_searches(run: RunConfig) -> set[str]:
-    """Searches whose ``derive`` row is already in the log (trained before a resume)."""
-    from zeronas.logs import open_log
-
-    try:
-        table = open_log([run.run_dir]).to_table(columns=["search_id", "stage"])
-    except Exception:  # no part file yet
-        return set()
-    return {r["search_id"] for r in table.to_pylist() if r["stage"] == "derive"}
-
-
 class EpochLines(Callback):
     """One stderr line per supernet epoch: a search may train for hours with nothing else to show."""
 
@@ -160,7 +149,7 @@ def run_supernet_stage(
     from zeronas.pipeline._training_stage import TrialsWaitBound
     from zeronas.pipeline._worker_device import worker_start_error
 
-    done = logged_searches(run)
+    done = logged_searches(run, "derive")
     todo = [s for s in searches if s["search_id"] not in done]
     if not todo:
         return

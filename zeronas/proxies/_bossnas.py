@@ -3,8 +3,8 @@
 Not zero-cost: it needs ``--proxy-option bossnas.checkpoint=PATH``, a checkpoint written by
 ``zeronas supernet train --method bossnas`` for the same space and data set. The value is the *negated* sum
 of the blocks' distances to their ensemble targets (BossNAS ranks smaller distances higher; zeronas proxies
-are larger-is-better). It builds no network and reads no scorer inputs: the checkpoint holds the held-out
-images it rates on, on the scorer's device. See ``docs/bossnas.md``.
+are larger-is-better). It builds no network and reads no scorer inputs: it looks up the distances the
+training stored in the checkpoint. See ``docs/bossnas.md``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class BossNASProxy(Proxy):
         self.rating.check(space, dataset)
 
     def compute(self, ctx: ProxyContext) -> float:
-        return -self.rating.to(ctx.device).distance(ctx.space.channels(ctx.arch))
+        return -self.rating.distance(ctx.space.channels(ctx.arch))
 
     def __repr__(self) -> str:
         return f"BossNASProxy({str(self.rating.path)!r})"
