@@ -203,18 +203,8 @@ def test_real_short_training_stage(ray_session, tmp_path):
     data = tmp_path / "cifar"
     write_fake_cifar(data, n_train=400, n_test=80, classes=4, test_label_shift=1)
     out = tmp_path / "runs"
-    size = dict(channels=8, layers=1)  # --train-channels 8 --train-layers 1: the stage's own small network
     spec = ExperimentSpec(
-        budget=6,
-        top_k=2,
-        train_epochs=2,
-        data=str(data),
-        train_samples=100,
-        train_channels=size["channels"],
-        train_layers=size["layers"],
-        out=str(out),
-        quiet=True,
-        device="cpu",
+        budget=6, top_k=2, train_epochs=2, data=str(data), train_samples=100, out=str(out), quiet=True, device="cpu"
     )
     result = run_experiment(spec)
     rows = log_rows(out)
@@ -237,10 +227,10 @@ def test_real_short_training_stage(ray_session, tmp_path):
             return True  # stopped where ASHA stopped it (maybe after epoch 1 of the 2-epoch schedule)
 
     again = train_arch(
-        "tss", selected["arch"], data=data, epochs=2, seed=selected["seed"], max_train_samples=100, report=keep, **size
+        "tss", selected["arch"], data=data, epochs=2, seed=selected["seed"], max_train_samples=100, report=keep
     )
     assert selected["accuracy"] == pytest.approx(again.history[selected["epochs"] - 1][1], abs=100 / 40 + 1e-9)
-    test_acc = evaluate_on_test("tss", selected["arch"], weights, data=data, **size)
+    test_acc = evaluate_on_test("tss", selected["arch"], weights, data=data)
     assert tested["accuracy"] == pytest.approx(test_acc, abs=100 / 80 + 1e-9)
     returned = result.returned["rea-s0"]["trained"]
     assert (returned["arch"], returned["test_accuracy"]) == (tested["arch"], tested["accuracy"])
