@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zeronas.errors import ZeronasError
-from zeronas.pipeline._results import collect, logged_searches
+from zeronas.pipeline._results import collect, finished_searches, logged_stages
 from zeronas.pipeline._spec import ExperimentSpec, algorithm_options, load_spec, search_id, validate
 
 
@@ -107,8 +107,8 @@ def run_experiment(spec: ExperimentSpec, *, resume: bool | str = False) -> Exper
     register_sink(run_id, Sink(writer, progress.update))
     tune_dir = out / "_tune" / run_id
     pool_stats: dict[str, Any] = {}
-    # a resumed run whose zero-shot searches all returned their arch starts no scorer pool
-    finished = logged_searches(run, "test") if resume else set()
+    # a resumed run whose zero-shot searches have all finished starts no scorer pool
+    finished = finished_searches(run, logged_stages(run)) if resume else set()
     if any(s["search_id"] not in finished for s in zero_shot):
         pool_stats = _proposal_stage(spec, run, zero_shot, pool_config, progress, writer, tune_dir, bool(resume))
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -168,13 +169,21 @@ def collect_top(run: RunConfig, search_ids: list[str], rows: list[dict[str, Any]
     return top
 
 
-def logged_searches(run: RunConfig, stage: str) -> set[str]:
-    """Searches of ``run`` with a ``stage`` row in the log: finished, on a resume (a zero-shot search writes its
-    ``test`` row last; a supernet search, its ``derive`` row when its training ends)."""
+def logged_stages(run: RunConfig) -> Counter[tuple[str, str]]:
+    """How many rows each ``(search_id, stage)`` of ``run`` has in the log (empty before the first part file)."""
     from zeronas.logs import open_log
 
     try:
         table = open_log([run.run_dir]).to_table(columns=["search_id", "stage"])
     except Exception:  # no part file yet
-        return set()
-    return {r["search_id"] for r in table.to_pylist() if r["stage"] == stage}
+        return Counter()
+    return Counter(zip(table.column("search_id").to_pylist(), table.column("stage").to_pylist(), strict=True))
+
+
+def finished_searches(run: RunConfig, logged: Counter[tuple[str, str]]) -> set[str]:
+    """Zero-shot searches that need nothing more, on a resume: with a benchmark, their ``test`` row (the
+    returned arch, written last) is logged; without one, their whole evaluation budget is."""
+    ids = {sid for sid, _ in logged}
+    if run.benchmark:
+        return {sid for sid in ids if logged[(sid, "test")]}
+    return {sid for sid in ids if logged[(sid, "proxy")] >= run.budget}

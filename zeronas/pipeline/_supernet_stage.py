@@ -29,7 +29,7 @@ from ray import tune
 from ray.tune import Callback
 
 from zeronas.pipeline._proposal import index_or_none, returned_row, validation_row
-from zeronas.pipeline._results import EvaluatedArch, logged_searches
+from zeronas.pipeline._results import EvaluatedArch, logged_stages
 
 if TYPE_CHECKING:
     from zeronas.pipeline._run_config import RunConfig
@@ -149,7 +149,7 @@ def run_supernet_stage(
     from zeronas.pipeline._training_stage import TrialsWaitBound
     from zeronas.pipeline._worker_device import worker_start_error
 
-    done = logged_searches(run, "derive")
+    done = {sid for sid, stage in logged_stages(run) if stage == "derive"}
     todo = [s for s in searches if s["search_id"] not in done]
     if not todo:
         return
