@@ -28,7 +28,9 @@ def csv_truth(path: Path, column: str = "cifar10_test_acc_200ep") -> dict[str, f
 
 @pytest.mark.slow
 def test_search_logs_each_arch_once_validates_its_top_k_and_returns_one_arch(ray_session, tss_csv, tmp_path):
-    spec = ExperimentSpec(budget=24, top_k=5, benchmark=str(tss_csv), out=str(tmp_path), quiet=True, device="cpu")
+    spec = ExperimentSpec(
+        workers=1, budget=24, top_k=5, benchmark=str(tss_csv), out=str(tmp_path), quiet=True, device="cpu"
+    )
     result = run_experiment(spec)
 
     rows = log_rows(tmp_path)
@@ -145,6 +147,7 @@ def test_search_survives_a_killed_scorer_actor(ray_session, tmp_path):
 @pytest.mark.slow
 def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_session, tmp_path):
     spec = ExperimentSpec(
+        workers=1,
         proxy="nan_on_1x1",
         extra_proxies=["meco"],
         plugins=[PLUGIN],
@@ -169,6 +172,7 @@ def test_nan_proxy_is_logged_as_null_with_a_reason_and_the_search_goes_on(ray_se
 @pytest.mark.slow
 def test_weighted_rank_objective_and_simulated_training_stage(ray_session, tss_csv, tmp_path):
     spec = ExperimentSpec(
+        workers=1,
         proxy="meco:1,synflow:0.5",
         budget=16,
         top_k=3,
@@ -204,7 +208,15 @@ def test_real_short_training_stage(ray_session, tmp_path):
     write_fake_cifar(data, n_train=400, n_test=80, classes=4, test_label_shift=1)
     out = tmp_path / "runs"
     spec = ExperimentSpec(
-        budget=6, top_k=2, train_epochs=2, data=str(data), train_samples=100, out=str(out), quiet=True, device="cpu"
+        workers=1,
+        budget=6,
+        top_k=2,
+        train_epochs=2,
+        data=str(data),
+        train_samples=100,
+        out=str(out),
+        quiet=True,
+        device="cpu",
     )
     result = run_experiment(spec)
     rows = log_rows(out)
@@ -650,6 +662,7 @@ def test_sss_search_with_nsga2_logs_costs_for_every_arch(ray_session, tmp_path):
     from zeronas.spaces import get_space
 
     spec = ExperimentSpec(
+        workers=1,
         space="sss",
         algos=["nsga2"],
         extra_proxies=["params"],

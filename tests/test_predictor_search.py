@@ -69,7 +69,7 @@ def test_labelling_rounds_refits_and_predicted_ranking(tss_csv):
 @pytest.mark.slow
 def test_predictor_search_labels_with_validation_only_and_ranks_what_it_saw(ray_session, tss_csv, tmp_path):
     spec = ExperimentSpec(
-        objective="predictor", proxy="meco", extra_proxies=["params", "flops"], budget=30, top_k=3,
+        workers=1, objective="predictor", proxy="meco", extra_proxies=["params", "flops"], budget=30, top_k=3,
         benchmark=str(tss_csv), metric="valid", epochs=12, label_budget=10, label_every=5, out=str(tmp_path),
         quiet=True, device="cpu",  # the session's Ray has logical GPUs but torch here has no CUDA
     )  # fmt: skip

@@ -180,7 +180,7 @@ def test_robot_search_takes_cached_values_never_rescores_them_and_counts_every_l
     fake = {"params": [-float(i) for i in range(len(archs))], "flops": [float(i % 97) for i in range(len(archs))]}
     table = write_score_table(tmp_path / "t.parquet", archs, fake)
     spec = ExperimentSpec(
-        algos=["robot"], proxy="params", extra_proxies=["flops"], budget=40, top_k=6, benchmark=str(tss_csv),
+        workers=1, algos=["robot"], proxy="params", extra_proxies=["flops"], budget=40, top_k=6, benchmark=str(tss_csv),
         scores_from=str(table), out=str(tmp_path / "runs"), quiet=True, device="cpu",
     )  # fmt: skip
     result = run_experiment(spec)
@@ -247,7 +247,7 @@ def test_robot_and_the_diverse_top_k_run_through_the_pool_on_sss(ray_session, tm
     pq.write_table(pa.table(columns), truth)
     accuracy = dict(zip(archs, valid.tolist(), strict=True))
     spec = ExperimentSpec(
-        space="sss", algos=["robot", "rea"], proxy="flops", extra_proxies=["params"], budget=30, top_k=5,
+        workers=1, space="sss", algos=["robot", "rea"], proxy="flops", extra_proxies=["params"], budget=30, top_k=5,
         top_k_distance=2, benchmark=str(truth), out=str(tmp_path / "runs"), quiet=True, device="cpu",
     )  # fmt: skip
     result = run_experiment(spec)
