@@ -10,7 +10,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from zeronas._atomic import atomic_write
-from zeronas.logs import PartFiles
 from zeronas.proxies._scorer import ArchScore
 
 __all__ = ["ScoreWriter", "scores_to_table", "write_parquet_atomic"]
@@ -67,6 +66,10 @@ class ScoreWriter:
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
         self.finish = finish
+        # imported here: zeronas.logs loads pyarrow.dataset and pandas (0.3 CPU-s), and every scorer actor
+        # imports this package without writing a table
+        from zeronas.logs import PartFiles
+
         self._parts = PartFiles(directory)
         self._parts.directory.mkdir(parents=True, exist_ok=True)
         self._scores: list[ArchScore] = []
