@@ -185,9 +185,18 @@ def test_a_search_with_the_bossnas_proxy_logs_its_ratings_resumes_and_analyzes(c
     for r in proxy:
         assert r["proxy_bossnas"] == pytest.approx(-rating.distance([int(c) for c in r["arch"].split(":")]))
     assert result.returned["random-s0"]["arch"] == max(proxy, key=lambda r: r["proxy_bossnas"])["arch"]
+    cost = torch.load(checkpoint, weights_only=True)["device_seconds"]  # training and rating, charged to the search
+    assert {r["train_device_seconds"] for r in proxy} == {cost}
+    assert (result.returned["random-s0"]["train_device_seconds"], result.returned["random-s0"]["train_device"]) == (
+        cost,
+        "cpu",
+    )
 
     assert run_experiment(spec, resume=result.run_id).pool_stats == {}  # nothing left to score: no pool started
     again = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
     assert sorted((r["stage"], r["arch"]) for r in again) == sorted((r["stage"], r["arch"]) for r in rows)
     report = analyze(tmp_path, n_resamples=0)
     assert "random-s0" in render(report) and "proxy_bossnas" in report.joined.column_names
+    quality = report.table("Search quality")
+    (row,) = [dict(zip(quality.columns, row)) for row in quality.rows]
+    assert (row["proxy_evals"], row["train_device_s"]) == (4, pytest.approx(cost))

@@ -364,7 +364,8 @@ def _search_figures(ctx: _Context, s: Search) -> _compare.SearchFigures:
         best_trained=_compare.nanmax(acc[is_train]),
         regret=regret,
         n_lookups=int(is_val.sum() + is_label.sum()),
-        train_device_s=float(np.nansum(train_s)) if np.isfinite(train_s).any() else math.nan,
+        # one derive row (a supernet search), or every proxy row with the same trained proxy's cost (bossnas)
+        train_device_s=float(np.nanmax(train_s)) if np.isfinite(train_s).any() else math.nan,
         train_epochs=int(epochs[is_train].sum()),
         wall_s=_compare.nanmax(elapsed),
         evals_per_s=n / proxy_wall if proxy_wall > 0 else math.nan,
@@ -400,7 +401,8 @@ def _search_tables(ctx: _Context, figures: list[_compare.SearchFigures]) -> list
     if any(np.isfinite(f.train_device_s) for f in figures):
         quality.notes.append(
             "train_device_s = seconds a supernet-training search (rarts, darts-1st, milenas) trained on its device "
-            "(GPU-seconds on a GPU); its proxy_evals are 0 and its one candidate is the arch it derived"
+            "(GPU-seconds on a GPU; its proxy_evals are 0 and its one candidate is the arch it derived), or what "
+            "the model behind a trained proxy (bossnas) cost to train and rate, counted in full for each search"
         )
     return [quality, budget]
 
@@ -565,16 +567,21 @@ def _oracle_curves(ctx: _Context, group: tuple, algos: dict[str, list[Search]]) 
 
 
 # -- algorithm comparison -------------------------------------------------------------------------
+def _trains_a_supernet(f: _compare.SearchFigures) -> bool:
+    """A supernet-training search (rarts, ...): a training cost and no proxy evaluation."""
+    return f.n_evals == 0 and np.isfinite(f.train_device_s)
+
+
 def _comparison_tables(
     ctx: _Context, figures: list[_compare.SearchFigures], report: AnalysisReport
 ) -> list[ReportTable]:
     k = ctx.top_k
     tables, boxes = [], []
     grouped: dict[tuple, dict[str, list[_compare.SearchFigures]]] = defaultdict(lambda: defaultdict(list))
-    zero_shot = {f.group for f in figures if not np.isfinite(f.train_device_s)}
+    zero_shot = {f.group for f in figures if not _trains_a_supernet(f)}
     for f in figures:
         # a supernet search has no objective: it is compared with the zero-shot searches of its space and dataset
-        joins = [g for g in zero_shot if g[:2] == f.group[:2]] if np.isfinite(f.train_device_s) else []
+        joins = [g for g in zero_shot if g[:2] == f.group[:2]] if _trains_a_supernet(f) else []
         for group in joins or [f.group]:
             grouped[group][f.algorithm].append(f)
     for group, algos in sorted(grouped.items()):

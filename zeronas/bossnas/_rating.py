@@ -33,6 +33,8 @@ class SupernetRating:
                 "'zeronas supernet train --method bossnas --resume'"
             )
         self.space, self.dataset = state["space"], state["dataset"]
+        #: what training and rating cost, on which devices (GPU-seconds on a GPU)
+        self.device_seconds, self.devices = state["device_seconds"], list(state["devices"])
         self._distances = {
             (block, key): float(d)
             for block in range(NUM_BLOCKS)

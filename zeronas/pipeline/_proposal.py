@@ -248,6 +248,8 @@ def _proxy_row(out, base, run, space, objective, evaluated, algo, n_proposed, el
         "objective": "predictor" if run.predictor else run.objective_spec,
         "predicted_acc": objective.predicted.get(arch) if isinstance(objective, PredictorObjective) else None,
         "proxy_seconds": sum(result["seconds"].values()) if result is not None else None,
+        # a trained proxy's model (bossnas): its cost, the same on every row, paid once per search
+        "train_device_seconds": run.proxy_training_seconds(),
         "params": out.get("params"),
         "flops": out.get("flops"),
         "supernet": supernet,

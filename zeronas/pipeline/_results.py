@@ -103,9 +103,10 @@ def _returned(run: RunConfig, mine: list[dict[str, Any]], top: list[dict[str, An
         "selected_on_test": run.select_on_test,
         "lookups": sum(r["stage"] in ("label", "validate") for r in mine),
         "proxy_evals": sum(r["stage"] == "proxy" for r in mine),
-        # a supernet-training search's cost (its derive row): seconds on its device, GPU-seconds on cuda
-        "train_device_seconds": derived.get("train_device_seconds"),
-        "train_device": derived.get("device"),
+        # a supernet-training search's cost (its derive row), else the trained proxy's model's (bossnas):
+        # seconds on its device, GPU-seconds on cuda
+        "train_device_seconds": derived["train_device_seconds"] if derived else run.proxy_training_seconds(),
+        "train_device": derived["device"] if derived else run.proxy_training_devices(),
         "trained": _trained_answer(trained_test, mine) if trained_test else None,
     }
 

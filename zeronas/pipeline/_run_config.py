@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -68,6 +68,8 @@ class RunConfig:
     predictor: dict[str, int] | None = None
     #: ``--scores-from``: a ``zeronas score`` table whose values replace scoring (protocol checked)
     scores_from: str | None = None
+    #: proxies backed by a trained model (bossnas) -> what it cost (``device_seconds``, ``devices``)
+    proxy_training: dict[str, dict[str, Any]] = field(default_factory=dict)
     run_id: str | None = None
     run_dir: str | None = None
     pool_name: str | None = None
@@ -75,6 +77,13 @@ class RunConfig:
     max_in_flight: int | None = None
     #: seconds a search waits for any result from the pool before it fails (the pool gives up sooner: no hang)
     result_timeout: float | None = None
+
+    def proxy_training_seconds(self) -> float | None:
+        """Device-seconds of the models behind the run's trained proxies (None: every proxy is zero-cost)."""
+        return sum(c["device_seconds"] for c in self.proxy_training.values()) if self.proxy_training else None
+
+    def proxy_training_devices(self) -> str | None:
+        return ", ".join(sorted({d for c in self.proxy_training.values() for d in c["devices"]})) or None
 
     def row_base(self, search: dict[str, Any]) -> dict[str, Any]:
         """The columns every log row of ``search`` (one of the run's search dicts) starts with."""

@@ -238,7 +238,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         batch_size=spec.batch_size,
         proxy_options=proxy_options,
     )
-    ArchScorer(**scorer_kwargs, device="cpu")  # proxies and data are usable
+    scorer = ArchScorer(**scorer_kwargs, device="cpu")  # proxies and data are usable
     scorer_kwargs["device"] = spec.device  # the workers' policy (pipeline/_worker_device.py)
 
     run = RunConfig(
@@ -282,6 +282,7 @@ def validate(spec: ExperimentSpec) -> tuple[ExperimentSpec, RunConfig]:
         train_channels=spec.train_channels,
         train_layers=spec.train_layers,
         scorer_kwargs=scorer_kwargs,
+        proxy_training={n: c for n, p in scorer.proxies.items() if (c := p.training_cost()) is not None},
         device=spec.device,
         predictor=predictor,
     )

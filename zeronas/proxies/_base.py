@@ -55,6 +55,10 @@ class Proxy(ABC):
         what it was trained on); called once by the scorer before any network."""
         return None
 
+    def training_cost(self) -> dict[str, Any] | None:
+        """What the model behind a trained proxy cost (``device_seconds``, ``devices``); None when zero-cost."""
+        return None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

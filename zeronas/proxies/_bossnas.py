@@ -9,6 +9,8 @@ training stored in the checkpoint. See ``docs/bossnas.md``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from zeronas.errors import ZeronasError
 from zeronas.proxies._api import register_proxy
 from zeronas.proxies._base import Needs, Proxy, ProxyContext
@@ -33,6 +35,9 @@ class BossNASProxy(Proxy):
 
     def check(self, space: str, dataset: str) -> None:
         self.rating.check(space, dataset)
+
+    def training_cost(self) -> dict[str, Any]:
+        return {"device_seconds": self.rating.device_seconds, "devices": self.rating.devices}
 
     def compute(self, ctx: ProxyContext) -> float:
         return -self.rating.distance(ctx.space.channels(ctx.arch))
