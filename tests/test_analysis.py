@@ -546,3 +546,23 @@ def test_nan_quantiles_equal_numpys():
         expected = np.nanquantile(values, [0.5, 0.25, 0.75], axis=0)
     for got, want in zip(nan_quantiles(values, (0.5, 0.25, 0.75)), expected):
         np.testing.assert_allclose(got, want, equal_nan=True)
+
+
+def test_a_trained_proxys_cost_is_counted_once_per_search_in_its_own_objective_group(tmp_path, truth, tss_csv, log_dir):
+    """A bossnas search carries its checkpoint's device-seconds on every proxy row: analyze charges it once per
+    search, and the search stays under its own objective (only a supernet search, with no proxy evaluation,
+    joins the zero-shot searches of its space)."""
+    other = tmp_path / "boss"
+    archs = list(truth)[:30]
+    with LogWriter(other, "run3", ["bossnas"]) as w:
+        for i, a in enumerate(archs):
+            w.append({"search_id": "random-s0", "algorithm": "random", "seed": 0, "space": "tss",
+                      "dataset": "cifar10", "stage": "proxy", "arch": a, "score": float(i), "objective": "bossnas",
+                      "proxy_bossnas": float(i), "iteration": i + 1, "train_device_seconds": 120.0})  # fmt: skip
+    rep = analyze([log_dir, other], benchmark=tss_csv, top_k=TOP_K, n_resamples=0)
+    row = rep.table("Search quality").find(search="run3/random-s0")
+    assert row["train_device_s"] == 120.0 and row["proxy_evals"] == 30
+    groups = [t for t in rep.tables if t.title.startswith("Algorithms under objective")]
+    seeds = {(t.title.split()[3], r[0]): r[1] for t in groups for r in t.rows}  # (objective, algorithm) -> seeds
+    assert seeds[("bossnas", "random")] == 1
+    assert {n for (objective, _), n in seeds.items() if objective != "bossnas"} == {len(SEEDS)}
