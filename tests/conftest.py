@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,11 @@ os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 # and network tests burn 20 % less CPU). Read when torch and numpy load, so before any test imports them.
 for _threads in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_threads, "1")
+# Bytecode caches even where PYTHONDONTWRITEBYTECODE is set (as on this project's CI machine): without them pytest
+# rewrites every test module again in each xdist worker, and each of the suite's ~300 processes (Ray workers, CLI
+# subprocesses) compiles zeronas from source. Written to the gitignored __pycache__ folders.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 #: the folders zeronas looks in for data without flags; every test sees none of them unless it asks
@@ -23,10 +29,24 @@ USUAL_FOLDERS = zeronas.inputs.USUAL_FOLDERS
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``slow`` run first. With ``--maxschedchunk=1`` (pyproject's addopts) xdist hands the items out
-    one at a time as workers free up, so the long tests spread over both workers and the run ends on short ones;
-    one left for the end would keep a single worker busy while the other idles."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Tests marked ``slow`` run first, and among them the ``own_cluster`` ones (a Ray cluster of their own in a
+    subprocess, mostly waiting on it) are spread evenly: each then overlaps CPU-bound tests on the other worker
+    rather than another wait, which left a core idle for up to half a minute at a time. With ``--maxschedchunk=1``
+    (pyproject's addopts) xdist hands the items out one at a time as workers free up, so the long tests spread
+    over both workers and the run ends on short ones; one left for the end would keep a single worker busy while
+    the other idles."""
+
+    def marked(item: pytest.Item, name: str) -> bool:
+        return item.get_closest_marker(name) is not None
+
+    waiting = [item for item in items if marked(item, "own_cluster")]
+    busy = [item for item in items if marked(item, "slow") and not marked(item, "own_cluster")]
+    rest = [item for item in items if not marked(item, "slow") and not marked(item, "own_cluster")]
+    step = len(busy) // max(1, len(waiting))
+    ordered = []
+    for k, item in enumerate(waiting):
+        ordered += [item, *busy[k * step : (k + 1) * step]]
+    items[:] = ordered + busy[len(waiting) * step :] + rest
 
 
 @pytest.fixture(scope="session")

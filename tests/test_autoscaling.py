@@ -12,6 +12,7 @@ SCRIPT = Path(__file__).parent / "scripts" / "autoscaling_search.py"
 
 
 @pytest.mark.slow
+@pytest.mark.own_cluster
 def test_gpu_workers_are_launched_on_demand_whether_or_not_zeronas_sees_the_node_types():
     report = run_cluster_script(SCRIPT, "zr-as-", {**os.environ, "RAY_AUTH_MODE": "disabled"}, timeout=420)
 

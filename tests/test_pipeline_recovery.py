@@ -44,6 +44,7 @@ def _lose_a_node(scenario: str, out: Path, *args) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.own_cluster
 def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
     report = _lose_a_node("worker-node", tmp_path, BUDGET, SECONDS_PER_ARCH)
     assert report["finished"]
@@ -57,6 +58,7 @@ def test_removing_a_node_mid_search_loses_no_arch_and_logs_none_twice(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.own_cluster
 def test_losing_the_only_gpu_node_stops_after_the_wait_and_resumes_once_one_is_back(tmp_path):
     """No replacement can be placed: the search stops after its wait, keeps what it scored, and finishes with
     --resume once a GPU node is back."""
@@ -83,6 +85,7 @@ def env_with_another_cluster_recorded():
 
 
 @pytest.mark.slow
+@pytest.mark.own_cluster
 def test_resume_after_a_killed_driver_logs_every_arch_exactly_once(tmp_path, env_with_another_cluster_recorded):
     env = env_with_another_cluster_recorded
     out = tmp_path / "runs"

@@ -12,6 +12,7 @@ SCRIPT = Path(__file__).parent / "scripts" / "token_auth_search.py"
 
 
 @pytest.mark.slow
+@pytest.mark.own_cluster
 def test_a_search_reaches_a_token_auth_cluster_with_the_token_and_is_refused_without_it():
     report = run_cluster_script(SCRIPT, "zr-tok-", os.environ, timeout=480)
     ok = report["with_token"]
