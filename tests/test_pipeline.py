@@ -205,7 +205,7 @@ def test_real_short_training_stage(ray_session, tmp_path):
     from zeronas.pipeline._training_driver import select_trained
 
     data = tmp_path / "cifar"
-    write_fake_cifar(data, n_train=400, n_test=80, classes=4, test_label_shift=1)
+    write_fake_cifar(data, n_train=200, n_test=40, classes=4, test_label_shift=1)
     out = tmp_path / "runs"
     spec = ExperimentSpec(
         workers=1,
@@ -213,7 +213,7 @@ def test_real_short_training_stage(ray_session, tmp_path):
         top_k=2,
         train_epochs=2,
         data=str(data),
-        train_samples=100,
+        train_samples=40,
         out=str(out),
         quiet=True,
         device="cpu",
@@ -224,7 +224,7 @@ def test_real_short_training_stage(ray_session, tmp_path):
     assert len(trained) == 2
     assert all(r["accuracy_source"] == "cifar10_holdout_acc_trained" and 1 <= r["epochs"] <= 2 for r in trained)
     recorded = json.loads((result.run_dir / "_run.json").read_text())["config"]["run"]
-    assert (recorded["train_holdout"], recorded["train_holdout_seed"]) == (40, 0)  # 10 % of 400
+    assert (recorded["train_holdout"], recorded["train_holdout_seed"]) == (20, 0)  # 10 % of 200
     (tested,) = [r for r in rows if r["stage"] == "train_test"]  # one test figure, for the selected arch only
     selected = select_trained(trained)
     assert tested["arch"] == selected["arch"] and tested["epochs"] == selected["epochs"]
@@ -239,11 +239,11 @@ def test_real_short_training_stage(ray_session, tmp_path):
             return True  # stopped where ASHA stopped it (maybe after epoch 1 of the 2-epoch schedule)
 
     again = train_arch(
-        "tss", selected["arch"], data=data, epochs=2, seed=selected["seed"], max_train_samples=100, report=keep
+        "tss", selected["arch"], data=data, epochs=2, seed=selected["seed"], max_train_samples=40, report=keep
     )
-    assert selected["accuracy"] == pytest.approx(again.history[selected["epochs"] - 1][1], abs=100 / 40 + 1e-9)
+    assert selected["accuracy"] == pytest.approx(again.history[selected["epochs"] - 1][1], abs=100 / 20 + 1e-9)
     test_acc = evaluate_on_test("tss", selected["arch"], weights, data=data)
-    assert tested["accuracy"] == pytest.approx(test_acc, abs=100 / 80 + 1e-9)
+    assert tested["accuracy"] == pytest.approx(test_acc, abs=100 / 40 + 1e-9)
     returned = result.returned["rea-s0"]["trained"]
     assert (returned["arch"], returned["test_accuracy"]) == (tested["arch"], tested["accuracy"])
 
