@@ -23,7 +23,11 @@ def test_gpu_workers_are_launched_on_demand_whether_or_not_zeronas_sees_the_node
 
     gpu = report["gpu_search"]
     assert len(gpu["gpu_nodes"]) == 2  # launched by the autoscaler: the head has no GPU
-    assert gpu["pool"]["workers"] == 3 and gpu["pool"]["workers_up"] == 2 and gpu["pool"]["unavailable"] is None
+    # Placed as asked (3 workers) though the autoscaler may launch only 2 GPU nodes: the third never starts and
+    # the search goes on. Whether the second node's worker is up before the 16 archs are scored depends on the
+    # machine's load (a fresh process importing torch on a node launched mid-search): one or two are.
+    pool = gpu["pool"]
+    assert pool["workers"] == 3 and 1 <= pool["workers_up"] <= 2 and pool["unavailable"] is None, pool
     assert len(gpu["archs"]) == 16 and len(set(gpu["archs"])) == 16
     # Every row names the scorer and node that computed it (one GPU each: they can only run on launched
     # GPU nodes; the fake provider's node ids share their first 8 hex digits, so the labels look alike).
