@@ -136,6 +136,8 @@ def test_tiny_darts_training_run_end_to_end(ray_session, darts_csv, fake_cifar, 
         "--quiet",
         "--device",
         "cpu",
+        "--workers",
+        "1",
     ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
@@ -164,7 +166,7 @@ def test_darts_meco_pt_search_end_to_end(ray_session, darts_csv, tmp_path):
     out = tmp_path / "runs"
     argv = ["search", "--space", "darts", "--algo", "meco-pt", "--algo-option", "candidates=1", "--proxy", "params"]
     argv += ["--budget", "1000", "--top-k", "2", "--benchmark", str(darts_csv), "--out", str(out), "--quiet"]
-    assert main([*argv, "--device", "cpu"]) == 0
+    assert main([*argv, "--device", "cpu", "--workers", "1"]) == 0
     rows = log_rows(out)
     proxy = sorted((r for r in rows if r["stage"] == "proxy"), key=lambda r: r["iteration"])
     assert len(proxy) == len({r["arch"] for r in proxy}) == 28 * 7 + 2 * 12 + 1  # the search finished by itself

@@ -39,7 +39,8 @@ def test_search_without_flags_uses_the_cached_table_and_data(ray_session, tss_cs
     shutil.copy(tss_csv, home / "benchmarks" / "tss.csv")
     data = write_fake_cifar(home / "data", n_train=10, n_test=5)
     out = tmp_path / "runs"
-    assert main(["search", "--budget", "4", "--top-k", "2", "--out", str(out), "--quiet", "--device", "cpu"]) == 0
+    argv = ["search", "--budget", "4", "--top-k", "2", "--out", str(out), "--quiet", "--device", "cpu"]
+    assert main([*argv, "--workers", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"ground truth: {home / 'benchmarks' / 'tss.csv'} (found in zeronas's cache, $ZERONAS_HOME)"
     assert lines[1] == f"proxy input: real cifar10 images from {data} (found in zeronas's cache, $ZERONAS_HOME/data)"
