@@ -158,44 +158,55 @@ def test_supernet_train_refuses_to_overwrite_a_checkpoint_without_resume(checkpo
 @pytest.mark.slow
 def test_a_search_with_the_bossnas_proxy_logs_its_ratings_resumes_and_analyzes(checkpoint, ray_session, tmp_path):
     """The proxy through the whole pipeline: the Ray pool's scorer loads the checkpoint, every logged value is the
-    supernet's rating, a resume scores nothing again, and the log analyses."""
+    supernet's rating, the top-2 by rating are validated on a ground truth (made up: no SSS table ships offline)
+    and the better of them is tested once, a resume scores nothing again, and the log analyses."""
     import pyarrow.dataset as ds
+    from conftest import write_sss_truth
 
     from zeronas.analysis import analyze, render
     from zeronas.pipeline import ExperimentSpec, run_experiment
 
+    truth = tmp_path / "sss.parquet"
+    valid = write_sss_truth(truth)
     spec = ExperimentSpec(
         space="sss",
         proxy="bossnas",
         proxy_options={"bossnas": {"checkpoint": str(checkpoint)}},
         algos=["random"],
         budget=4,
-        top_k=1,
+        top_k=2,
+        benchmark=str(truth),
         workers=1,
         gpus_per_worker=0,
         device="cpu",
-        out=str(tmp_path),
+        out=str(tmp_path / "runs"),
         quiet=True,
     )
     result = run_experiment(spec)
-    rows = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
+    rows = ds.dataset(tmp_path / "runs", format="parquet", partitioning="hive").to_table().to_pylist()
     proxy = [r for r in rows if r["stage"] == "proxy"]
     assert len(proxy) == 4 and len({r["arch"] for r in proxy}) == 4
     rating = SupernetRating(checkpoint)
     for r in proxy:
         assert r["proxy_bossnas"] == pytest.approx(-rating.distance([int(c) for c in r["arch"].split(":")]))
-    assert result.returned["random-s0"]["arch"] == max(proxy, key=lambda r: r["proxy_bossnas"])["arch"]
+    best_rated = [r["arch"] for r in sorted(proxy, key=lambda r: -r["proxy_bossnas"])[:2]]
+    validated = [r for r in rows if r["stage"] == "validate"]
+    assert sorted(r["arch"] for r in validated) == sorted(best_rated)
+    assert all(r["accuracy"] == pytest.approx(valid[r["arch"]]) for r in validated)
+    assert {r["accuracy_source"] for r in validated} == {"cifar10_valid_acc_12ep"}
+    (tested,) = [r for r in rows if r["stage"] == "test"]  # the better validated arch, its 90-epoch test once
+    returned = result.returned["random-s0"]
+    assert returned["arch"] == tested["arch"] == max(validated, key=lambda r: r["accuracy"])["arch"]
+    assert returned["test_accuracy"] == tested["accuracy"] == pytest.approx(valid[tested["arch"]] - 1)
+    assert tested["accuracy_source"] == "cifar10_test_acc_90ep" and not returned["selected_on_test"]
     cost = torch.load(checkpoint, weights_only=True)["device_seconds"]  # training and rating, charged to the search
     assert {r["train_device_seconds"] for r in proxy} == {cost}
-    assert (result.returned["random-s0"]["train_device_seconds"], result.returned["random-s0"]["train_device"]) == (
-        cost,
-        "cpu",
-    )
+    assert (returned["train_device_seconds"], returned["train_device"]) == (cost, "cpu")
 
     assert run_experiment(spec, resume=result.run_id).pool_stats == {}  # nothing left to score: no pool started
-    again = ds.dataset(tmp_path, format="parquet", partitioning="hive").to_table().to_pylist()
+    again = ds.dataset(tmp_path / "runs", format="parquet", partitioning="hive").to_table().to_pylist()
     assert sorted((r["stage"], r["arch"]) for r in again) == sorted((r["stage"], r["arch"]) for r in rows)
-    report = analyze(tmp_path, n_resamples=0)
+    report = analyze(tmp_path / "runs", n_resamples=0)
     assert "random-s0" in render(report) and "proxy_bossnas" in report.joined.column_names
     quality = report.table("Search quality")
     (row,) = [dict(zip(quality.columns, row)) for row in quality.rows]

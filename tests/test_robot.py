@@ -232,20 +232,17 @@ def test_validate_on_reads_another_datasets_validation_column(tss_csv):
 
 @pytest.mark.slow
 def test_robot_and_the_diverse_top_k_run_through_the_pool_on_sss(ray_session, tmp_path):
-    """A whole-SSS ground truth written here: 12-epoch validation and 90-epoch test grow with the network's
-    total width (the sum of its channel choices). Robot and REA with the diverse top-k both look up the table's
+    """A whole-SSS ground truth made up for the test (``write_sss_truth``: 12-epoch validation and 90-epoch test
+    grow with the network's total width). Robot and REA with the diverse top-k both look up the table's
     values through their own trials, each arch once, and return the best of what they looked up; robot
     returns an arch with the best validation of all it evaluated."""
+    from conftest import write_sss_truth
+
     from zeronas.pipeline import run_experiment
 
     space = get_space("sss")
-    archs = [space.arch_at(i) for i in range(space.size)]
-    width = np.array([sum(space.parse(a)) for a in archs], dtype=float)
-    valid = 50 + 45 * width / width.max()
     truth = tmp_path / "sss.parquet"
-    columns = {"arch": archs, "cifar10_valid_acc_12ep": valid, "cifar10_test_acc_90ep": valid - 1}
-    pq.write_table(pa.table(columns), truth)
-    accuracy = dict(zip(archs, valid.tolist(), strict=True))
+    accuracy = write_sss_truth(truth)
     spec = ExperimentSpec(
         workers=1, space="sss", algos=["robot", "rea"], proxy="flops", extra_proxies=["params"], budget=30, top_k=5,
         top_k_distance=2, benchmark=str(truth), out=str(tmp_path / "runs"), quiet=True, device="cpu",
