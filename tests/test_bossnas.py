@@ -38,9 +38,19 @@ def images(trial_config):
 
 
 @pytest.fixture(scope="module")
-def checkpoint(images, tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("bossnas") / "supernet.ckpt"
-    train_supernet(*images, TINY, path)
+def checkpoint(images, tmp_path_factory, worker_id) -> Path:
+    """Trained once per run: under xdist the first worker to ask trains it into the run's temp folder, which the
+    workers share, and the other waits for it there (pytest-xdist's recipe for a fixture computed once)."""
+    from filelock import FileLock
+
+    if worker_id == "master":  # no xdist: this process's own folder
+        path = tmp_path_factory.mktemp("bossnas") / "supernet.ckpt"
+        train_supernet(*images, TINY, path)
+        return path
+    path = tmp_path_factory.getbasetemp().parent / "bossnas-supernet.ckpt"
+    with FileLock(f"{path}.lock", timeout=600):
+        if not path.is_file():
+            train_supernet(*images, TINY, path)
     return path
 
 
