@@ -78,7 +78,7 @@ def count_flops(model: nn.Module, resolution: int, channels: int = 3, convention
     try:
         model.eval()
         with torch.no_grad():
-            weight = next(model.parameters(), None)  # on "meta", shapes are counted without computing
+            weight = next(model.parameters(), None)  # the input goes where the model is
             device = weight.device if weight is not None else torch.device("cpu")
             model(torch.zeros(1, channels, resolution, resolution, device=device))
     finally:

@@ -328,7 +328,6 @@ def _cell_shapes(layers: int, resolution: int) -> tuple[tuple[str, int, int, int
 @functools.lru_cache(maxsize=4096)
 def _edge_cost(op: str, channels: int, stride: int, resolution: int, convention: str, search: bool) -> tuple[int, int]:
     """(params, FLOPs) of one op on one edge; ``search``: as a supernet edge makes it."""
-
     from zeronas.spaces._costs import count_flops, count_params, counting_build
     from zeronas.spaces._darts_ops import build_op, build_search_op
 
@@ -374,7 +373,6 @@ def _fixed_cost(
     num_classes: int, channels: int, layers: int, resolution: int, convention: str, auxiliary: bool
 ) -> tuple[int, int]:
     """(params, FLOPs) of everything but the edges, from one real network (arch 0) less its edges."""
-
     from zeronas.spaces._costs import count_flops, count_params, counting_build
 
     space = DartsSpace(channels, layers)

@@ -157,7 +157,6 @@ def _edge_costs(
     uniform networks (one per op) once gives every arch's cost without building it
     (building costs ~40 ms, the sum ~1 µs; the tests check both agree).
     """
-
     from zeronas.spaces._costs import count_flops, count_params, counting_build
 
     space = TopologySpace()
