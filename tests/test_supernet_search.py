@@ -140,6 +140,73 @@ def test_a_resumed_search_ends_where_an_uninterrupted_one_does(tmp_path):
         train_supernet(space, "milenas", recipe, data=data, seed=3, resume=saved)
 
 
+class _Killed(Exception):
+    pass
+
+
+def test_a_rarts_trial_killed_after_an_epoch_restarts_from_its_tune_checkpoint_and_ends_like_an_uninterrupted_one(
+    tmp_path, monkeypatch
+):
+    """The search's Tune trial as Tune runs it (``ray.get_gpu_ids``, ``tune.get_checkpoint`` and ``tune.report``
+    stand in): killed right after reporting epoch 1, then restarted as ``FailureConfig(max_failures=2)`` restarts
+    it, from the last checkpoint it reported. Epoch 2's losses, the derived arch and the rows match a trial that
+    was never killed."""
+    import dataclasses
+    import shutil
+    from pathlib import Path
+
+    import ray
+    from ray import tune
+
+    from zeronas.pipeline._spec import ExperimentSpec, algorithm_options, validate
+    from zeronas.pipeline._supernet_stage import supernet_trial
+
+    data = write_fake_cifar(tmp_path / "cifar", n_train=32, n_test=4, classes=4)
+    options = {"rarts.channels": 4, "rarts.layers": 1, "rarts.batch_size": 8, "rarts.samples": 32}
+    spec = ExperimentSpec(algos=["rarts"], data=str(data), supernet_epochs=2, algo_options=options, device="cpu")
+    spec, run = validate(spec)
+    run = dataclasses.replace(run, run_id="killed")
+    search = {"search_id": "rarts-s3", "algorithm": "rarts", "seed": 3, "options": algorithm_options(spec, "rarts")}
+
+    saved = tmp_path / "reported"
+    restore: list = [None]
+    reports: list[dict] = []
+    kill_after_epoch_1 = [False]
+
+    def report(metrics, checkpoint=None):
+        reports.append(metrics)
+        if checkpoint is None:
+            return
+        shutil.rmtree(saved, ignore_errors=True)
+        shutil.copytree(Path(checkpoint.path), saved)
+        if metrics["epoch"] == 1 and kill_after_epoch_1[0]:
+            kill_after_epoch_1[0] = False
+            raise _Killed
+
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
+    monkeypatch.setattr(tune, "get_checkpoint", lambda: restore[0])
+    monkeypatch.setattr(tune, "report", report)
+    supernet_trial({"search": search}, run)
+    whole = list(reports)
+    reports.clear()
+    kill_after_epoch_1[0] = True
+    with pytest.raises(_Killed):
+        supernet_trial({"search": search}, run)
+    assert [r["epoch"] for r in reports] == [1]
+    restore[0] = tune.Checkpoint.from_directory(shutil.copytree(saved, tmp_path / "restored"))
+    supernet_trial({"search": search}, run)
+    resumed = reports[1:]
+    assert [r.get("epoch") for r in resumed] == [2, None] and resumed[-1]["resumed_after"] == 1
+    losses = [{k: v for k, v in r.items() if k.startswith("loss_")} for r in (resumed[0], whole[1])]
+    assert losses[0] == losses[1] and set(losses[0]) == {"loss_w", "loss_y", "loss_alpha"}
+    (derived,), (uninterrupted,) = (
+        [r for r in rows["rows"] if r["stage"] == "derive"] for rows in (resumed[1], whole[2])
+    )
+    assert derived["arch"] == uninterrupted["arch"] and derived["epochs"] == 2
+    # the killed attempt's epoch is charged once: seconds carry over from the checkpoint
+    assert derived["train_device_seconds"] == resumed[0]["device_seconds"] > reports[0]["device_seconds"] > 0
+
+
 @pytest.mark.slow  # registered on main (fa237c7): over ~7 s, run first
 def test_rarts_beside_rea_in_one_compare_run(ray_session, tmp_path, fake_cifar, tss_csv, capsys):
     """The whole pipeline: rea on the scorer pool, then rarts as a training trial on the GPU placement (a logical
