@@ -4,6 +4,9 @@ own archs, and a resumed search ends where an uninterrupted one does."""
 from __future__ import annotations
 
 import copy
+import dataclasses
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -144,67 +147,112 @@ class _Killed(Exception):
     pass
 
 
-def test_a_rarts_trial_killed_after_an_epoch_restarts_from_its_tune_checkpoint_and_ends_like_an_uninterrupted_one(
-    tmp_path, monkeypatch
-):
-    """The search's Tune trial as Tune runs it (``ray.get_gpu_ids``, ``tune.get_checkpoint`` and ``tune.report``
-    stand in): killed right after reporting epoch 1, then restarted as ``FailureConfig(max_failures=2)`` restarts
-    it, from the last checkpoint it reported. Epoch 2's losses, the derived arch and the rows match a trial that
-    was never killed."""
-    import dataclasses
-    import shutil
-    from pathlib import Path
+class _TuneStandIn:
+    """What Tune gives a supernet search's trial, standing in for ``ray.get_gpu_ids`` (no GPU),
+    ``tune.get_checkpoint`` (``restore``) and ``tune.report`` (kept in ``reports``, the last checkpoint copied to
+    ``saved``; with ``kill_after_epoch`` set, the trial dies right after reporting that epoch, once)."""
 
+    def __init__(self, saved: Path) -> None:
+        self.saved = saved
+        self.reports: list[dict] = []
+        self.restore = None
+        self.kill_after_epoch: int | None = None
+
+    def report(self, metrics: dict, checkpoint=None) -> None:
+        self.reports.append(metrics)
+        if checkpoint is None:
+            return
+        shutil.rmtree(self.saved, ignore_errors=True)
+        shutil.copytree(Path(checkpoint.path), self.saved)
+        if metrics["epoch"] == self.kill_after_epoch:
+            self.kill_after_epoch = None
+            raise _Killed
+
+
+@pytest.fixture
+def tune_stand_in(tmp_path, monkeypatch) -> _TuneStandIn:
     import ray
     from ray import tune
 
+    stand_in = _TuneStandIn(tmp_path / "reported")
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
+    monkeypatch.setattr(tune, "get_checkpoint", lambda: stand_in.restore)
+    monkeypatch.setattr(tune, "report", stand_in.report)
+    return stand_in
+
+
+def _search_trial(algo: str, data: Path, epochs: int, options: dict, space: str = "tss"):
+    """A run's configuration and one search of ``algo``, as the driver gives them to the supernet trial."""
     from zeronas.pipeline._spec import ExperimentSpec, algorithm_options, validate
+
+    options = {f"{algo}.{k}": v for k, v in options.items()}
+    spec = ExperimentSpec(
+        space=space, algos=[algo], data=str(data), supernet_epochs=epochs, algo_options=options, device="cpu"
+    )
+    spec, run = validate(spec)
+    search = {"search_id": f"{algo}-s3", "algorithm": algo, "seed": 3, "options": algorithm_options(spec, algo)}
+    return dataclasses.replace(run, run_id="trial"), {"search": search}
+
+
+def _derive_row(final_report: dict) -> dict:
+    (derived,) = [r for r in final_report["rows"] if r["stage"] == "derive"]
+    return derived
+
+
+def test_a_rarts_trial_killed_after_an_epoch_restarts_from_its_tune_checkpoint_and_ends_like_an_uninterrupted_one(
+    tmp_path, tune_stand_in
+):
+    """Killed right after reporting epoch 1, then restarted as ``FailureConfig(max_failures=2)`` restarts it,
+    from the last checkpoint it reported: epoch 2's losses, the derived arch and its device-seconds match a trial
+    that was never killed."""
+    from ray import tune
+
     from zeronas.pipeline._supernet_stage import supernet_trial
 
     data = write_fake_cifar(tmp_path / "cifar", n_train=32, n_test=4, classes=4)
-    options = {"rarts.channels": 4, "rarts.layers": 1, "rarts.batch_size": 8, "rarts.samples": 32}
-    spec = ExperimentSpec(algos=["rarts"], data=str(data), supernet_epochs=2, algo_options=options, device="cpu")
-    spec, run = validate(spec)
-    run = dataclasses.replace(run, run_id="killed")
-    search = {"search_id": "rarts-s3", "algorithm": "rarts", "seed": 3, "options": algorithm_options(spec, "rarts")}
-
-    saved = tmp_path / "reported"
-    restore: list = [None]
-    reports: list[dict] = []
-    kill_after_epoch_1 = [False]
-
-    def report(metrics, checkpoint=None):
-        reports.append(metrics)
-        if checkpoint is None:
-            return
-        shutil.rmtree(saved, ignore_errors=True)
-        shutil.copytree(Path(checkpoint.path), saved)
-        if metrics["epoch"] == 1 and kill_after_epoch_1[0]:
-            kill_after_epoch_1[0] = False
-            raise _Killed
-
-    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
-    monkeypatch.setattr(tune, "get_checkpoint", lambda: restore[0])
-    monkeypatch.setattr(tune, "report", report)
-    supernet_trial({"search": search}, run)
+    run, config = _search_trial("rarts", data, 2, {"channels": 4, "layers": 1, "batch_size": 8, "samples": 32})
+    reports = tune_stand_in.reports
+    supernet_trial(config, run)
     whole = list(reports)
     reports.clear()
-    kill_after_epoch_1[0] = True
+    tune_stand_in.kill_after_epoch = 1
     with pytest.raises(_Killed):
-        supernet_trial({"search": search}, run)
+        supernet_trial(config, run)
     assert [r["epoch"] for r in reports] == [1]
-    restore[0] = tune.Checkpoint.from_directory(shutil.copytree(saved, tmp_path / "restored"))
-    supernet_trial({"search": search}, run)
+    tune_stand_in.restore = tune.Checkpoint.from_directory(shutil.copytree(tune_stand_in.saved, tmp_path / "restored"))
+    supernet_trial(config, run)
     resumed = reports[1:]
     assert [r.get("epoch") for r in resumed] == [2, None] and resumed[-1]["resumed_after"] == 1
     losses = [{k: v for k, v in r.items() if k.startswith("loss_")} for r in (resumed[0], whole[1])]
     assert losses[0] == losses[1] and set(losses[0]) == {"loss_w", "loss_y", "loss_alpha"}
-    (derived,), (uninterrupted,) = (
-        [r for r in rows["rows"] if r["stage"] == "derive"] for rows in (resumed[1], whole[2])
-    )
+    derived, uninterrupted = _derive_row(resumed[1]), _derive_row(whole[2])
     assert derived["arch"] == uninterrupted["arch"] and derived["epochs"] == 2
     # the killed attempt's epoch is charged once: seconds carry over from the checkpoint
     assert derived["train_device_seconds"] == resumed[0]["device_seconds"] > reports[0]["device_seconds"] > 0
+
+
+def test_a_darts_search_under_a_heavy_size_penalty_derives_a_cell_of_parameter_free_ops(tmp_path, tune_stand_in):
+    """DARTS space, first-order DARTS, one epoch: with ``latency_weight`` far above the loss, α leaves every op
+    with parameters, so the derived genotype (two strongest non-``none`` inputs per node) holds only pools and
+    skips; without the penalty, on the same data and seed, it keeps some convolutions. The trial's ``derive`` row
+    carries the genotype, in the space, with its evaluation-size cost."""
+    from zeronas.pipeline._supernet_stage import supernet_trial
+    from zeronas.spaces import get_space
+
+    data = write_fake_cifar(tmp_path / "cifar", n_train=32, n_test=4, classes=4)
+    tiny = {"channels": 4, "layers": 3, "batch_size": 4, "samples": 32, "alpha_lr": 0.3}
+    free = {"max_pool_3x3", "avg_pool_3x3", "skip_connect"}
+    darts = get_space("darts")
+    ops = {}
+    for weight in (0.0, 100.0):
+        run, config = _search_trial("darts-1st", data, 1, {**tiny, "latency_weight": weight}, space="darts")
+        supernet_trial(config, run)
+        derived = _derive_row(tune_stand_in.reports[-1])
+        assert derived["in_space"] and derived["epochs"] == 1 and derived["train_device_seconds"] > 0
+        assert derived["params"] == darts.params(derived["arch"], 10)
+        genotype = darts.genotype(derived["arch"])
+        ops[weight] = {op for op, _ in (*genotype.normal, *genotype.reduce)}
+    assert ops[100.0] <= free and not ops[0.0] <= free
 
 
 @pytest.mark.slow  # registered on main (fa237c7): over ~7 s, run first
@@ -258,6 +306,7 @@ def test_rarts_beside_rea_in_one_compare_run(ray_session, tmp_path, fake_cifar, 
         ([], "rarts trains a supernet on CIFAR: give --data DIR"),
         (["--data", ".", "--algo-option", "rarts.width=4"], "supernet search has no option 'width'"),
         (["--data", ".", "--supernet-epochs", "0"], "supernet epochs must be a positive integer"),
+        (["--space", "darts", "--data", ".", "--algo-option", "rarts.layers=2"], "DARTS supernet needs layers >= 3"),
     ],
 )
 def test_bad_supernet_search_input_is_one_line(extra, fragment, tmp_path, capsys):
