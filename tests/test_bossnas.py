@@ -38,12 +38,12 @@ def images(trial_config):
 
 
 @pytest.fixture(scope="module")
-def checkpoint(images, tmp_path_factory, worker_id) -> Path:
+def checkpoint(images, tmp_path_factory, request) -> Path:
     """Trained once per run: under xdist the first worker to ask trains it into the run's temp folder, which the
     workers share, and the other waits for it there (pytest-xdist's recipe for a fixture computed once)."""
     from filelock import FileLock
 
-    if worker_id == "master":  # no xdist: this process's own folder
+    if not hasattr(request.config, "workerinput"):  # not an xdist worker (-n 0, -p no:xdist): its own folder
         path = tmp_path_factory.mktemp("bossnas") / "supernet.ckpt"
         train_supernet(*images, TINY, path)
         return path
