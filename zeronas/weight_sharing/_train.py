@@ -95,9 +95,6 @@ class SupernetRecipe:
         RelaxedSettings(lam=self.lam, beta=self.beta, grad_clip=self.grad_clip)
 
 
-_DARTS_MIN_LAYERS = 3
-
-
 def paper_recipe(space: str, **changes: object) -> SupernetRecipe:
     """RARTS' settings for ``space`` (NATS TSS: 100 epochs, weight decay 5e-4, 16 channels x 5 cells per stage;
     DARTS: 50 epochs, weight decay 3e-4, 16 channels x 8 cells), with ``changes`` applied. Unknown names
@@ -113,12 +110,13 @@ def paper_recipe(space: str, **changes: object) -> SupernetRecipe:
     if unknown:
         raise ZeronasError(f"supernet search has no option {unknown[0]!r}; its options are: {', '.join(known)}")
     recipe = dataclasses.replace(base[space], **changes)
-    if space == "darts" and recipe.layers < _DARTS_MIN_LAYERS:
-        # the cells at a third and two thirds of the depth reduce: fewer than 3 leave no normal cell to search
-        raise ZeronasError(
-            f"a DARTS supernet needs layers >= {_DARTS_MIN_LAYERS} (a normal cell and two reduction cells), "
-            f"got {recipe.layers}"
-        )
+    if space == "darts":
+        from zeronas.spaces import DartsSpace
+
+        try:  # the space's own size rule: under 3 cells every cell reduces, no normal cell is left to search
+            DartsSpace(recipe.channels, recipe.layers)
+        except ValueError as err:
+            raise ZeronasError(f"supernet channels/layers: {err}") from None
     return recipe
 
 
