@@ -198,6 +198,20 @@ def write_fake_cifar(
     return folder
 
 
+@pytest.fixture
+def tune_stand_in(tmp_path, monkeypatch):
+    """Run a Tune trial function in this process: see ``_tune_stand_in.TuneStandIn``."""
+    import ray
+    from _tune_stand_in import TuneStandIn
+    from ray import tune
+
+    stand_in = TuneStandIn(tmp_path / "reported")
+    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
+    monkeypatch.setattr(tune, "get_checkpoint", lambda: stand_in.restore)
+    monkeypatch.setattr(tune, "report", stand_in.report)
+    return stand_in
+
+
 @pytest.fixture(scope="session")
 def fake_cifar(tmp_path_factory) -> Path:
     """400 training and 80 test images of 4 colour classes (chance 25 %)."""

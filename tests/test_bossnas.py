@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import torch
+from _tune_stand_in import Killed
 
 from zeronas.bossnas import BossSettings, SupernetRating, train_supernet
 from zeronas.cli import main
@@ -19,10 +20,6 @@ from zeronas.pipeline._supernet_trial import CHECKPOINT_FILE, supernet_data, sup
 from zeronas.proxies import ArchScorer, get_proxy, list_proxies
 
 TINY = BossSettings(epochs_per_block=2, batch_size=16, hidden=32, dim=16, resolution=8, population=16)
-
-
-class _Killed(Exception):
-    pass
 
 
 @pytest.fixture(scope="module")
@@ -70,34 +67,23 @@ def test_rating_ranks_the_widest_configuration_above_the_narrowest(checkpoint):
 
 
 def test_a_trial_killed_mid_block_and_restarted_from_its_tune_checkpoint_ends_like_an_uninterrupted_run(
-    trial_config, images, checkpoint, tmp_path, monkeypatch
+    trial_config, images, checkpoint, tmp_path, tune_stand_in
 ):
     """The trial as Tune runs it (``ray.get_gpu_ids``, ``tune.get_checkpoint`` and ``tune.report`` stand in):
     killed after block 1's first epoch (the optimiser's momentum is in the file), then restarted as Tune's
     ``max_failures`` restarts it, from the last checkpoint it reported."""
-    import ray
     from ray import tune
 
-    saved = tmp_path / "reported"
-    saved.mkdir()
-    restore: list = [None]
-
-    def report(metrics, checkpoint):
-        shutil.copy(Path(checkpoint.path) / CHECKPOINT_FILE, saved / CHECKPOINT_FILE)
-        if (metrics["block"], metrics.get("epoch")) == (1, 0) and restore[0] is None:
-            raise _Killed
-
-    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
-    monkeypatch.setattr(tune, "get_checkpoint", lambda: restore[0])
-    monkeypatch.setattr(tune, "report", report)
-    with pytest.raises(_Killed):
+    tune_stand_in.kill_when = lambda metrics: (metrics["block"], metrics.get("epoch")) == (1, 0)
+    with pytest.raises(Killed):
         supernet_trial(trial_config)
+    saved = tune_stand_in.saved
     killed = saved / CHECKPOINT_FILE
     with pytest.raises(ZeronasError, match="stopped at block 1, epoch 1; finish it with .*--resume"):
         SupernetRating(killed)
     with pytest.raises(ZeronasError, match="other settings"):
         train_supernet(*images, dataclasses.replace(TINY, lr=0.1), killed, resume=True)
-    restore[0] = tune.Checkpoint.from_directory(shutil.copytree(saved, tmp_path / "restored"))
+    tune_stand_in.restore = tune.Checkpoint.from_directory(shutil.copytree(saved, tmp_path / "restored"))
     supernet_trial(trial_config)
     resumed = torch.load(killed, weights_only=True)
     whole = torch.load(checkpoint, weights_only=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn as nn
+from _tune_stand_in import Killed
 from conftest import write_fake_cifar
 
 from zeronas.errors import ZeronasError
@@ -143,44 +144,6 @@ def test_a_resumed_search_ends_where_an_uninterrupted_one_does(tmp_path):
         train_supernet(space, "milenas", recipe, data=data, seed=3, resume=saved)
 
 
-class _Killed(Exception):
-    pass
-
-
-class _TuneStandIn:
-    """What Tune gives a supernet search's trial, standing in for ``ray.get_gpu_ids`` (no GPU),
-    ``tune.get_checkpoint`` (``restore``) and ``tune.report`` (kept in ``reports``, the last checkpoint copied to
-    ``saved``; with ``kill_after_epoch`` set, the trial dies right after reporting that epoch, once)."""
-
-    def __init__(self, saved: Path) -> None:
-        self.saved = saved
-        self.reports: list[dict] = []
-        self.restore = None
-        self.kill_after_epoch: int | None = None
-
-    def report(self, metrics: dict, checkpoint=None) -> None:
-        self.reports.append(metrics)
-        if checkpoint is None:
-            return
-        shutil.rmtree(self.saved, ignore_errors=True)
-        shutil.copytree(Path(checkpoint.path), self.saved)
-        if metrics["epoch"] == self.kill_after_epoch:
-            self.kill_after_epoch = None
-            raise _Killed
-
-
-@pytest.fixture
-def tune_stand_in(tmp_path, monkeypatch) -> _TuneStandIn:
-    import ray
-    from ray import tune
-
-    stand_in = _TuneStandIn(tmp_path / "reported")
-    monkeypatch.setattr(ray, "get_gpu_ids", lambda: [])
-    monkeypatch.setattr(tune, "get_checkpoint", lambda: stand_in.restore)
-    monkeypatch.setattr(tune, "report", stand_in.report)
-    return stand_in
-
-
 def _search_trial(algo: str, data: Path, epochs: int, options: dict, space: str = "tss"):
     """A run's configuration and one search of ``algo``, as the driver gives them to the supernet trial."""
     from zeronas.pipeline._spec import ExperimentSpec, algorithm_options, validate
@@ -215,8 +178,8 @@ def test_a_rarts_trial_killed_after_an_epoch_restarts_from_its_tune_checkpoint_a
     supernet_trial(config, run)
     whole = list(reports)
     reports.clear()
-    tune_stand_in.kill_after_epoch = 1
-    with pytest.raises(_Killed):
+    tune_stand_in.kill_when = lambda metrics: metrics["epoch"] == 1
+    with pytest.raises(Killed):
         supernet_trial(config, run)
     assert [r["epoch"] for r in reports] == [1]
     tune_stand_in.restore = tune.Checkpoint.from_directory(shutil.copytree(tune_stand_in.saved, tmp_path / "restored"))
@@ -306,7 +269,7 @@ def test_rarts_beside_rea_in_one_compare_run(ray_session, tmp_path, fake_cifar, 
         ([], "rarts trains a supernet on CIFAR: give --data DIR"),
         (["--data", ".", "--algo-option", "rarts.width=4"], "supernet search has no option 'width'"),
         (["--data", ".", "--supernet-epochs", "0"], "supernet epochs must be a positive integer"),
-        (["--space", "darts", "--data", ".", "--algo-option", "rarts.layers=2"], "DARTS supernet needs layers >= 3"),
+        (["--space", "darts", "--data", ".", "--algo-option", "rarts.layers=2"], "DARTS network needs an even channel"),
     ],
 )
 def test_bad_supernet_search_input_is_one_line(extra, fragment, tmp_path, capsys):
